@@ -1,0 +1,1492 @@
+/*
+ * The configuration file: read with libconfig, then checked key by key
+ * against fixed tables so that every unknown key, wrong type, out-of-range
+ * value and missing required key is reported as "file:line: message" in one
+ * go. Defaults are filled in first and overwritten by what the file says; the
+ * caller sees either a complete, consistent struct conf or the list of errors.
+ * Only this file knows libconfig.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <libconfig.h>
+
+#include "conf.h"
+#include "util.h"
+
+/* Bounds on the input: anything larger is not a configuration file. */
+#define CONF_MAX_BYTES (1024 * 1024)
+/* Longest "group.key" name we build for messages. */
+#define QNAME_MAX 128
+/* Longer unknown keys get no "did you mean" hint (ours are all shorter). */
+#define HINT_MAX 32
+/* Longest area id, as in model.h (MODEL_AREA_MAX - 1). */
+#define AREA_ID_MAX 63
+/* The default competence standard, and the range of birth years. */
+#define DEFAULT_STANDARD 4
+#define YEAR_MIN 1900
+#define YEAR_MAX 2100
+
+/* What libconfig types a key may have; combined as a bit set. */
+enum kind {
+	K_INT = 1,
+	K_FLOAT = 2,
+	K_STRING = 4,
+	K_BOOL = 8,
+	K_ARRAY = 16,
+	K_LIST = 32,
+	K_GROUP = 64,
+};
+
+/* One error message and where it points, for sorting by line. */
+struct conf_error {
+	unsigned line; /* 0: the file as a whole, sorted last */
+	size_t seq;    /* order of discovery, to keep the sort stable */
+	char *text;    /* "file:line: message" */
+};
+
+/* The state of one load: where errors go and the struct being filled. */
+struct ctx {
+	const char *path;
+	struct conf_error *errors;
+	size_t n_errors, cap_errors;
+	unsigned *wide_lines; /* lines holding an integer libconfig would truncate */
+	size_t n_wide, cap_wide;
+	struct conf *cf;
+};
+
+/* A string validator: NULL if s is acceptable, else why not (a phrase). */
+typedef const char *(*str_check)(const char *s);
+
+/* ------------------------------------------------------------------ */
+/* Key tables: the whole file format in one place. */
+
+static const char *const top_keys[] = { "directory", "people", "participants", "cohorts",
+					"model", "matching", "writeback", "state", "daemon", NULL };
+static const char *const directory_keys[] = { "uri", "base", "bind_dn", "password_file", "tls",
+					      "ca_file", "timeout", "page_size", NULL };
+static const char *const people_keys[] = { "base", "filter", "attributes", NULL };
+static const char *const participants_keys[] = { "juniors", "seniors", "member_attribute", NULL };
+static const char *const cohort_keys[] = { "name", "from", "to", NULL };
+static const char *const model_keys[] = { "scale", "areas", NULL };
+static const char *const area_keys[] = { "id", "name", "standard", "weight", NULL };
+static const char *const matching_keys[] = { "capacity", "min_score", NULL };
+static const char *const writeback_keys[] = { "ou", "owner", "max_delete_percent", NULL };
+static const char *const state_keys[] = { "database", NULL };
+static const char *const daemon_keys[] = { "interval", NULL };
+
+/* Keys that would put the bind secret into this file. */
+static const char *const secret_keys[] = { "password", "bind_pw", "bindpw", "bind_password",
+					   "passwd", "secret", "credentials", NULL };
+
+/* The person attribute map: key in people.attributes, field, default. */
+static const struct attr_key {
+	const char *key;
+	size_t offset;
+	const char *def;
+} attr_keys[] = {
+	{ "id", offsetof(struct conf_attrs, id), "entryUUID" },
+	{ "name", offsetof(struct conf_attrs, name), "cn" },
+	{ "mail", offsetof(struct conf_attrs, mail), "mail" },
+	{ "title", offsetof(struct conf_attrs, title), "title" },
+	{ "department", offsetof(struct conf_attrs, department), "departmentNumber" },
+	{ "manager", offsetof(struct conf_attrs, manager), "manager" },
+	{ "location", offsetof(struct conf_attrs, location), "l" },
+	{ "birth_year", offsetof(struct conf_attrs, birth_year), "mentoringBirthYear" },
+	{ "hire_date", offsetof(struct conf_attrs, hire_date), "mentoringHireDate" },
+	{ "competence", offsetof(struct conf_attrs, competence), "mentoringCompetence" },
+	{ "capacity", offsetof(struct conf_attrs, capacity), "mentoringCapacity" },
+};
+
+static const struct {
+	const char *name;
+	int from, to;
+} default_cohorts[] = {
+	{ "Baby Boomers", 1946, 1964 },
+	{ "X", 1965, 1979 },
+	{ "Y", 1980, 2000 },
+	{ "Z", 2001, 2010 },
+};
+
+/* The five areas of DigComp 2.2, the EU digital competence framework. */
+static const struct {
+	const char *id, *name;
+	int standard, weight;
+} default_areas[] = {
+	{ "digcomp.1", "Information and data literacy", DEFAULT_STANDARD, 1 },
+	{ "digcomp.2", "Communication and collaboration", DEFAULT_STANDARD, 1 },
+	{ "digcomp.3", "Digital content creation", DEFAULT_STANDARD, 1 },
+	{ "digcomp.4", "Safety", DEFAULT_STANDARD, 1 },
+	{ "digcomp.5", "Problem solving", DEFAULT_STANDARD, 1 },
+};
+
+static const char *const tls_names[] = { "none", "starttls", "ldaps" };
+
+/* The attribute-map field at offset off. */
+static char **attr_field(struct conf_attrs *a, size_t off)
+{
+	return (char **)(void *)((char *)a + off);
+}
+
+/* The value of the attribute-map field at offset off. */
+static const char *attr_value(const struct conf_attrs *a, size_t off)
+{
+	return *(char *const *)(const void *)((const char *)a + off);
+}
+
+/* ------------------------------------------------------------------ */
+/* Error reporting */
+
+/* Append one "file:line: message" line; line 0 means the file as a whole. */
+static void __attribute__((format(printf, 4, 0)))
+vreport_at(struct ctx *cx, const char *file, unsigned line, const char *fmt, va_list ap)
+{
+	struct conf_error *e;
+	struct sbuf sb = { 0 };
+	char *msg;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	if (line)
+		sbuf_addf(&sb, "%s:%u: %s", file, line, msg ? msg : "out of memory");
+	else
+		sbuf_addf(&sb, "%s: %s", file, msg ? msg : "out of memory");
+	free(msg);
+	cx->errors = xgrow(cx->errors, &cx->cap_errors, cx->n_errors + 1, sizeof(*cx->errors));
+	e = &cx->errors[cx->n_errors];
+	e->line = line;
+	e->seq = cx->n_errors++;
+	e->text = sbuf_take(&sb);
+}
+
+/* Order errors by line, file-wide ones last, otherwise as found. */
+static int cmp_error(const void *a, const void *b)
+{
+	const struct conf_error *x = a, *y = b;
+	unsigned lx = x->line ? x->line : UINT_MAX, ly = y->line ? y->line : UINT_MAX;
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* All errors in line order, one per line, as one new string; frees them. */
+static char *take_errors(struct ctx *cx)
+{
+	struct sbuf sb = { 0 };
+	qsort(cx->errors, cx->n_errors, sizeof(*cx->errors), cmp_error);
+	for (size_t i = 0; i < cx->n_errors; i++) {
+		sbuf_addf(&sb, "%s%s", i ? "\n" : "", cx->errors[i].text);
+		free(cx->errors[i].text);
+	}
+	free(cx->errors);
+	cx->errors = NULL;
+	cx->n_errors = 0;
+	return sbuf_take(&sb);
+}
+
+/* Report a problem at setting s (or at the file if s is NULL or the root). */
+static void __attribute__((format(printf, 3, 4)))
+report(struct ctx *cx, const config_setting_t *s, const char *fmt, ...)
+{
+	const char *file = s ? config_setting_source_file(s) : NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport_at(cx, file ? file : cx->path, s ? s->line : 0, fmt, ap);
+	va_end(ap);
+}
+
+/* Report a problem at an explicit line of a file (NULL: the file loaded). */
+static void __attribute__((format(printf, 4, 5)))
+report_line(struct ctx *cx, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport_at(cx, file ? file : cx->path, line, fmt, ap);
+	va_end(ap);
+}
+
+/* "group.key", or just "key" at the top level; buf holds QNAME_MAX bytes. */
+static const char *qname(char *buf, const char *group, const char *key)
+{
+	if (group && *group)
+		snprintf(buf, QNAME_MAX, "%s.%s", group, key);
+	else
+		snprintf(buf, QNAME_MAX, "%s", key);
+	return buf;
+}
+
+/* The kind bit of a libconfig type. */
+static int kind_of(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return K_INT;
+	case CONFIG_TYPE_FLOAT:
+		return K_FLOAT;
+	case CONFIG_TYPE_STRING:
+		return K_STRING;
+	case CONFIG_TYPE_BOOL:
+		return K_BOOL;
+	case CONFIG_TYPE_ARRAY:
+		return K_ARRAY;
+	case CONFIG_TYPE_LIST:
+		return K_LIST;
+	default:
+		return K_GROUP;
+	}
+}
+
+/* "an integer", "a string", ... for one kind bit. */
+static const char *kind_name(int kind)
+{
+	switch (kind) {
+	case K_INT:
+		return "an integer";
+	case K_FLOAT:
+		return "a float";
+	case K_STRING:
+		return "a string";
+	case K_BOOL:
+		return "a boolean";
+	case K_ARRAY:
+		return "an array";
+	case K_LIST:
+		return "a list";
+	default:
+		return "a group";
+	}
+}
+
+/* Check that setting s (named name) has one of the kinds; report if not. */
+static int expect_kind(struct ctx *cx, const config_setting_t *s, const char *name, int kinds)
+{
+	struct sbuf want = { 0 };
+	int got = kind_of(config_setting_type(s));
+	if (got & kinds)
+		return 0;
+	for (int k = 1; k <= K_GROUP; k <<= 1) {
+		if (!(kinds & k) || (k == K_LIST && (kinds & K_ARRAY)))
+			continue;
+		sbuf_addf(&want, "%s%s", want.len ? " or " : "", kind_name(k));
+	}
+	report(cx, s, "%s: expected %s, got %s", name, want.buf, kind_name(got));
+	sbuf_free(&want);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Unknown keys */
+
+/* Edit distance with adjacent transpositions, case-insensitive; big when long. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b), d[HINT_MAX + 1][HINT_MAX + 1];
+	if (n > HINT_MAX || m > HINT_MAX)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			size_t best = d[i - 1][j - 1] + cost;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[n][m];
+}
+
+/* The known key closest to name, if it is a plausible typo, else NULL. */
+static const char *near_miss(const char *name, const char *const *keys)
+{
+	const char *best = NULL;
+	size_t best_d = 3, len = strlen(name);
+	for (size_t i = 0; keys[i]; i++) {
+		size_t d = edit_distance(name, keys[i]);
+		if (d < best_d && 3 * d <= len) {
+			best = keys[i];
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+/* Index of name in a NULL-terminated table, or -1. */
+static int key_index(const char *name, const char *const *keys)
+{
+	for (int i = 0; keys[i]; i++)
+		if (strcmp(name, keys[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Report one key that is not in the table for its group. */
+static void report_unknown(struct ctx *cx, const config_setting_t *s, const char *group,
+			   const char *const *keys)
+{
+	const char *name = config_setting_name(s);
+	const char *hint = near_miss(name, keys);
+	char where[QNAME_MAX + 16];
+	if (key_index(name, secret_keys) >= 0) {
+		report(cx, s, "%s: the bind password must not be in the configuration file; "
+			      "write it to a file readable only by mentord and set "
+			      "directory.password_file", qname(where, group, name));
+		return;
+	}
+	if (group && *group)
+		snprintf(where, sizeof(where), "in group \"%s\"", group);
+	else
+		snprintf(where, sizeof(where), "at top level");
+	report(cx, s, "unknown key \"%s\" %s%s%s%s", name, where, hint ? "; did you mean " : "",
+	       hint ? hint : "", hint ? "?" : "");
+}
+
+/* Report every member of group g that is not one of keys. */
+static void check_keys(struct ctx *cx, const config_setting_t *g, const char *group,
+		       const char *const *keys)
+{
+	int n = config_setting_length(g);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		if (key_index(config_setting_name(s), keys) < 0)
+			report_unknown(cx, s, group, keys);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Typed getters: absent keys leave the default alone. */
+
+/* Member key of group g (may be NULL) if present with one of kinds; NULL otherwise. */
+static const config_setting_t *member(struct ctx *cx, const config_setting_t *g, const char *group,
+				      const char *key, int kinds)
+{
+	char name[QNAME_MAX];
+	const config_setting_t *s = g ? config_setting_get_member(g, key) : NULL;
+	if (!s || expect_kind(cx, s, qname(name, group, key), kinds) < 0)
+		return NULL;
+	return s;
+}
+
+/* Open sub-group key of g, check its keys; NULL when absent or not a group. */
+static const config_setting_t *open_group(struct ctx *cx, const config_setting_t *g,
+					  const char *group, const char *key,
+					  const char *const *keys)
+{
+	char name[QNAME_MAX];
+	const config_setting_t *s = member(cx, g, group, key, K_GROUP);
+	if (s)
+		check_keys(cx, s, qname(name, group, key), keys);
+	return s;
+}
+
+/* Whether line holds an integer that libconfig truncated (already reported). */
+static int is_wide_line(const struct ctx *cx, unsigned line)
+{
+	for (size_t i = 0; i < cx->n_wide; i++)
+		if (cx->wide_lines[i] == line)
+			return 1;
+	return 0;
+}
+
+/* Check an integer setting against [min, max]; 0 and *out set when fine. */
+static int int_value(struct ctx *cx, const config_setting_t *s, const char *name, long min,
+		     long max, int *out)
+{
+	long long v = config_setting_get_int64(s);
+	if (is_wide_line(cx, s->line))
+		return -1;
+	if (v < min || v > max) {
+		report(cx, s, "%s: %lld is out of range (%ld..%ld)", name, v, min, max);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* Read optional integer key; 1 if set, 0 if absent, -1 on error. */
+static int opt_int(struct ctx *cx, const config_setting_t *g, const char *group, const char *key,
+		   long min, long max, int *out)
+{
+	char name[QNAME_MAX];
+	const config_setting_t *s;
+	if (!g || !config_setting_get_member(g, key))
+		return 0;
+	s = member(cx, g, group, key, K_INT);
+	if (!s || int_value(cx, s, qname(name, group, key), min, max, out) < 0)
+		return -1;
+	return 1;
+}
+
+/* Check a string setting's value; 0 when fine. */
+static int str_value(struct ctx *cx, const config_setting_t *s, const char *name, str_check check)
+{
+	const char *v = config_setting_get_string(s);
+	const char *why = check ? check(v) : NULL;
+	if (!why)
+		return 0;
+	report(cx, s, "%s: \"%s\" %s", name, v, why);
+	return -1;
+}
+
+/* Read optional string key into *out (replacing it); 1 set, 0 absent, -1 error. */
+static int opt_str(struct ctx *cx, const config_setting_t *g, const char *group, const char *key,
+		   str_check check, char **out)
+{
+	char name[QNAME_MAX];
+	const config_setting_t *s;
+	if (!g || !config_setting_get_member(g, key))
+		return 0;
+	s = member(cx, g, group, key, K_STRING);
+	if (!s || str_value(cx, s, qname(name, group, key), check) < 0)
+		return -1;
+	free(*out);
+	*out = xstrdup(config_setting_get_string(s));
+	return 1;
+}
+
+/*
+ * Report required key missing from group g, at g's line; or at the file when
+ * g itself is absent from parent. A group that is there with the wrong type
+ * has been reported already, so its keys are not.
+ */
+static void need(struct ctx *cx, const config_setting_t *parent, const config_setting_t *g,
+		 const char *group, const char *key)
+{
+	char name[QNAME_MAX];
+	if (g && config_setting_get_member(g, key))
+		return;
+	if (!g && parent && config_setting_get_member(parent, group))
+		return;
+	report(cx, g, "missing required key %s", qname(name, group, key));
+}
+
+/* ------------------------------------------------------------------ */
+/* Value syntax checks */
+
+/* Any non-empty string (paths: the modules that open them report errors). */
+static const char *check_nonempty(const char *s)
+{
+	return *s ? NULL : "must not be empty";
+}
+
+/* A label shown to people and written to the directory: printable, non-empty. */
+static const char *check_label(const char *s)
+{
+	if (!*s)
+		return "must not be empty";
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return "must not contain control characters";
+	return NULL;
+}
+
+/* Index of the next unescaped separator in s (',' or '+'), or its length. */
+static size_t rdn_span(const char *s)
+{
+	size_t i = 0;
+	while (s[i] && s[i] != ',' && s[i] != '+') {
+		if (s[i] == '\\' && s[i + 1])
+			i++;
+		i++;
+	}
+	return i;
+}
+
+/* One attribute=value piece of a DN: a non-empty type of [A-Za-z0-9.-] and '='. */
+static int ava_ok(const char *s, size_t len)
+{
+	size_t i = 0, type_len = 0;
+	while (i < len && s[i] == ' ')
+		i++;
+	while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '.')) {
+		i++;
+		type_len++;
+	}
+	while (i < len && s[i] == ' ')
+		i++;
+	return type_len > 0 && i < len && s[i] == '=';
+}
+
+/* A light DN check; libldap (in dir) does the real parsing. */
+static const char *check_dn(const char *s)
+{
+	size_t len = strlen(s);
+	if (!len)
+		return "must not be empty";
+	if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[len - 1]))
+		return "is not a valid DN (leading or trailing blanks)";
+	for (;;) {
+		size_t n = rdn_span(s);
+		if (!ava_ok(s, n))
+			return "is not a valid DN (expected attribute=value pairs separated by commas)";
+		if (!s[n])
+			return NULL;
+		s += n + 1;
+	}
+}
+
+/* An LDAP URI with a scheme we can use, and no blanks (one URI per string). */
+static const char *check_uri(const char *s)
+{
+	if (strncasecmp(s, "ldap://", 7) != 0 && strncasecmp(s, "ldaps://", 8) != 0 &&
+	    strncasecmp(s, "ldapi://", 8) != 0)
+		return "is not an LDAP URI (ldap://, ldaps:// or ldapi://)";
+	if (strpbrk(s, " \t\r\n"))
+		return "contains blanks; give several URIs as an array, one per string";
+	return NULL;
+}
+
+/* A search filter: "(...)" with balanced parentheses and no empty "()". */
+static const char *check_filter(const char *s)
+{
+	const char *end = NULL;
+	int depth = 0;
+	if (s[0] != '(')
+		return "is not an LDAP filter (must start with \"(\")";
+	for (const char *p = s; *p; p++) {
+		if (*p == '(') {
+			depth++;
+		} else if (*p == ')') {
+			if (p[-1] == '(')
+				return "is not an LDAP filter (empty \"()\")";
+			if (--depth < 0)
+				return "is not an LDAP filter (unbalanced parentheses)";
+			if (depth == 0 && !end)
+				end = p;
+		}
+	}
+	if (depth)
+		return "is not an LDAP filter (unbalanced parentheses)";
+	return end && end[1] ? "is not an LDAP filter (text after the closing parenthesis)" : NULL;
+}
+
+/* A numeric OID at s: digits and single dots, no leading zeros; length or 0. */
+static size_t oid_len(const char *s)
+{
+	size_t i = 0;
+	for (;;) {
+		size_t start = i;
+		while (isdigit((unsigned char)s[i]))
+			i++;
+		if (i == start || (s[start] == '0' && i - start > 1))
+			return 0;
+		if (s[i] != '.')
+			return i;
+		i++;
+	}
+}
+
+/* An attribute description: a name or numeric OID, then ";option"s. */
+static const char *check_attr(const char *s)
+{
+	static const char bad[] = "is not an attribute description (a name such as \"mail\" "
+				  "or a numeric OID, with optional ;options)";
+	size_t i;
+	if (isalpha((unsigned char)s[0])) {
+		for (i = 1; isalnum((unsigned char)s[i]) || s[i] == '-'; i++)
+			;
+	} else {
+		i = oid_len(s);
+		if (!i)
+			return bad;
+	}
+	while (s[i] == ';') {
+		size_t start = ++i;
+		while (isalnum((unsigned char)s[i]) || s[i] == '-')
+			i++;
+		if (i == start)
+			return bad;
+	}
+	return s[i] ? bad : NULL;
+}
+
+/* A word of [A-Za-z0-9._-] between 1 and max characters. */
+static int is_word(const char *s, size_t max)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+	return n > 0 && n <= max && !s[n];
+}
+
+/* The ownership marker: a plain word, safe in any attribute value. */
+static const char *check_owner(const char *s)
+{
+	return is_word(s, SIZE_MAX) ? NULL : "is not a valid owner (one or more of A-Z a-z 0-9 . _ -)";
+}
+
+/* An area id as model_parse_competence() accepts it. */
+static const char *check_area_id(const char *s)
+{
+	return is_word(s, AREA_ID_MAX) ? NULL
+				       : "is not a valid area id (1 to 63 of A-Z a-z 0-9 . _ -)";
+}
+
+/* Lower-case DN with the blanks around separators dropped, for comparison. */
+static char *dn_normalise(const char *dn)
+{
+	char *out = xmalloc(strlen(dn) + 1), *o = out;
+	for (const char *p = dn; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			*o++ = *p++;
+			*o++ = (char)tolower((unsigned char)*p);
+			continue;
+		}
+		if (*p == ' ' && (o == out || strchr(",=+", o[-1]) || strchr(",=+ ", p[1])))
+			continue;
+		*o++ = (char)tolower((unsigned char)*p);
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Whether two DNs are the same after normalising. */
+static int dn_equal(const char *a, const char *b)
+{
+	char *na = dn_normalise(a), *nb = dn_normalise(b);
+	int eq = strcmp(na, nb) == 0;
+	free(na);
+	free(nb);
+	return eq;
+}
+
+/* Whether dn lies strictly below base (ends with ",<base>" after normalising). */
+static int dn_is_below(const char *dn, const char *base)
+{
+	char *nd = dn_normalise(dn), *nb = dn_normalise(base);
+	size_t ld = strlen(nd), lb = strlen(nb), slashes = 0;
+	int below = ld > lb + 1 && strcmp(nd + ld - lb, nb) == 0 && nd[ld - lb - 1] == ',';
+	for (size_t i = ld - lb - 1; below && i > 0 && nd[i - 1] == '\\'; i--)
+		slashes++;
+	free(nd);
+	free(nb);
+	return below && slashes % 2 == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Integers libconfig 1.5 would silently truncate */
+
+/* Past a string literal starting at p (the opening quote), counting lines. */
+static const char *skip_string(const char *p, unsigned *line)
+{
+	for (p++; *p && *p != '"'; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		if (*p == '\n')
+			(*line)++;
+	}
+	return *p ? p + 1 : p;
+}
+
+/* Past a comment starting at p (#, // or slash-star), counting lines. */
+static const char *skip_comment(const char *p, unsigned *line)
+{
+	if (p[0] != '/' || p[1] != '*')
+		return p + strcspn(p, "\n");
+	for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+		if (*p == '\n')
+			(*line)++;
+	return *p ? p + 2 : p;
+}
+
+/* Check the number starting at p (a digit); report if it exceeds 32 bits. */
+static const char *check_number(struct ctx *cx, const char *p, unsigned line, int negative)
+{
+	int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+	const char *start = p + (hex ? 2 : 0), *end = start;
+	unsigned long long v;
+	while (hex ? isxdigit((unsigned char)*end) : isdigit((unsigned char)*end))
+		end++;
+	if (*end == 'L')
+		return end + 1; /* an int64: libconfig reads it in full */
+	if (!hex && (*end == '.' || *end == 'e' || *end == 'E'))
+		return end + strspn(end, "0123456789.eE+-"); /* a float */
+	errno = 0;
+	v = strtoull(start, NULL, hex ? 16 : 10);
+	if (errno == ERANGE || v > (unsigned long long)INT_MAX + (negative && !hex)) {
+		report_line(cx, NULL, line, "integer %s%.*s is too large (at most %d; libconfig would "
+				      "silently truncate it)",
+			    negative ? "-" : "", (int)(end - p), p, INT_MAX);
+		cx->wide_lines = xgrow(cx->wide_lines, &cx->cap_wide, cx->n_wide + 1, sizeof(unsigned));
+		cx->wide_lines[cx->n_wide++] = line;
+	}
+	return end;
+}
+
+/* Find integer literals beyond 32 bits, which libconfig 1.5 wraps silently. */
+static void scan_wide_ints(struct ctx *cx, const char *text)
+{
+	unsigned line = 1;
+	const char *p = text;
+	while (*p) {
+		if (*p == '\n') {
+			line++;
+			p++;
+		} else if (*p == '"') {
+			p = skip_string(p, &line);
+		} else if (*p == '#' || (p[0] == '/' && (p[1] == '/' || p[1] == '*'))) {
+			p = skip_comment(p, &line);
+		} else if (isalpha((unsigned char)*p) || *p == '_' || *p == '*' || *p == '@') {
+			while (*p && (isalnum((unsigned char)*p) || strchr("_*-@", *p)))
+				p++;
+		} else if (isdigit((unsigned char)*p)) {
+			p = check_number(cx, p, line, p > text && p[-1] == '-');
+		} else {
+			p++;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Defaults and freeing */
+
+/* Copy the built-in cohort table. */
+static void set_default_cohorts(struct conf *cf)
+{
+	cf->n_cohorts = ARRAY_LEN(default_cohorts);
+	cf->cohorts = xcalloc(cf->n_cohorts, sizeof(*cf->cohorts));
+	for (size_t i = 0; i < cf->n_cohorts; i++) {
+		cf->cohorts[i].name = xstrdup(default_cohorts[i].name);
+		cf->cohorts[i].from = default_cohorts[i].from;
+		cf->cohorts[i].to = default_cohorts[i].to;
+	}
+}
+
+/* Copy the built-in DigComp areas. */
+static void set_default_areas(struct conf *cf)
+{
+	cf->n_areas = ARRAY_LEN(default_areas);
+	cf->areas = xcalloc(cf->n_areas, sizeof(*cf->areas));
+	for (size_t i = 0; i < cf->n_areas; i++) {
+		cf->areas[i].id = xstrdup(default_areas[i].id);
+		cf->areas[i].name = xstrdup(default_areas[i].name);
+		cf->areas[i].standard = default_areas[i].standard;
+		cf->areas[i].weight = default_areas[i].weight;
+	}
+}
+
+struct conf *conf_defaults(void)
+{
+	struct conf *cf = xcalloc(1, sizeof(*cf));
+	cf->uris = xcalloc(1, sizeof(*cf->uris));
+	cf->tls = CONF_TLS_NONE;
+	cf->timeout = 10;
+	cf->page_size = 500;
+	cf->people_filter = xstrdup("(objectClass=inetOrgPerson)");
+	for (size_t i = 0; i < ARRAY_LEN(attr_keys); i++)
+		*attr_field(&cf->attr, attr_keys[i].offset) = xstrdup(attr_keys[i].def);
+	cf->member_attr = xstrdup("member");
+	set_default_cohorts(cf);
+	cf->scale = 8;
+	set_default_areas(cf);
+	cf->capacity = 3;
+	cf->min_score = 0;
+	cf->owner = xstrdup("mentord");
+	cf->max_delete_percent = 50;
+	cf->state_db = xstrdup(CONF_DEFAULT_DB);
+	cf->interval = 3600;
+	return cf;
+}
+
+/* Free a cohort array. */
+static void free_cohorts(struct conf_cohort *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+/* Free an area array. */
+static void free_areas(struct conf_area *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+/* Free a NULL-terminated string vector. */
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+void conf_free(struct conf *cf)
+{
+	if (!cf)
+		return;
+	free(cf->path);
+	free_strv(cf->uris);
+	free(cf->base_dn);
+	free(cf->bind_dn);
+	free(cf->password_file);
+	free(cf->ca_file);
+	free(cf->people_base);
+	free(cf->people_filter);
+	for (size_t i = 0; i < ARRAY_LEN(attr_keys); i++)
+		free(*attr_field(&cf->attr, attr_keys[i].offset));
+	free(cf->juniors_group);
+	free(cf->seniors_group);
+	free(cf->member_attr);
+	free_cohorts(cf->cohorts, cf->n_cohorts);
+	free_areas(cf->areas, cf->n_areas);
+	free(cf->managed_ou);
+	free(cf->owner);
+	free(cf->state_db);
+	free(cf);
+}
+
+/* ------------------------------------------------------------------ */
+/* directory */
+
+/* Add one URI setting s (named name) to the list if it is valid. */
+static void add_uri(struct ctx *cx, const config_setting_t *s, const char *name)
+{
+	struct conf *cf = cx->cf;
+	if (expect_kind(cx, s, name, K_STRING) < 0 || str_value(cx, s, name, check_uri) < 0)
+		return;
+	cf->uris = xrealloc(cf->uris, (cf->n_uris + 2) * sizeof(*cf->uris));
+	cf->uris[cf->n_uris++] = xstrdup(config_setting_get_string(s));
+	cf->uris[cf->n_uris] = NULL;
+}
+
+/* directory.uri: one string, or an array (or list) of strings tried in order. */
+static const config_setting_t *parse_uris(struct ctx *cx, const config_setting_t *g)
+{
+	char name[QNAME_MAX];
+	const config_setting_t *s = member(cx, g, "directory", "uri", K_STRING | K_ARRAY | K_LIST);
+	int n;
+	if (!s)
+		return NULL;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		add_uri(cx, s, "directory.uri");
+		return s;
+	}
+	n = config_setting_length(s);
+	if (n == 0)
+		report(cx, s, "directory.uri: must list at least one URI");
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "directory.uri[%d]", i);
+		add_uri(cx, config_setting_get_elem(s, (unsigned)i), name);
+	}
+	return s;
+}
+
+/* directory.tls: the index of a name in tls_names; -1 if invalid. */
+static int parse_tls(struct ctx *cx, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	for (size_t i = 0; i < ARRAY_LEN(tls_names); i++)
+		if (strcmp(v, tls_names[i]) == 0)
+			return (int)i;
+	report(cx, s, "directory.tls: \"%s\" is not one of \"none\", \"starttls\", \"ldaps\"", v);
+	return -1;
+}
+
+/* The first URI that is (want != 0) or is not (want == 0) ldaps://, or NULL. */
+static const char *find_ldaps(const struct conf *cf, int want)
+{
+	for (size_t i = 0; i < cf->n_uris; i++)
+		if ((strncasecmp(cf->uris[i], "ldaps://", 8) == 0) == want)
+			return cf->uris[i];
+	return NULL;
+}
+
+/* Square directory.tls with the URI schemes (see mentord.conf(5)). */
+static void resolve_tls(struct ctx *cx, const config_setting_t *tls_s,
+			const config_setting_t *uri_s)
+{
+	struct conf *cf = cx->cf;
+	const char *plain = find_ldaps(cf, 0), *secure = find_ldaps(cf, 1);
+	if (cf->tls == CONF_TLS_LDAPS && plain)
+		report(cx, tls_s, "directory.tls: \"ldaps\" needs ldaps:// URIs, but \"%s\" is not one",
+		       plain);
+	else if (cf->tls == CONF_TLS_STARTTLS && secure)
+		report(cx, tls_s, "directory.tls: \"starttls\" cannot be used with \"%s\", which "
+				  "already speaks TLS; use tls = \"ldaps\"", secure);
+	else if (cf->tls == CONF_TLS_NONE && secure && plain)
+		report(cx, uri_s, "directory.uri: \"%s\" and \"%s\" mix TLS and plain connections; "
+				  "failing over would drop TLS", secure, plain);
+	else if (cf->tls == CONF_TLS_NONE && secure)
+		cf->tls = CONF_TLS_LDAPS;
+}
+
+/* bind_dn and password_file come together or not at all. */
+static void check_bind(struct ctx *cx, const config_setting_t *g)
+{
+	const struct conf *cf = cx->cf;
+	if (cf->bind_dn && !cf->password_file && !config_setting_get_member(g, "password_file"))
+		report(cx, config_setting_get_member(g, "bind_dn"),
+		       "directory.bind_dn is set but directory.password_file is missing "
+		       "(the bind password is read from that file)");
+	if (cf->password_file && !config_setting_get_member(g, "bind_dn"))
+		report(cx, config_setting_get_member(g, "password_file"),
+		       "directory.password_file is only used with directory.bind_dn, which is missing");
+}
+
+/* The directory group: servers, base, bind identity, TLS, limits. */
+static void parse_directory(struct ctx *cx, const config_setting_t *root)
+{
+	struct conf *cf = cx->cf;
+	const config_setting_t *g = open_group(cx, root, "", "directory", directory_keys);
+	const config_setting_t *uri_s, *tls_s;
+	need(cx, root, g, "directory", "uri");
+	need(cx, root, g, "directory", "base");
+	if (!g)
+		return;
+	uri_s = parse_uris(cx, g);
+	opt_str(cx, g, "directory", "base", check_dn, &cf->base_dn);
+	opt_str(cx, g, "directory", "bind_dn", check_dn, &cf->bind_dn);
+	opt_str(cx, g, "directory", "password_file", check_nonempty, &cf->password_file);
+	opt_str(cx, g, "directory", "ca_file", check_nonempty, &cf->ca_file);
+	opt_int(cx, g, "directory", "timeout", 1, 3600, &cf->timeout);
+	opt_int(cx, g, "directory", "page_size", 1, 1000, &cf->page_size);
+	check_bind(cx, g);
+	tls_s = member(cx, g, "directory", "tls", K_STRING);
+	if (tls_s) {
+		int tls = parse_tls(cx, tls_s);
+		if (tls < 0)
+			return;
+		cf->tls = (enum conf_tls)tls;
+	}
+	if (uri_s)
+		resolve_tls(cx, tls_s, uri_s);
+}
+
+/* ------------------------------------------------------------------ */
+/* people, participants */
+
+/* people.attributes: which attribute holds each piece of staff data. */
+static void parse_attributes(struct ctx *cx, const config_setting_t *people)
+{
+	const char *keys[ARRAY_LEN(attr_keys) + 1];
+	const config_setting_t *g;
+	for (size_t i = 0; i < ARRAY_LEN(attr_keys); i++)
+		keys[i] = attr_keys[i].key;
+	keys[ARRAY_LEN(attr_keys)] = NULL;
+	g = open_group(cx, people, "people", "attributes", keys);
+	for (size_t i = 0; g && i < ARRAY_LEN(attr_keys); i++)
+		opt_str(cx, g, "people.attributes", attr_keys[i].key, check_attr,
+			attr_field(&cx->cf->attr, attr_keys[i].offset));
+}
+
+/* The people group: where staff live and how to read them. */
+static void parse_people(struct ctx *cx, const config_setting_t *root)
+{
+	struct conf *cf = cx->cf;
+	const config_setting_t *g = open_group(cx, root, "", "people", people_keys);
+	if (!g)
+		return;
+	opt_str(cx, g, "people", "base", check_dn, &cf->people_base);
+	opt_str(cx, g, "people", "filter", check_filter, &cf->people_filter);
+	parse_attributes(cx, g);
+}
+
+/* The participants group: the two HR-managed groups. */
+static void parse_participants(struct ctx *cx, const config_setting_t *root)
+{
+	struct conf *cf = cx->cf;
+	const config_setting_t *g = open_group(cx, root, "", "participants", participants_keys);
+	need(cx, root, g, "participants", "juniors");
+	need(cx, root, g, "participants", "seniors");
+	if (!g)
+		return;
+	opt_str(cx, g, "participants", "juniors", check_dn, &cf->juniors_group);
+	opt_str(cx, g, "participants", "seniors", check_dn, &cf->seniors_group);
+	opt_str(cx, g, "participants", "member_attribute", check_attr, &cf->member_attr);
+	if (cf->juniors_group && cf->seniors_group && dn_equal(cf->juniors_group, cf->seniors_group))
+		report(cx, config_setting_get_member(g, "seniors"),
+		       "participants.seniors: must be a different group from participants.juniors");
+}
+
+/* ------------------------------------------------------------------ */
+/* cohorts */
+
+/* A cohort as read, with its setting for messages. */
+struct cohort_in {
+	struct conf_cohort c;
+	const config_setting_t *s;
+	size_t index; /* position in the file */
+};
+
+/* Order cohorts by first year, then by position in the file. */
+static int cmp_cohort_in(const void *a, const void *b)
+{
+	const struct cohort_in *x = a, *y = b;
+	if (x->c.from != y->c.from)
+		return x->c.from < y->c.from ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* One element of the cohorts list; 0 when it is complete and valid (else *out holds nothing). */
+static int parse_cohort(struct ctx *cx, const config_setting_t *s, int i, struct cohort_in *out)
+{
+	char group[QNAME_MAX];
+	int bad = 0;
+	snprintf(group, sizeof(group), "cohorts[%d]", i);
+	out->s = s;
+	out->index = (size_t)i;
+	if (expect_kind(cx, s, group, K_GROUP) < 0)
+		return -1;
+	check_keys(cx, s, group, cohort_keys);
+	need(cx, NULL, s, group, "name");
+	need(cx, NULL, s, group, "from");
+	need(cx, NULL, s, group, "to");
+	bad |= opt_str(cx, s, group, "name", check_label, &out->c.name) < 1;
+	bad |= opt_int(cx, s, group, "from", YEAR_MIN, YEAR_MAX, &out->c.from) < 1;
+	bad |= opt_int(cx, s, group, "to", YEAR_MIN, YEAR_MAX, &out->c.to) < 1;
+	if (!bad && out->c.from > out->c.to) {
+		report(cx, s, "%s: from (%d) is after to (%d)", group, out->c.from, out->c.to);
+		bad = 1;
+	}
+	if (!bad)
+		return 0;
+	free(out->c.name);
+	out->c.name = NULL;
+	return -1;
+}
+
+/* Report overlapping years and repeated names among sorted cohorts; 0 if none. */
+static int check_cohorts(struct ctx *cx, const struct cohort_in *v, size_t n)
+{
+	size_t widest = 0;
+	int bad = 0;
+	for (size_t i = 1; i < n; i++) {
+		if (v[i].c.from <= v[widest].c.to) {
+			report(cx, v[i].s, "cohorts[%zu]: %d..%d overlaps \"%s\" (%d..%d)", v[i].index,
+			       v[i].c.from, v[i].c.to, v[widest].c.name, v[widest].c.from,
+			       v[widest].c.to);
+			bad = 1;
+		}
+		if (v[i].c.to > v[widest].c.to)
+			widest = i;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			if (v[j].index < v[i].index && strcasecmp(v[i].c.name, v[j].c.name) == 0) {
+				report(cx, v[i].s, "cohorts[%zu]: the name \"%s\" is already used by "
+						   "cohorts[%zu]", v[i].index, v[i].c.name, v[j].index);
+				bad = 1;
+				break;
+			}
+	return bad ? -1 : 0;
+}
+
+/* Move checked cohorts into the conf, sorted by first year. */
+static void install_cohorts(struct conf *cf, struct cohort_in *v, size_t n)
+{
+	free_cohorts(cf->cohorts, cf->n_cohorts);
+	cf->cohorts = xcalloc(n, sizeof(*cf->cohorts));
+	for (size_t i = 0; i < n; i++) {
+		cf->cohorts[i] = v[i].c;
+		v[i].c.name = NULL;
+	}
+	cf->n_cohorts = n;
+}
+
+/* The cohorts list: named, non-overlapping ranges of birth years. */
+static void parse_cohorts(struct ctx *cx, const config_setting_t *root)
+{
+	const config_setting_t *s = member(cx, root, "", "cohorts", K_LIST);
+	struct cohort_in *v;
+	size_t n, ok = 0;
+	if (!s)
+		return;
+	n = (size_t)config_setting_length(s);
+	if (n == 0) {
+		report(cx, s, "cohorts: must list at least one cohort");
+		return;
+	}
+	v = xcalloc(n, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		if (parse_cohort(cx, config_setting_get_elem(s, (unsigned)i), (int)i, &v[ok]) == 0)
+			ok++;
+	qsort(v, ok, sizeof(*v), cmp_cohort_in);
+	if (check_cohorts(cx, v, ok) == 0 && ok == n)
+		install_cohorts(cx->cf, v, n);
+	for (size_t i = 0; i < ok; i++)
+		free(v[i].c.name);
+	free(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* model */
+
+/* One element of model.areas; 0 when valid. max_standard 0: scale unknown. */
+static int parse_area(struct ctx *cx, const config_setting_t *s, int i, int max_standard,
+		      struct conf_area *out)
+{
+	char group[QNAME_MAX];
+	int bad = 0;
+	snprintf(group, sizeof(group), "model.areas[%d]", i);
+	if (expect_kind(cx, s, group, K_GROUP) < 0)
+		return -1;
+	check_keys(cx, s, group, area_keys);
+	need(cx, NULL, s, group, "id");
+	need(cx, NULL, s, group, "standard");
+	out->weight = 1;
+	bad |= opt_str(cx, s, group, "id", check_area_id, &out->id) < 1;
+	bad |= opt_str(cx, s, group, "name", check_label, &out->name) < 0;
+	bad |= opt_int(cx, s, group, "standard", 1, max_standard ? max_standard : 100,
+		       &out->standard) < 1;
+	bad |= opt_int(cx, s, group, "weight", 0, 1000, &out->weight) < 0;
+	if (out->id) {
+		ascii_lower(out->id);
+		if (!out->name)
+			out->name = xstrdup(out->id);
+	}
+	return bad ? -1 : 0;
+}
+
+/* Report area ids used twice (after lower-casing); 0 if none. */
+static int check_area_ids(struct ctx *cx, const config_setting_t *list, const struct conf_area *v,
+			  size_t n)
+{
+	int bad = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (v[i].id && v[j].id && strcmp(v[i].id, v[j].id) == 0) {
+				report(cx, config_setting_get_elem(list, (unsigned)i),
+				       "model.areas[%zu]: the id \"%s\" is already used by "
+				       "model.areas[%zu]", i, v[i].id, j);
+				bad = 1;
+				break;
+			}
+	return bad ? -1 : 0;
+}
+
+/* model.areas: the competence areas, in the order given. */
+static void parse_areas(struct ctx *cx, const config_setting_t *g, int max_standard)
+{
+	struct conf *cf = cx->cf;
+	const config_setting_t *s = member(cx, g, "model", "areas", K_LIST);
+	struct conf_area *v;
+	size_t n;
+	int bad = 0;
+	if (!s)
+		return;
+	n = (size_t)config_setting_length(s);
+	if (n == 0) {
+		report(cx, s, "model.areas: must list at least one area");
+		return;
+	}
+	v = xcalloc(n, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		bad |= parse_area(cx, config_setting_get_elem(s, (unsigned)i), (int)i, max_standard,
+				  &v[i]) < 0;
+	if (check_area_ids(cx, s, v, n) < 0 || bad) {
+		free_areas(v, n);
+		return;
+	}
+	free_areas(cf->areas, cf->n_areas);
+	cf->areas = v;
+	cf->n_areas = n;
+}
+
+/* The model group: the level scale and the areas. */
+static void parse_model(struct ctx *cx, const config_setting_t *root)
+{
+	struct conf *cf = cx->cf;
+	const config_setting_t *g = open_group(cx, root, "", "model", model_keys);
+	int scale_set;
+	if (!g)
+		return;
+	scale_set = opt_int(cx, g, "model", "scale", 1, 100, &cf->scale);
+	parse_areas(cx, g, scale_set < 0 ? 0 : cf->scale);
+	if (scale_set > 0 && !config_setting_get_member(g, "areas") && cf->scale < DEFAULT_STANDARD)
+		report(cx, config_setting_get_member(g, "scale"),
+		       "model.scale: the default areas have standard %d, above scale %d; "
+		       "define model.areas", DEFAULT_STANDARD, cf->scale);
+}
+
+/* ------------------------------------------------------------------ */
+/* matching, writeback, state, daemon */
+
+/* The matching group: capacity and score threshold. */
+static void parse_matching(struct ctx *cx, const config_setting_t *root)
+{
+	const config_setting_t *g = open_group(cx, root, "", "matching", matching_keys);
+	opt_int(cx, g, "matching", "capacity", 0, 100, &cx->cf->capacity);
+	opt_int(cx, g, "matching", "min_score", 0, 1000000, &cx->cf->min_score);
+}
+
+/* The writeback group; the managed OU must lie below directory.base. */
+static void parse_writeback(struct ctx *cx, const config_setting_t *root)
+{
+	struct conf *cf = cx->cf;
+	const config_setting_t *g = open_group(cx, root, "", "writeback", writeback_keys);
+	opt_str(cx, g, "writeback", "owner", check_owner, &cf->owner);
+	opt_int(cx, g, "writeback", "max_delete_percent", 0, 100, &cf->max_delete_percent);
+	if (opt_str(cx, g, "writeback", "ou", check_dn, &cf->managed_ou) == 1 && cf->base_dn &&
+	    !dn_is_below(cf->managed_ou, cf->base_dn))
+		report(cx, config_setting_get_member(g, "ou"),
+		       "writeback.ou: \"%s\" is not below directory.base \"%s\"", cf->managed_ou,
+		       cf->base_dn);
+}
+
+/* The state group: where the SQLite database lives. */
+static void parse_state(struct ctx *cx, const config_setting_t *root)
+{
+	const config_setting_t *g = open_group(cx, root, "", "state", state_keys);
+	opt_str(cx, g, "state", "database", check_nonempty, &cx->cf->state_db);
+}
+
+/* The daemon group: the cycle interval. */
+static void parse_daemon(struct ctx *cx, const config_setting_t *root)
+{
+	const config_setting_t *g = open_group(cx, root, "", "daemon", daemon_keys);
+	opt_int(cx, g, "daemon", "interval", 60, 604800, &cx->cf->interval);
+}
+
+/* Fill the defaults that depend on other keys. */
+static void derive_defaults(struct conf *cf)
+{
+	if (!cf->base_dn)
+		return;
+	if (!cf->people_base)
+		cf->people_base = xstrdup(cf->base_dn);
+	if (!cf->managed_ou)
+		cf->managed_ou = xasprintf("ou=mentoring,%s", cf->base_dn);
+}
+
+/* Check every group of a parsed file into cx->cf. */
+static void parse_root(struct ctx *cx, const config_setting_t *root)
+{
+	check_keys(cx, root, "", top_keys);
+	parse_directory(cx, root);
+	parse_people(cx, root);
+	parse_participants(cx, root);
+	parse_cohorts(cx, root);
+	parse_model(cx, root);
+	parse_matching(cx, root);
+	parse_writeback(cx, root);
+	parse_state(cx, root);
+	parse_daemon(cx, root);
+	derive_defaults(cx->cf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading */
+
+/* The rest of fp as a string, or NULL with the reason reported. */
+static char *slurp(struct ctx *cx, FILE *fp)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0, got;
+	const char *why = NULL;
+	do {
+		buf = xgrow(buf, &cap, len + 4096 + 1, 1);
+		got = fread(buf + len, 1, cap - len - 1, fp);
+		len += got;
+	} while (got && len <= CONF_MAX_BYTES);
+	buf[len] = '\0';
+	if (ferror(fp))
+		why = strerror(errno);
+	else if (len > CONF_MAX_BYTES)
+		why = "larger than 1 MiB";
+	else if (memchr(buf, '\0', len))
+		why = "contains a NUL byte";
+	if (!why)
+		return buf;
+	report(cx, NULL, "cannot read: %s", why);
+	free(buf);
+	return NULL;
+}
+
+/* The whole file as a string, or NULL with the reason reported. */
+static char *read_text(struct ctx *cx)
+{
+	FILE *fp = fopen(cx->path, "r");
+	struct stat st;
+	char *text;
+	if (!fp) {
+		report(cx, NULL, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		report(cx, NULL, "cannot open: %s", strerror(EISDIR));
+		fclose(fp);
+		return NULL;
+	}
+	text = slurp(cx, fp);
+	fclose(fp);
+	return text;
+}
+
+/* Parse text with libconfig and check it; errors go to cx. */
+static void parse_text(struct ctx *cx, const char *text)
+{
+	config_t lc;
+	config_init(&lc);
+	if (config_read_string(&lc, text) == CONFIG_TRUE) {
+		scan_wide_ints(cx, text);
+		parse_root(cx, config_root_setting(&lc));
+	} else {
+		int line = config_error_line(&lc);
+		report_line(cx, config_error_file(&lc), line > 0 ? (unsigned)line : 0, "%s",
+			    config_error_text(&lc));
+	}
+	config_destroy(&lc);
+}
+
+int conf_load(const char *path, struct conf **out, char **errors)
+{
+	struct ctx cx = { .path = path };
+	char *text = read_text(&cx);
+	if (text) {
+		cx.cf = conf_defaults();
+		cx.cf->path = xstrdup(path);
+		parse_text(&cx, text);
+		free(text);
+	}
+	free(cx.wide_lines);
+	if (cx.n_errors) {
+		conf_free(cx.cf);
+		*errors = take_errors(&cx);
+		return -1;
+	}
+	*out = cx.cf;
+	return 0;
+}
+
+int conf_area_index(const struct conf *cf, const char *id)
+{
+	for (size_t i = 0; i < cf->n_areas; i++)
+		if (strcasecmp(cf->areas[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Dumping */
+
+/* Write s as a libconfig string literal. */
+static void put_string(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", fp);
+		else if (c == '\t')
+			fputs("\\t", fp);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\x%02x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+/* Write `indent key = "value";` unless value is NULL. */
+static void put_str_key(FILE *fp, const char *indent, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	fprintf(fp, "%s%s = ", indent, key);
+	put_string(fp, value);
+	fputs(";\n", fp);
+}
+
+/* The directory group; the bind password is never in the struct, only its file. */
+static void dump_directory(const struct conf *cf, FILE *fp)
+{
+	fputs("directory = {\n", fp);
+	if (cf->n_uris) {
+		fputs("\turi = [ ", fp);
+		for (size_t i = 0; i < cf->n_uris; i++) {
+			put_string(fp, cf->uris[i]);
+			fputs(i + 1 < cf->n_uris ? ", " : " ];\n", fp);
+		}
+	}
+	put_str_key(fp, "\t", "base", cf->base_dn);
+	put_str_key(fp, "\t", "bind_dn", cf->bind_dn);
+	/* The password itself never appears here; the file name is no secret. */
+	put_str_key(fp, "\t", "password_file", cf->password_file);
+	put_str_key(fp, "\t", "tls", tls_names[cf->tls]);
+	put_str_key(fp, "\t", "ca_file", cf->ca_file);
+	fprintf(fp, "\ttimeout = %d;\n\tpage_size = %d;\n};\n", cf->timeout, cf->page_size);
+}
+
+/* The people and participants groups. */
+static void dump_people(const struct conf *cf, FILE *fp)
+{
+	fputs("people = {\n", fp);
+	put_str_key(fp, "\t", "base", cf->people_base);
+	put_str_key(fp, "\t", "filter", cf->people_filter);
+	fputs("\tattributes = {\n", fp);
+	for (size_t i = 0; i < ARRAY_LEN(attr_keys); i++)
+		put_str_key(fp, "\t\t", attr_keys[i].key, attr_value(&cf->attr, attr_keys[i].offset));
+	fputs("\t};\n};\n", fp);
+	fputs("participants = {\n", fp);
+	put_str_key(fp, "\t", "juniors", cf->juniors_group);
+	put_str_key(fp, "\t", "seniors", cf->seniors_group);
+	put_str_key(fp, "\t", "member_attribute", cf->member_attr);
+	fputs("};\n", fp);
+}
+
+/* The cohorts list and the model group. */
+static void dump_model(const struct conf *cf, FILE *fp)
+{
+	fputs("cohorts = (\n", fp);
+	for (size_t i = 0; i < cf->n_cohorts; i++) {
+		fputs("\t{ name = ", fp);
+		put_string(fp, cf->cohorts[i].name);
+		fprintf(fp, "; from = %d; to = %d; }%s\n", cf->cohorts[i].from, cf->cohorts[i].to,
+			i + 1 < cf->n_cohorts ? "," : "");
+	}
+	fprintf(fp, ");\nmodel = {\n\tscale = %d;\n\tareas = (\n", cf->scale);
+	for (size_t i = 0; i < cf->n_areas; i++) {
+		fputs("\t\t{ id = ", fp);
+		put_string(fp, cf->areas[i].id);
+		fputs("; name = ", fp);
+		put_string(fp, cf->areas[i].name);
+		fprintf(fp, "; standard = %d; weight = %d; }%s\n", cf->areas[i].standard,
+			cf->areas[i].weight, i + 1 < cf->n_areas ? "," : "");
+	}
+	fputs("\t);\n};\n", fp);
+}
+
+/* The matching, writeback, state and daemon groups. */
+static void dump_rest(const struct conf *cf, FILE *fp)
+{
+	fprintf(fp, "matching = {\n\tcapacity = %d;\n\tmin_score = %d;\n};\n", cf->capacity,
+		cf->min_score);
+	fputs("writeback = {\n", fp);
+	put_str_key(fp, "\t", "ou", cf->managed_ou);
+	put_str_key(fp, "\t", "owner", cf->owner);
+	fprintf(fp, "\tmax_delete_percent = %d;\n};\n", cf->max_delete_percent);
+	fputs("state = {\n", fp);
+	put_str_key(fp, "\t", "database", cf->state_db);
+	fprintf(fp, "};\ndaemon = {\n\tinterval = %d;\n};\n", cf->interval);
+}
+
+void conf_dump(const struct conf *cf, FILE *fp)
+{
+	fprintf(fp, "# effective configuration%s%s\n", cf->path ? " of " : "",
+		cf->path ? cf->path : "");
+	dump_directory(cf, fp);
+	dump_people(cf, fp);
+	dump_model(cf, fp);
+	dump_rest(cf, fp);
+}

@@ -1,0 +1,110 @@
+/*
+ * The configuration: parsed from a libconfig file, validated key by key with
+ * "file:line: message" errors, with every default filled in. Other modules
+ * read the struct directly; only conf.c knows libconfig.
+ */
+#ifndef MENTORD_CONF_H
+#define MENTORD_CONF_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define CONF_DEFAULT_PATH SYSCONFDIR "/mentord/mentord.conf"
+#define CONF_DEFAULT_DB LOCALSTATEDIR "/lib/mentord/mentord.db"
+
+enum conf_tls { CONF_TLS_NONE, CONF_TLS_STARTTLS, CONF_TLS_LDAPS };
+
+/* A birth cohort: people born in [from, to] (inclusive) carry this name. */
+struct conf_cohort {
+	char *name;
+	int from, to;
+};
+
+/* A competence area of the model: levels run 1..scale, 0 means not assessed. */
+struct conf_area {
+	char *id;       /* as written in mentoringCompetence values, e.g. "digcomp.1" */
+	char *name;     /* human-readable; defaults to id */
+	int standard;   /* minimum standard level, 1..scale */
+	int weight;     /* strategic weight, >= 0 */
+};
+
+/* Which person attribute holds each piece of staff data. */
+struct conf_attrs {
+	char *id, *name, *mail, *title, *department, *manager, *location;
+	char *birth_year, *hire_date, *competence, *capacity;
+};
+
+struct conf {
+	char *path;             /* the file this came from */
+
+	/* directory */
+	char **uris;            /* NULL-terminated, at least one */
+	size_t n_uris;
+	char *base_dn;
+	char *bind_dn;          /* NULL: anonymous */
+	char *password_file;    /* required with bind_dn; the password is never in the config */
+	enum conf_tls tls;
+	char *ca_file;          /* NULL: system default */
+	int timeout;            /* seconds, network and per operation; default 10 */
+	int page_size;          /* paged-results size; default 500, 1..1000 */
+
+	/* people */
+	char *people_base;      /* default base_dn */
+	char *people_filter;    /* default "(objectClass=inetOrgPerson)" */
+	struct conf_attrs attr;
+
+	/* participants */
+	char *juniors_group;    /* DN of the HR-managed juniors group (mentors) */
+	char *seniors_group;    /* DN of the HR-managed seniors group (mentees) */
+	char *member_attr;      /* default "member" */
+
+	/* cohorts, sorted by from year; default Baby Boomers, X, Y, Z */
+	struct conf_cohort *cohorts;
+	size_t n_cohorts;
+
+	/* competence model */
+	int scale;              /* highest level; default 8 */
+	struct conf_area *areas;
+	size_t n_areas;         /* >= 1; default the five DigComp areas, standard 4, weight 1 */
+
+	/* matching */
+	int capacity;           /* seniors per junior; default 3, 0..100 */
+	int min_score;          /* default 0 */
+
+	/* writeback */
+	char *managed_ou;       /* default "ou=mentoring,<base_dn>" */
+	char *owner;            /* ownership marker value; default "mentord" */
+	int max_delete_percent; /* refuse to delete more than this share of existing pairs; default 50 */
+
+	/* state */
+	char *state_db;         /* default CONF_DEFAULT_DB */
+
+	/* daemon */
+	int interval;           /* seconds between cycles; default 3600 */
+};
+
+/*
+ * Load and validate path. On success returns 0 and *out (free with
+ * conf_free). On failure returns -1 and *errors holds one or more lines of
+ * the form "file:line: message" (caller frees); *out is untouched.
+ */
+int conf_load(const char *path, struct conf **out, char **errors);
+
+/* The configuration with every default and no file behind it, for tests. */
+struct conf *conf_defaults(void);
+
+void conf_free(struct conf *cf);
+
+/* Write the effective configuration in libconfig syntax; secrets are masked. */
+void conf_dump(const struct conf *cf, FILE *fp);
+
+/* Index of the area with this id, or -1. */
+int conf_area_index(const struct conf *cf, const char *id);
+
+#endif

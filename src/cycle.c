@@ -1,0 +1,240 @@
+/*
+ * One cycle from start to finish. The store transaction opened before the
+ * sync is committed only after the directory writes all succeeded, so a
+ * failure anywhere leaves the previous store state; writeback undoes its own
+ * partial changes.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cycle.h"
+#include "log.h"
+#include "match.h"
+#include "model.h"
+#include "store.h"
+#include "util.h"
+
+/* Objectives written per pair, at most. */
+#define OBJECTIVES_MAX 8
+
+/* Everything one cycle holds, released in one place. */
+struct cycle {
+	const struct conf *cf;
+	struct cycle_report *rep;
+	store *st;
+	dir *d;
+	struct roster *roster;
+	struct match_pair *pairs;
+	size_t n_pairs;
+	struct wb_pair *wb;
+	struct store_pair *prev;
+	size_t n_prev;
+	struct wb_set *want, *have;
+	struct wb_plan *plan;
+};
+
+/* Note why the cycle failed (the details were logged where they happened). */
+static enum cycle_result fail(struct cycle *c, enum cycle_result result, const char *why)
+{
+	c->rep->result = result;
+	snprintf(c->rep->error, sizeof(c->rep->error), "%s", why);
+	return result;
+}
+
+/* Monotonic seconds, for durations. */
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Match the roster's juniors and seniors. */
+static int run_match(struct cycle *c)
+{
+	struct roster *r = c->roster;
+	struct match_person *people = xcalloc(r->n ? r->n : 1, sizeof(*people));
+	size_t *juniors = xcalloc(r->n ? r->n : 1, sizeof(size_t)), *seniors = xcalloc(r->n ? r->n : 1, sizeof(size_t));
+	size_t *current = xcalloc(r->n ? r->n : 1, sizeof(size_t)), mentor, mentee;
+	struct match_input in = {people, r->n, juniors, 0, seniors, 0, c->cf, current};
+	int rc;
+	for (size_t i = 0; i < r->n; i++)
+		current[i] = MATCH_NONE;
+	for (size_t i = 0; i < c->n_prev; i++)
+		if (strmap_get(r->by_uuid, c->prev[i].mentor_uuid, &mentor) == 0 &&
+		    strmap_get(r->by_uuid, c->prev[i].mentee_uuid, &mentee) == 0)
+			current[mentee] = mentor;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct roster_person *p = &r->people[i];
+		people[i] = (struct match_person){p->uuid, p->cohort, p->manager,
+						  p->capacity >= 0 ? p->capacity : c->cf->capacity, p->levels};
+		if (p->roles & ROSTER_JUNIOR)
+			juniors[in.n_juniors++] = i;
+		if (p->roles & ROSTER_SENIOR)
+			seniors[in.n_seniors++] = i;
+	}
+	rc = match_solve(&in, &c->pairs, &c->n_pairs);
+	free(current);
+	free(people);
+	free(juniors);
+	free(seniors);
+	return rc;
+}
+
+/* When the pair was first written, from the previous cycle's pairs; now if new. */
+static long long pair_started(const struct cycle *c, const char *mentor, const char *mentee)
+{
+	for (size_t i = 0; i < c->n_prev; i++)
+		if (strcmp(c->prev[i].mentor_uuid, mentor) == 0 && strcmp(c->prev[i].mentee_uuid, mentee) == 0)
+			return c->prev[i].started;
+	return (long long)c->rep->started;
+}
+
+/* Turn the matching into writeback pairs with objectives. */
+static void build_pairs(struct cycle *c)
+{
+	c->wb = xcalloc(c->n_pairs ? c->n_pairs : 1, sizeof(*c->wb));
+	for (size_t i = 0; i < c->n_pairs; i++) {
+		const struct roster_person *j = &c->roster->people[c->pairs[i].junior];
+		const struct roster_person *s = &c->roster->people[c->pairs[i].senior];
+		char **objectives = xcalloc(OBJECTIVES_MAX, sizeof(char *));
+		struct wb_pair *p = &c->wb[i];
+		p->mentor_uuid = j->uuid;
+		p->mentor_dn = j->dn;
+		p->mentor_name = j->name;
+		p->mentee_uuid = s->uuid;
+		p->mentee_dn = s->dn;
+		p->mentee_name = s->name;
+		p->score = c->pairs[i].score;
+		p->n_objectives = model_objectives(c->cf, j->levels, s->levels, objectives, OBJECTIVES_MAX);
+		p->objectives = objectives;
+		p->started = pair_started(c, j->uuid, s->uuid);
+	}
+}
+
+/* Record the new pairs in the store (inside the cycle's transaction). */
+static int store_pairs(struct cycle *c)
+{
+	struct store_pair *sp = xcalloc(c->n_pairs ? c->n_pairs : 1, sizeof(*sp));
+	int rc;
+	for (size_t i = 0; i < c->n_pairs; i++) {
+		sp[i].mentor_uuid = (char *)c->wb[i].mentor_uuid;
+		sp[i].mentee_uuid = (char *)c->wb[i].mentee_uuid;
+		sp[i].dn = wb_pair_dn(c->cf, c->wb[i].mentor_uuid, c->wb[i].mentee_uuid);
+		sp[i].score = c->wb[i].score;
+		sp[i].started = c->wb[i].started;
+	}
+	rc = store_pairs_replace(c->st, sp, c->n_pairs, c->rep->run);
+	for (size_t i = 0; i < c->n_pairs; i++)
+		free(sp[i].dn);
+	free(sp);
+	return rc;
+}
+
+/* Read, match and plan; everything before the first write. */
+static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
+{
+	if (dir_open(c->cf, &c->d) < 0)
+		return fail(c, CYCLE_UNREACHABLE, "no directory server reachable");
+	if (store_begin(c->st) < 0)
+		return fail(c, CYCLE_FAILED, "state database busy or unwritable");
+	if (sync_full(c->d, c->st, c->cf, c->rep->started, &c->roster, &c->rep->sync) < 0)
+		return fail(c, CYCLE_FAILED, "directory read failed; nothing changed");
+	if (store_pairs_load(c->st, &c->prev, &c->n_prev) < 0 || run_match(c) < 0)
+		return fail(c, CYCLE_FAILED, "matching failed");
+	c->rep->pairs = (long)c->n_pairs;
+	build_pairs(c);
+	if (!(c->want = wb_desired(c->cf, c->wb, c->n_pairs)))
+		return fail(c, CYCLE_FAILED, "managed OU unusable");
+	if (!(c->have = wb_read(c->d, c->cf)))
+		return fail(c, CYCLE_FAILED, "reading the managed OU failed; nothing changed");
+	if (wb_diff(c->cf, c->want, c->have, &c->plan) < 0) {
+		wb_plan_counts(c->plan, &c->rep->changes);
+		if (ldif)
+			wb_plan_ldif(c->plan, ldif);
+		return fail(c, CYCLE_SAFETY, "delete limit hit (writeback.max_delete_percent); nothing changed");
+	}
+	wb_plan_counts(c->plan, &c->rep->changes);
+	if (ldif)
+		wb_plan_ldif(c->plan, ldif);
+	return CYCLE_OK;
+}
+
+/* Apply the plan and commit the store. */
+static enum cycle_result commit_cycle(struct cycle *c)
+{
+	if (store_pairs(c) < 0)
+		return fail(c, CYCLE_FAILED, "storing pairs failed; nothing changed");
+	if (wb_apply(c->d, c->plan) < 0)
+		return fail(c, CYCLE_FAILED, "directory write failed; applied changes undone");
+	if (store_commit(c->st) < 0)
+		return fail(c, CYCLE_FAILED, "committing the state database failed");
+	return CYCLE_OK;
+}
+
+/* Release everything the cycle held. */
+static void cycle_clear(struct cycle *c)
+{
+	for (size_t i = 0; c->wb && i < c->n_pairs; i++) {
+		for (size_t k = 0; k < c->wb[i].n_objectives; k++)
+			free(c->wb[i].objectives[k]);
+		free((char **)c->wb[i].objectives);
+	}
+	free(c->wb);
+	free(c->pairs);
+	store_pairs_free(c->prev, c->n_prev);
+	wb_plan_free(c->plan);
+	wb_set_free(c->want);
+	wb_set_free(c->have);
+	roster_free(c->roster);
+	dir_close(c->d);
+	if (c->st)
+		store_rollback(c->st);
+}
+
+/* Record the end of a (non-dry) cycle in the store and the log. */
+static void finish_run(struct cycle *c)
+{
+	struct cycle_report *rep = c->rep;
+	struct store_run run = {
+		.id = rep->run, .started = rep->started, .finished = (long long)time(NULL),
+		.seconds = rep->seconds, .outcome = rep->result == CYCLE_OK ? "ok" : "failed",
+		.staff = rep->sync.staff, .juniors = rep->sync.juniors, .seniors = rep->sync.seniors,
+		.skipped = rep->sync.skipped_entries + rep->sync.skipped_values, .pairs = rep->pairs,
+		.adds = rep->changes.adds, .modifies = rep->changes.modifies,
+		.deletes = rep->changes.deletes, .error = rep->result == CYCLE_OK ? NULL : rep->error,
+	};
+	if (rep->result != CYCLE_OK)
+		run.adds = run.modifies = run.deletes = 0;
+	store_run_finish(c->st, &run);
+}
+
+enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif, struct cycle_report *rep)
+{
+	struct cycle c = {.cf = cf, .rep = rep};
+	double t0 = now_seconds();
+	memset(rep, 0, sizeof(*rep));
+	rep->started = time(NULL);
+	if (store_open(cf->state_db, 0, &c.st) < 0) {
+		fail(&c, CYCLE_FAILED, "cannot open the state database");
+		return rep->result;
+	}
+	if (!dry_run && (rep->run = store_run_begin(c.st, rep->started)) < 0) {
+		store_close(c.st);
+		fail(&c, CYCLE_FAILED, "cannot record the cycle in the state database");
+		return rep->result;
+	}
+	log_set_cycle(rep->run);
+	if (plan_cycle(&c, dry_run ? ldif : NULL) == CYCLE_OK && !dry_run)
+		commit_cycle(&c);
+	rep->seconds = now_seconds() - t0;
+	cycle_clear(&c);
+	if (!dry_run)
+		finish_run(&c);
+	store_close(c.st);
+	log_set_cycle(0);
+	return rep->result;
+}

@@ -1,0 +1,490 @@
+/*
+ * The directory: every libldap call lives here. Connections fail over
+ * through the configured URIs; searches use the paged-results control and
+ * stream entries to a callback; writes are synchronous add/modify/delete.
+ * One helper turns an LDAP failure into one log line naming the server, the
+ * operation, the DN, the result and the server's diagnostic message.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ldap.h>
+#include <stdio.h>
+#include <ldif.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dir.h"
+#include "log.h"
+#include "util.h"
+
+/* Longest bind password we accept from the password file. */
+#define PASSWORD_MAX 1024
+
+struct dir {
+	LDAP *ld;
+	char *uri;
+	const struct conf *cf;
+};
+
+struct dir_entry {
+	LDAP *ld;
+	LDAPMessage *msg;
+	char *dn;
+};
+
+/* Log a failed operation once: server, operation, DN, result and diagnostic. */
+static void do_log_error(LDAP *ld, const char *uri, const char *op, const char *dn, int rc)
+{
+	char *diag = NULL;
+	if (ld)
+		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+	log_entry(LOG_ERR, dn, op, "%s: %s%s%s: %s (%d)%s%s", uri, op, dn ? " " : "", dn ? dn : "",
+		  ldap_err2string(rc), rc, diag && *diag ? ": " : "", diag && *diag ? diag : "");
+	ldap_memfree(diag);
+}
+
+/* Read the bind password from the password file, without the final newline. */
+static int do_read_password(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_err("%s: cannot open password file: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0) {
+		log_err("%s: cannot read password file: %s", path, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (n == 0) {
+		log_err("%s: password file is empty", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Set the per-connection options: protocol, no referrals, timeouts, TLS. */
+static int do_set_options(LDAP *ld, const struct conf *cf)
+{
+	int version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
+	struct timeval tv = {cf->timeout, 0};
+	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
+	    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS)
+		return -1;
+	if (cf->tls == CONF_TLS_NONE)
+		return 0;
+	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS)
+		return -1;
+	if (cf->ca_file && ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cf->ca_file) != LDAP_OPT_SUCCESS)
+		return -1;
+	return ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) == LDAP_OPT_SUCCESS ? 0 : -1;
+}
+
+/* Bind simply with the configured DN and password file, or anonymously. */
+static int do_bind(LDAP *ld, const struct conf *cf, const char *uri)
+{
+	char password[PASSWORD_MAX];
+	struct berval cred = {0, NULL};
+	int rc;
+	if (cf->bind_dn) {
+		if (do_read_password(cf->password_file, password, sizeof(password)) < 0)
+			return -1;
+		cred.bv_val = password;
+		cred.bv_len = strlen(password);
+	}
+	rc = ldap_sasl_bind_s(ld, cf->bind_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	explicit_bzero(password, sizeof(password));
+	if (rc != LDAP_SUCCESS) {
+		do_log_error(ld, uri, "bind", cf->bind_dn, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* Connect to one URI: options, StartTLS when asked, bind. */
+static LDAP *do_connect(const struct conf *cf, const char *uri)
+{
+	LDAP *ld = NULL;
+	int rc = ldap_initialize(&ld, uri);
+	if (rc != LDAP_SUCCESS) {
+		do_log_error(NULL, uri, "connect", NULL, rc);
+		return NULL;
+	}
+	if (do_set_options(ld, cf) < 0) {
+		log_err("%s: cannot set connection options", uri);
+		goto fail;
+	}
+	if (cf->tls == CONF_TLS_STARTTLS) {
+		rc = ldap_start_tls_s(ld, NULL, NULL);
+		if (rc != LDAP_SUCCESS) {
+			do_log_error(ld, uri, "starttls", NULL, rc);
+			goto fail;
+		}
+	}
+	if (do_bind(ld, cf, uri) < 0)
+		goto fail;
+	return ld;
+fail:
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	return NULL;
+}
+
+int dir_open(const struct conf *cf, dir **out)
+{
+	for (size_t i = 0; i < cf->n_uris; i++) {
+		LDAP *ld = do_connect(cf, cf->uris[i]);
+		if (ld) {
+			dir *d = xcalloc(1, sizeof(*d));
+			d->ld = ld;
+			d->uri = xstrdup(cf->uris[i]);
+			d->cf = cf;
+			log_debug("connected to %s", d->uri);
+			*out = d;
+			return 0;
+		}
+	}
+	log_err("no directory server could be reached (%zu tried)", cf->n_uris);
+	return -1;
+}
+
+void dir_close(dir *d)
+{
+	if (!d)
+		return;
+	ldap_unbind_ext_s(d->ld, NULL, NULL);
+	free(d->uri);
+	free(d);
+}
+
+const char *dir_uri(const dir *d)
+{
+	return d->uri;
+}
+
+/* Map our scope to libldap's. */
+static int do_scope(enum dir_scope scope)
+{
+	switch (scope) {
+	case DIR_SCOPE_BASE: return LDAP_SCOPE_BASE;
+	case DIR_SCOPE_ONE: return LDAP_SCOPE_ONELEVEL;
+	default: return LDAP_SCOPE_SUBTREE;
+	}
+}
+
+/* Hand one search entry to the callback. */
+static int do_entry(dir *d, LDAPMessage *msg, dir_entry_fn fn, void *arg)
+{
+	struct dir_entry e = {d->ld, msg, ldap_get_dn(d->ld, msg)};
+	int rc;
+	if (!e.dn) {
+		log_err("%s: search entry without a DN", d->uri);
+		return -1;
+	}
+	rc = fn(&e, arg);
+	ldap_memfree(e.dn);
+	return rc;
+}
+
+/* Check the final result of one page and take the server's next cookie. */
+static int do_page_done(dir *d, const char *base, LDAPMessage *res, struct berval *cookie)
+{
+	int err = LDAP_SUCCESS, rc;
+	char *diag = NULL;
+	LDAPControl **ctrls = NULL, *page;
+	ber_int_t estimate;
+	rc = ldap_parse_result(d->ld, res, &err, NULL, &diag, NULL, &ctrls, 0);
+	if (rc == LDAP_SUCCESS && err == LDAP_NO_SUCH_OBJECT) {
+		ldap_memfree(diag);
+		ldap_controls_free(ctrls);
+		return DIR_NO_SUCH_OBJECT;
+	}
+	if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
+		rc = rc != LDAP_SUCCESS ? rc : err;
+		log_entry(LOG_ERR, base, "search", "%s: search %s: %s (%d)%s%s", d->uri, base,
+			  ldap_err2string(rc), rc, diag && *diag ? ": " : "", diag ? diag : "");
+		ldap_memfree(diag);
+		ldap_controls_free(ctrls);
+		return -1;
+	}
+	ldap_memfree(diag);
+	page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, NULL);
+	ber_memfree(cookie->bv_val);
+	cookie->bv_val = NULL;
+	cookie->bv_len = 0;
+	if (page)
+		rc = ldap_parse_pageresponse_control(d->ld, page, &estimate, cookie);
+	ldap_controls_free(ctrls);
+	if (rc != LDAP_SUCCESS) {
+		log_err("%s: search %s: bad paged-results response", d->uri, base);
+		return -1;
+	}
+	return 0;
+}
+
+/* Send one page request and stream its entries; 0 when the page finished. */
+static int do_search_page(dir *d, const char *base, enum dir_scope scope, const char *filter,
+			  const char *const *attrs, struct berval *cookie, dir_entry_fn fn, void *arg)
+{
+	struct timeval tv = {d->cf->timeout, 0};
+	LDAPControl *page = NULL, *ctrls[2] = {NULL, NULL};
+	LDAPMessage *res = NULL;
+	int msgid, rc;
+	rc = ldap_create_page_control(d->ld, d->cf->page_size, cookie->bv_len ? cookie : NULL, 1, &page);
+	if (rc != LDAP_SUCCESS) {
+		do_log_error(d->ld, d->uri, "search", base, rc);
+		return -1;
+	}
+	ctrls[0] = page;
+	rc = ldap_search_ext(d->ld, base, do_scope(scope), filter, (char **)attrs, 0, ctrls, NULL,
+			     &tv, 0, &msgid);
+	ldap_control_free(page);
+	if (rc != LDAP_SUCCESS) {
+		do_log_error(d->ld, d->uri, "search", base, rc);
+		return -1;
+	}
+	for (;;) {
+		rc = ldap_result(d->ld, msgid, LDAP_MSG_ONE, &tv, &res);
+		if (rc <= 0) {
+			if (rc == 0) {
+				ldap_abandon_ext(d->ld, msgid, NULL, NULL);
+				log_entry(LOG_ERR, base, "search", "%s: search %s: timed out after %d s",
+					  d->uri, base, d->cf->timeout);
+			} else {
+				ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &rc);
+				do_log_error(d->ld, d->uri, "search", base, rc);
+			}
+			return -1;
+		}
+		if (rc == LDAP_RES_SEARCH_ENTRY) {
+			if (do_entry(d, res, fn, arg) < 0) {
+				ldap_msgfree(res);
+				ldap_abandon_ext(d->ld, msgid, NULL, NULL);
+				return -1;
+			}
+		} else if (rc == LDAP_RES_SEARCH_RESULT) {
+			rc = do_page_done(d, base, res, cookie);
+			ldap_msgfree(res);
+			return rc;
+		}
+		ldap_msgfree(res);
+	}
+}
+
+int dir_search(dir *d, const char *base, enum dir_scope scope, const char *filter,
+	       const char *const *attrs, dir_entry_fn fn, void *arg)
+{
+	struct berval cookie = {0, NULL};
+	int rc;
+	do {
+		rc = do_search_page(d, base, scope, filter, attrs, &cookie, fn, arg);
+	} while (rc == 0 && cookie.bv_len > 0);
+	ber_memfree(cookie.bv_val);
+	return rc;
+}
+
+const char *dir_entry_dn(const dir_entry *e)
+{
+	return e->dn;
+}
+
+char **dir_entry_values(const dir_entry *e, const char *attr)
+{
+	struct berval **bv = ldap_get_values_len(e->ld, e->msg, attr);
+	size_t n = 0, k = 0;
+	char **out;
+	if (!bv)
+		return NULL;
+	n = (size_t)ldap_count_values_len(bv);
+	out = xcalloc(n + 1, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		if (memchr(bv[i]->bv_val, '\0', bv[i]->bv_len)) {
+			log_entry(LOG_WARNING, e->dn, "read", "%s: %s: skipped a value holding a NUL byte",
+				  e->dn, attr);
+			continue;
+		}
+		out[k] = xmalloc(bv[i]->bv_len + 1);
+		memcpy(out[k], bv[i]->bv_val, bv[i]->bv_len);
+		out[k++][bv[i]->bv_len] = '\0';
+	}
+	ldap_value_free_len(bv);
+	if (k == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+char *dir_entry_value(const dir_entry *e, const char *attr)
+{
+	char **v = dir_entry_values(e, attr);
+	char *first;
+	if (!v)
+		return NULL;
+	first = v[0];
+	v[0] = xstrdup("");
+	dir_values_free(v);
+	return first;
+}
+
+void dir_entry_each(const dir_entry *e, void (*fn)(const char *attr, char **values, void *arg), void *arg)
+{
+	BerElement *ber = NULL;
+	for (char *a = ldap_first_attribute(e->ld, e->msg, &ber); a;
+	     a = ldap_next_attribute(e->ld, e->msg, ber)) {
+		char **v = dir_entry_values(e, a);
+		if (v)
+			fn(a, v, arg);
+		dir_values_free(v);
+		ldap_memfree(a);
+	}
+	ber_free(ber, 0);
+}
+
+void dir_values_free(char **values)
+{
+	for (size_t i = 0; values && values[i]; i++)
+		free(values[i]);
+	free(values);
+}
+
+size_t dir_values_count(char **values)
+{
+	size_t n = 0;
+	while (values && values[n])
+		n++;
+	return n;
+}
+
+/* Build the NULL-terminated LDAPMod array for n changes. */
+static LDAPMod **do_mods(const struct dir_mod *mods, size_t n)
+{
+	static const int ops[] = {LDAP_MOD_ADD, LDAP_MOD_DELETE, LDAP_MOD_REPLACE};
+	LDAPMod **lm = xcalloc(n + 1, sizeof(*lm));
+	LDAPMod *m = xcalloc(n ? n : 1, sizeof(*m));
+	for (size_t i = 0; i < n; i++) {
+		m[i].mod_op = ops[mods[i].op];
+		m[i].mod_type = (char *)mods[i].attr;
+		m[i].mod_values = mods[i].values;
+		lm[i] = &m[i];
+	}
+	return lm;
+}
+
+/* Free an array made by do_mods (the values belong to the caller). */
+static void do_mods_free(LDAPMod **lm)
+{
+	free(lm[0]);
+	free(lm);
+}
+
+int dir_add(dir *d, const char *dn, const struct dir_mod *mods, size_t n)
+{
+	LDAPMod **lm = do_mods(mods, n);
+	int rc = ldap_add_ext_s(d->ld, dn, lm, NULL, NULL);
+	do_mods_free(lm);
+	if (rc == LDAP_ALREADY_EXISTS)
+		return DIR_ALREADY_EXISTS;
+	if (rc != LDAP_SUCCESS) {
+		do_log_error(d->ld, d->uri, "add", dn, rc);
+		return -1;
+	}
+	return 0;
+}
+
+int dir_modify(dir *d, const char *dn, const struct dir_mod *mods, size_t n)
+{
+	LDAPMod **lm = do_mods(mods, n);
+	int rc = ldap_modify_ext_s(d->ld, dn, lm, NULL, NULL);
+	do_mods_free(lm);
+	if (rc != LDAP_SUCCESS) {
+		do_log_error(d->ld, d->uri, "modify", dn, rc);
+		return -1;
+	}
+	return 0;
+}
+
+int dir_delete(dir *d, const char *dn)
+{
+	int rc = ldap_delete_ext_s(d->ld, dn, NULL, NULL);
+	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
+		do_log_error(d->ld, d->uri, "delete", dn, rc);
+		return -1;
+	}
+	return 0;
+}
+
+char *dir_dn_canonical(const char *dn)
+{
+	char *norm = NULL, *out;
+	if (!dn || ldap_dn_normalize(dn, LDAP_DN_FORMAT_LDAP, &norm, LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
+		return NULL;
+	out = ascii_lower(xstrdup(norm ? norm : ""));
+	ldap_memfree(norm);
+	return out;
+}
+
+int dir_dn_first_rdn(const char *dn, char **type, char **value)
+{
+	LDAPDN ldn = NULL;
+	LDAPAVA *ava;
+	if (ldap_str2dn(dn, &ldn, LDAP_DN_FORMAT_LDAP) != LDAP_SUCCESS || !ldn || !ldn[0]) {
+		ldap_dnfree(ldn);
+		return -1;
+	}
+	ava = ldn[0][0];
+	*type = xmalloc(ava->la_attr.bv_len + 1);
+	memcpy(*type, ava->la_attr.bv_val, ava->la_attr.bv_len);
+	(*type)[ava->la_attr.bv_len] = '\0';
+	*value = xmalloc(ava->la_value.bv_len + 1);
+	memcpy(*value, ava->la_value.bv_val, ava->la_value.bv_len);
+	(*value)[ava->la_value.bv_len] = '\0';
+	ldap_dnfree(ldn);
+	return 0;
+}
+
+char *dir_rdn_escape(const char *value)
+{
+	struct sbuf sb = {0};
+	size_t n = strlen(value);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (strchr("\"+,;<>\\=", c) || (i == 0 && (c == ' ' || c == '#')) || (i == n - 1 && c == ' '))
+			sbuf_addf(&sb, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			sbuf_addf(&sb, "\\%02x", c);
+		else
+			sbuf_addf(&sb, "%c", c);
+	}
+	return sbuf_take(&sb);
+}
+
+char *dir_filter_escape(const char *value)
+{
+	struct berval in = {strlen(value), (char *)value}, out = {0, NULL};
+	char *s;
+	if (ldap_bv2escaped_filter_value(&in, &out) != 0)
+		abort();
+	s = xstrdup(out.bv_val);
+	ber_memfree(out.bv_val);
+	return s;
+}
+
+void dir_ldif_line(FILE *fp, const char *attr, const char *value)
+{
+	char *line = ldif_put_wrap(LDIF_PUT_VALUE, attr, value, strlen(value), LDIF_LINE_WIDTH);
+	if (!line)
+		abort();
+	fputs(line, fp);
+	ber_memfree(line);
+}

@@ -1,0 +1,94 @@
+/*
+ * The directory: the only module that talks to libldap. It connects with
+ * failover over the configured URIs, does StartTLS or LDAPS, binds with the
+ * password read from the password file, runs paged searches that hand each
+ * entry to a callback, and applies add/modify/delete operations. Errors are
+ * logged here once, with the server URI, the LDAP result and the server's
+ * diagnostic message.
+ */
+#ifndef MENTORD_DIR_H
+#define MENTORD_DIR_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "conf.h"
+
+typedef struct dir dir;
+typedef struct dir_entry dir_entry;
+
+enum dir_scope { DIR_SCOPE_BASE, DIR_SCOPE_ONE, DIR_SCOPE_SUB };
+
+/* Result of a search whose base does not exist (not an error for optional subtrees). */
+#define DIR_NO_SUCH_OBJECT 1
+/* Result of an add whose entry already exists. */
+#define DIR_ALREADY_EXISTS 2
+
+/*
+ * Connect to the first URI that answers, set up TLS and bind. Returns 0 with
+ * *out set (free with dir_close) or -1 after logging why every URI failed.
+ */
+int dir_open(const struct conf *cf, dir **out);
+void dir_close(dir *d);
+/* The URI of the server in use. */
+const char *dir_uri(const dir *d);
+
+/* Called for each entry found; return 0 to go on, -1 to abandon the search. */
+typedef int (*dir_entry_fn)(const dir_entry *e, void *arg);
+
+/*
+ * Search with the paged-results control (page size from the config). attrs
+ * is NULL-terminated (NULL: all user attributes). Returns 0 when every page
+ * was read, DIR_NO_SUCH_OBJECT when base does not exist, -1 on any failure
+ * (logged) or when the callback abandoned the search.
+ */
+int dir_search(dir *d, const char *base, enum dir_scope scope, const char *filter,
+	       const char *const *attrs, dir_entry_fn fn, void *arg);
+
+/* The entry's DN (owned by the entry). */
+const char *dir_entry_dn(const dir_entry *e);
+/*
+ * All values of attr as NUL-terminated strings, NULL-terminated array, or
+ * NULL when the entry has none. Free with dir_values_free. Values holding a
+ * NUL byte are dropped (and logged), since nothing we read may contain one.
+ */
+char **dir_entry_values(const dir_entry *e, const char *attr);
+/* The first value of attr (caller frees) or NULL. */
+char *dir_entry_value(const dir_entry *e, const char *attr);
+/* Call fn for each attribute of the entry with its values. */
+void dir_entry_each(const dir_entry *e, void (*fn)(const char *attr, char **values, void *arg), void *arg);
+void dir_values_free(char **values);
+/* Number of values in a NULL-terminated array (0 for NULL). */
+size_t dir_values_count(char **values);
+
+enum dir_mod_op { DIR_MOD_ADD, DIR_MOD_DELETE, DIR_MOD_REPLACE };
+
+/* One attribute change; values is NULL-terminated (NULL with DELETE removes the attribute). */
+struct dir_mod {
+	enum dir_mod_op op;
+	const char *attr;
+	char **values;
+};
+
+/* Add an entry from n DIR_MOD_ADD mods. 0, DIR_ALREADY_EXISTS, or -1 (logged). */
+int dir_add(dir *d, const char *dn, const struct dir_mod *mods, size_t n);
+/* Modify an entry. 0 or -1 (logged). */
+int dir_modify(dir *d, const char *dn, const struct dir_mod *mods, size_t n);
+/* Delete a leaf entry. 0 or -1 (logged); a missing entry counts as deleted. */
+int dir_delete(dir *d, const char *dn);
+
+/*
+ * A DN in a canonical form for comparing: RFC 4514 normalised by libldap,
+ * lower-cased. Returns a new string or NULL if dn is not a valid DN.
+ */
+char *dir_dn_canonical(const char *dn);
+/* Split the first RDN of dn into its attribute type and unescaped value (new strings); 0 or -1. */
+int dir_dn_first_rdn(const char *dn, char **type, char **value);
+/* Escape a string for use as an RDN value (RFC 4514). New string. */
+char *dir_rdn_escape(const char *value);
+/* Escape a string for use inside a search filter (RFC 4515). New string. */
+char *dir_filter_escape(const char *value);
+/* Write one "attr: value" LDIF line (base64 when needed, folded) to fp. */
+void dir_ldif_line(FILE *fp, const char *attr, const char *value);
+
+#endif

@@ -1,0 +1,428 @@
+/*
+ * The state store over SQLite. Schema changes go through numbered migrations
+ * tracked in PRAGMA user_version. Statements used per staff record are
+ * prepared once; everything else is prepared where it is used.
+ */
+#include "config.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *put_staff, *put_competence, *put_member;
+	int in_txn;
+};
+
+/* The migrations, in order; user_version counts how many have run. */
+static const char *const migrations[] = {
+	"CREATE TABLE staff ("
+	"  uuid TEXT PRIMARY KEY, dn TEXT NOT NULL, name TEXT, mail TEXT, title TEXT,"
+	"  department TEXT, location TEXT, manager_dn TEXT, cohort TEXT,"
+	"  seniority INTEGER, capacity INTEGER);"
+	"CREATE TABLE competence ("
+	"  uuid TEXT NOT NULL, area TEXT NOT NULL, level INTEGER NOT NULL,"
+	"  PRIMARY KEY (uuid, area)) WITHOUT ROWID;"
+	"CREATE TABLE membership ("
+	"  grp TEXT NOT NULL, uuid TEXT NOT NULL, PRIMARY KEY (grp, uuid)) WITHOUT ROWID;"
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY, started INTEGER NOT NULL, finished INTEGER,"
+	"  seconds REAL, outcome TEXT NOT NULL, staff INTEGER, juniors INTEGER,"
+	"  seniors INTEGER, skipped INTEGER, pairs INTEGER, adds INTEGER,"
+	"  modifies INTEGER, deletes INTEGER, error TEXT);"
+	"CREATE TABLE pairs ("
+	"  mentor_uuid TEXT NOT NULL, mentee_uuid TEXT NOT NULL, dn TEXT NOT NULL,"
+	"  score INTEGER NOT NULL, started INTEGER NOT NULL, run INTEGER NOT NULL,"
+	"  PRIMARY KEY (mentor_uuid, mentee_uuid));",
+};
+
+/* Log an SQLite failure with the database path and what we were doing. */
+static int store_fail(store *st, const char *what)
+{
+	log_err("%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/* Run SQL without results. */
+static int store_exec(store *st, const char *sql, const char *what)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, what);
+	return 0;
+}
+
+/* Prepare a statement or log why not. */
+static sqlite3_stmt *store_prepare(store *st, const char *sql)
+{
+	sqlite3_stmt *stmt = NULL;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		store_fail(st, "prepare");
+		return NULL;
+	}
+	return stmt;
+}
+
+/* Read PRAGMA user_version. */
+static int store_version(store *st)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "PRAGMA user_version");
+	int v = -1;
+	if (stmt && sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+/* Bring the schema up to date, each migration in its own transaction. */
+static int store_migrate(store *st)
+{
+	int v = store_version(st);
+	if (v < 0)
+		return -1;
+	if ((size_t)v > ARRAY_LEN(migrations)) {
+		log_err("%s: database schema version %d is newer than this mentord knows (%zu)",
+			st->path, v, ARRAY_LEN(migrations));
+		return -1;
+	}
+	for (size_t i = (size_t)v; i < ARRAY_LEN(migrations); i++) {
+		char *bump = xasprintf("PRAGMA user_version = %zu", i + 1);
+		int rc = store_exec(st, "BEGIN IMMEDIATE", "migrate") ||
+			 store_exec(st, migrations[i], "migrate") ||
+			 store_exec(st, bump, "migrate") || store_exec(st, "COMMIT", "migrate");
+		free(bump);
+		if (rc) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Prepare the statements used once per synced record. */
+static int store_prepare_hot(store *st)
+{
+	st->put_staff = store_prepare(st,
+		"INSERT OR REPLACE INTO staff (uuid, dn, name, mail, title, department, location,"
+		" manager_dn, cohort, seniority, capacity) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+	st->put_competence = store_prepare(st,
+		"INSERT OR REPLACE INTO competence (uuid, area, level) VALUES (?,?,?)");
+	st->put_member = store_prepare(st, "INSERT OR IGNORE INTO membership (grp, uuid) VALUES (?,?)");
+	return st->put_staff && st->put_competence && st->put_member ? 0 : -1;
+}
+
+int store_open(const char *path, int readonly, store **out)
+{
+	store *st = xcalloc(1, sizeof(*st));
+	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	st->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		store_fail(st, readonly ? "cannot open state database" : "cannot open or create state database");
+		store_close(st);
+		return -1;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if ((!readonly && (store_exec(st, "PRAGMA journal_mode = WAL", "set journal mode") ||
+			   store_migrate(st))) ||
+	    store_exec(st, "PRAGMA foreign_keys = ON", "set pragmas")) {
+		store_close(st);
+		return -1;
+	}
+	if (readonly && store_version(st) != (int)ARRAY_LEN(migrations)) {
+		log_err("%s: state database has not been initialised by this mentord version", path);
+		store_close(st);
+		return -1;
+	}
+	if (!readonly && store_prepare_hot(st) < 0) {
+		store_close(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void store_close(store *st)
+{
+	if (!st)
+		return;
+	store_rollback(st);
+	sqlite3_finalize(st->put_staff);
+	sqlite3_finalize(st->put_competence);
+	sqlite3_finalize(st->put_member);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+int store_begin(store *st)
+{
+	if (store_exec(st, "BEGIN IMMEDIATE", "begin transaction") < 0)
+		return -1;
+	st->in_txn = 1;
+	return 0;
+}
+
+int store_commit(store *st)
+{
+	if (store_exec(st, "COMMIT", "commit") < 0)
+		return -1;
+	st->in_txn = 0;
+	return 0;
+}
+
+void store_rollback(store *st)
+{
+	if (!st->in_txn)
+		return;
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_txn = 0;
+}
+
+/* Bind a string or NULL. */
+static void bind_text(sqlite3_stmt *stmt, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(stmt, i);
+}
+
+/* Bind an integer, or NULL for the "unknown" value -1. */
+static void bind_int_or_null(sqlite3_stmt *stmt, int i, long long v)
+{
+	if (v < 0)
+		sqlite3_bind_null(stmt, i);
+	else
+		sqlite3_bind_int64(stmt, i, v);
+}
+
+/* Step a statement that returns no rows, then reset it for reuse. */
+static int store_step_done(store *st, sqlite3_stmt *stmt, const char *what)
+{
+	int rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, what);
+	return 0;
+}
+
+long long store_run_begin(store *st, time_t started)
+{
+	sqlite3_stmt *stmt;
+	if (store_exec(st, "UPDATE runs SET outcome = 'aborted' WHERE outcome = 'running'",
+		       "close interrupted cycles") < 0)
+		return -1;
+	stmt = store_prepare(st, "INSERT INTO runs (started, outcome) VALUES (?, 'running')");
+	if (!stmt)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, (long long)started);
+	if (store_step_done(st, stmt, "record cycle start") < 0) {
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return (long long)sqlite3_last_insert_rowid(st->db);
+}
+
+int store_run_finish(store *st, const struct store_run *r)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"UPDATE runs SET finished = ?, seconds = ?, outcome = ?, staff = ?, juniors = ?,"
+		" seniors = ?, skipped = ?, pairs = ?, adds = ?, modifies = ?, deletes = ?, error = ?"
+		" WHERE id = ?");
+	long vals[] = {r->staff, r->juniors, r->seniors, r->skipped, r->pairs, r->adds, r->modifies, r->deletes};
+	int rc;
+	if (!stmt)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, r->finished);
+	sqlite3_bind_double(stmt, 2, r->seconds);
+	bind_text(stmt, 3, r->outcome);
+	for (size_t i = 0; i < ARRAY_LEN(vals); i++)
+		sqlite3_bind_int64(stmt, (int)i + 4, vals[i]);
+	bind_text(stmt, 12, r->error);
+	sqlite3_bind_int64(stmt, 13, r->id);
+	rc = store_step_done(st, stmt, "record cycle end");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* Column i as a new string, or NULL. */
+static char *column_strdup(sqlite3_stmt *stmt, int i)
+{
+	return xstrdup((const char *)sqlite3_column_text(stmt, i));
+}
+
+int store_run_last(store *st, struct store_run *out)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"SELECT id, started, coalesce(finished, 0), coalesce(seconds, 0), outcome,"
+		" coalesce(staff, 0), coalesce(juniors, 0), coalesce(seniors, 0), coalesce(skipped, 0),"
+		" coalesce(pairs, 0), coalesce(adds, 0), coalesce(modifies, 0), coalesce(deletes, 0),"
+		" error FROM runs ORDER BY id DESC LIMIT 1");
+	long *counts[] = {&out->staff, &out->juniors, &out->seniors, &out->skipped,
+			  &out->pairs, &out->adds, &out->modifies, &out->deletes};
+	int rc;
+	if (!stmt)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(stmt, 0);
+		out->started = sqlite3_column_int64(stmt, 1);
+		out->finished = sqlite3_column_int64(stmt, 2);
+		out->seconds = sqlite3_column_double(stmt, 3);
+		out->outcome = column_strdup(stmt, 4);
+		for (size_t i = 0; i < ARRAY_LEN(counts); i++)
+			*counts[i] = (long)sqlite3_column_int64(stmt, (int)i + 5);
+		out->error = column_strdup(stmt, 13);
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : store_fail(st, "read last cycle");
+}
+
+void store_run_clear(struct store_run *run)
+{
+	free(run->outcome);
+	free(run->error);
+	run->outcome = run->error = NULL;
+}
+
+int store_staff_reset(store *st)
+{
+	return store_exec(st, "DELETE FROM competence; DELETE FROM membership; DELETE FROM staff;",
+			  "reset staff");
+}
+
+int store_staff_put(store *st, const struct store_person *p)
+{
+	sqlite3_stmt *s = st->put_staff;
+	const char *texts[] = {p->uuid, p->dn, p->name, p->mail, p->title, p->department,
+			       p->location, p->manager_dn, p->cohort};
+	for (size_t i = 0; i < ARRAY_LEN(texts); i++)
+		bind_text(s, (int)i + 1, texts[i]);
+	bind_int_or_null(s, 10, p->seniority);
+	bind_int_or_null(s, 11, p->capacity);
+	return store_step_done(st, s, "store staff record");
+}
+
+int store_competence_put(store *st, const char *uuid, const char *area, int level)
+{
+	bind_text(st->put_competence, 1, uuid);
+	bind_text(st->put_competence, 2, area);
+	sqlite3_bind_int(st->put_competence, 3, level);
+	return store_step_done(st, st->put_competence, "store competence");
+}
+
+int store_member_put(store *st, const char *group, const char *uuid)
+{
+	bind_text(st->put_member, 1, group);
+	bind_text(st->put_member, 2, uuid);
+	return store_step_done(st, st->put_member, "store membership");
+}
+
+int store_pairs_load(store *st, struct store_pair **out, size_t *n)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"SELECT mentor_uuid, mentee_uuid, dn, score, started FROM pairs"
+		" ORDER BY mentee_uuid, mentor_uuid");
+	struct store_pair *pairs = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+	if (!stmt)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		pairs = xgrow(pairs, &cap, count + 1, sizeof(*pairs));
+		pairs[count].mentor_uuid = column_strdup(stmt, 0);
+		pairs[count].mentee_uuid = column_strdup(stmt, 1);
+		pairs[count].dn = column_strdup(stmt, 2);
+		pairs[count].score = sqlite3_column_int(stmt, 3);
+		pairs[count].started = sqlite3_column_int64(stmt, 4);
+		count++;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		store_pairs_free(pairs, count);
+		return store_fail(st, "read pairs");
+	}
+	*out = pairs;
+	*n = count;
+	return 0;
+}
+
+void store_pairs_free(struct store_pair *pairs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(pairs[i].mentor_uuid);
+		free(pairs[i].mentee_uuid);
+		free(pairs[i].dn);
+	}
+	free(pairs);
+}
+
+int store_pairs_replace(store *st, const struct store_pair *pairs, size_t n, long long run)
+{
+	sqlite3_stmt *stmt;
+	int rc = 0;
+	if (store_exec(st, "DELETE FROM pairs", "clear pairs") < 0)
+		return -1;
+	stmt = store_prepare(st, "INSERT INTO pairs (mentor_uuid, mentee_uuid, dn, score, started, run)"
+				 " VALUES (?,?,?,?,?,?)");
+	if (!stmt)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		bind_text(stmt, 1, pairs[i].mentor_uuid);
+		bind_text(stmt, 2, pairs[i].mentee_uuid);
+		bind_text(stmt, 3, pairs[i].dn);
+		sqlite3_bind_int(stmt, 4, pairs[i].score);
+		sqlite3_bind_int64(stmt, 5, pairs[i].started);
+		sqlite3_bind_int64(stmt, 6, run);
+		rc = store_step_done(st, stmt, "store pair");
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* Fill one side of a report row from seven consecutive columns. */
+static void pair_side(sqlite3_stmt *stmt, int first, struct store_pair_side *side)
+{
+	const char **fields[] = {&side->uuid, &side->dn, &side->name, &side->mail,
+				 &side->department, &side->location, &side->cohort};
+	for (size_t i = 0; i < ARRAY_LEN(fields); i++)
+		*fields[i] = (const char *)sqlite3_column_text(stmt, first + (int)i);
+}
+
+int store_pairs_each(store *st, int (*fn)(const struct store_pair_row *row, void *arg), void *arg)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"SELECT p.mentor_uuid, a.dn, a.name, a.mail, a.department, a.location, a.cohort,"
+		"       p.mentee_uuid, b.dn, b.name, b.mail, b.department, b.location, b.cohort,"
+		"       p.dn, p.score, p.started"
+		" FROM pairs p LEFT JOIN staff a ON a.uuid = p.mentor_uuid"
+		" LEFT JOIN staff b ON b.uuid = p.mentee_uuid"
+		" ORDER BY a.name, p.mentor_uuid, b.name, p.mentee_uuid");
+	struct store_pair_row row;
+	int rc;
+	if (!stmt)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		pair_side(stmt, 0, &row.mentor);
+		pair_side(stmt, 7, &row.mentee);
+		row.dn = (const char *)sqlite3_column_text(stmt, 14);
+		row.score = sqlite3_column_int(stmt, 15);
+		row.started = sqlite3_column_int64(stmt, 16);
+		if (fn(&row, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, "read pairs");
+}

@@ -1,0 +1,88 @@
+/*
+ * The state store: the only module that holds SQL. One SQLite file keeps the
+ * staff seen by the last complete sync (derived values only: cohort label and
+ * seniority years, never birth or hire dates), their competences and group
+ * memberships, the current pairs, and one row per cycle.
+ */
+#ifndef MENTORD_STORE_H
+#define MENTORD_STORE_H
+
+#include <stddef.h>
+#include <time.h>
+
+typedef struct store store;
+
+/*
+ * Open (creating and migrating when writable) the database at path.
+ * Returns 0 with *out set, or -1 after logging why.
+ */
+int store_open(const char *path, int readonly, store **out);
+void store_close(store *st);
+
+/* Transactions around a whole cycle: 0 or -1 (logged). */
+int store_begin(store *st);
+int store_commit(store *st);
+/* Undo everything since store_begin; safe to call when no transaction is open. */
+void store_rollback(store *st);
+
+/* One cycle as recorded. Strings are owned by the struct (store_run_clear). */
+struct store_run {
+	long long id;
+	long long started, finished; /* Unix time; finished 0 while running */
+	double seconds;
+	char *outcome;               /* "running", "ok", "failed", "aborted" */
+	long staff, juniors, seniors, skipped, pairs, adds, modifies, deletes;
+	char *error;                 /* NULL when ok */
+};
+
+/* Record the start of a cycle (outside any transaction); returns its id or -1. */
+long long store_run_begin(store *st, time_t started);
+/* Record how a cycle ended (outside any transaction); 0 or -1. */
+int store_run_finish(store *st, const struct store_run *run);
+/* The most recent cycle: 0 and *out filled, 1 if none yet, -1 on error. */
+int store_run_last(store *st, struct store_run *out);
+void store_run_clear(struct store_run *run);
+
+/* A staff record as stored. */
+struct store_person {
+	const char *uuid, *dn, *name, *mail, *title, *department, *location;
+	const char *manager_dn;  /* as read; NULL when none */
+	const char *cohort;      /* cohort label; NULL when unknown */
+	int seniority;           /* full years since hire; -1 unknown */
+	int capacity;            /* override; -1 none */
+};
+
+/* Forget all staff, competences and memberships (before a full sync). */
+int store_staff_reset(store *st);
+int store_staff_put(store *st, const struct store_person *p);
+int store_competence_put(store *st, const char *uuid, const char *area, int level);
+/* Record that uuid is a member of the named participant group ("juniors", "seniors"). */
+int store_member_put(store *st, const char *group, const char *uuid);
+
+/* A current pair. */
+struct store_pair {
+	char *mentor_uuid, *mentee_uuid, *dn;
+	int score;
+	long long started;       /* Unix time the pair was first written */
+};
+
+/* Load the current pairs into a new array (store_pairs_free). 0 or -1. */
+int store_pairs_load(store *st, struct store_pair **out, size_t *n);
+void store_pairs_free(struct store_pair *pairs, size_t n);
+/* Replace the current pairs with pairs[n], written by cycle run. 0 or -1. */
+int store_pairs_replace(store *st, const struct store_pair *pairs, size_t n, long long run);
+
+/* One side of a pair, for reports. */
+struct store_pair_side {
+	const char *uuid, *dn, *name, *mail, *department, *location, *cohort;
+};
+struct store_pair_row {
+	struct store_pair_side mentor, mentee;
+	const char *dn;
+	int score;
+	long long started;
+};
+/* Call fn for each current pair ordered by mentor name then mentee name; stops when fn returns non-zero. 0 or -1. */
+int store_pairs_each(store *st, int (*fn)(const struct store_pair_row *row, void *arg), void *arg);
+
+#endif

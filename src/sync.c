@@ -1,0 +1,351 @@
+/*
+ * Sync of staff and participant groups. Every value read from the directory
+ * is checked here, at the boundary: a bad value is skipped with one warning
+ * naming the DN and the attribute; an entry without a usable id or DN is
+ * skipped whole. Raw birth and hire dates are reduced to cohort and
+ * seniority at once and never stored.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "model.h"
+#include "sync.h"
+#include "util.h"
+
+/* State shared by the entry callbacks of one sync. */
+struct sync_ctx {
+	const struct conf *cf;
+	store *st;
+	struct roster *r;
+	struct sync_stats *stats;
+	time_t now;
+	const char *group;     /* "juniors" or "seniors" while reading a group */
+	unsigned role;
+	int found;             /* the group entry was seen */
+	int failed;            /* a store write failed: abandon */
+};
+
+/* Skip one value with a warning naming where it came from. */
+static void skip_value(struct sync_ctx *c, const char *dn, const char *attr, const char *value,
+		       const char *why)
+{
+	log_entry(LOG_WARNING, dn, "sync", "%s: %s: value \"%s\" skipped: %s", dn, attr, value, why);
+	c->stats->skipped_values++;
+}
+
+/* A new person slot at the end of the roster. */
+static struct roster_person *roster_append(struct roster *r)
+{
+	struct roster_person *p;
+	r->people = xgrow(r->people, &r->cap, r->n + 1, sizeof(*r->people));
+	p = &r->people[r->n];
+	memset(p, 0, sizeof(*p));
+	p->manager = ROSTER_NONE;
+	p->cohort = p->seniority = p->capacity = -1;
+	p->levels = xcalloc(r->n_areas ? r->n_areas : 1, sizeof(int));
+	return p;
+}
+
+/* Free the strings of one person. */
+static void person_clear(struct roster_person *p)
+{
+	free(p->uuid);
+	free(p->dn);
+	free(p->cdn);
+	free(p->name);
+	free(p->mail);
+	free(p->department);
+	free(p->location);
+	free(p->manager_cdn);
+	free(p->levels);
+}
+
+void roster_free(struct roster *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		person_clear(&r->people[i]);
+	free(r->people);
+	strmap_free(r->by_cdn);
+	strmap_free(r->by_uuid);
+	free(r);
+}
+
+/* The first value of a mapped attribute, or NULL when unmapped or absent. */
+static char *mapped_value(const dir_entry *e, const char *attr)
+{
+	return attr && *attr ? dir_entry_value(e, attr) : NULL;
+}
+
+/* Birth year -> cohort; the year itself is dropped here. */
+static void read_cohort(struct sync_ctx *c, const dir_entry *e, struct roster_person *p)
+{
+	char *v = mapped_value(e, c->cf->attr.birth_year);
+	int year;
+	if (!v)
+		return;
+	if (model_parse_year(v, &year) < 0)
+		skip_value(c, p->dn, c->cf->attr.birth_year, v, "not a year between 1900 and 2100");
+	else if ((p->cohort = model_cohort_of(c->cf, year)) < 0)
+		log_entry(LOG_INFO, p->dn, "sync", "%s: %s: year outside every configured cohort",
+			  p->dn, c->cf->attr.birth_year);
+	explicit_bzero(v, strlen(v));
+	free(v);
+}
+
+/* Hire date -> seniority in full years; the date itself is dropped here. */
+static void read_seniority(struct sync_ctx *c, const dir_entry *e, struct roster_person *p)
+{
+	char *v = mapped_value(e, c->cf->attr.hire_date);
+	int y, m, d;
+	if (!v)
+		return;
+	if (model_parse_date(v, &y, &m, &d) < 0)
+		skip_value(c, p->dn, c->cf->attr.hire_date, v, "not a GeneralizedTime or YYYY-MM-DD date");
+	else
+		p->seniority = model_seniority_years(y, m, d, c->now);
+	explicit_bzero(v, strlen(v));
+	free(v);
+}
+
+/* Capacity override, 0..100. */
+static void read_capacity(struct sync_ctx *c, const dir_entry *e, struct roster_person *p)
+{
+	char *v = mapped_value(e, c->cf->attr.capacity);
+	long cap;
+	if (!v)
+		return;
+	if (parse_long(v, 0, 100, &cap) < 0)
+		skip_value(c, p->dn, c->cf->attr.capacity, v, "not an integer between 0 and 100");
+	else
+		p->capacity = (int)cap;
+	free(v);
+}
+
+/* Competence values "<area>=<level>" for the areas of the model. */
+static void read_competences(struct sync_ctx *c, const dir_entry *e, struct roster_person *p)
+{
+	const char *attr = c->cf->attr.competence;
+	char **vals = attr && *attr ? dir_entry_values(e, attr) : NULL;
+	char area[MODEL_AREA_MAX];
+	int level, idx, rc;
+	for (size_t i = 0; vals && vals[i]; i++) {
+		rc = model_parse_competence(vals[i], c->cf->scale, area, &level);
+		if (rc == -1)
+			skip_value(c, p->dn, attr, vals[i], "expected <area>=<level>");
+		else if (rc == -2)
+			skip_value(c, p->dn, attr, vals[i], "level outside the scale");
+		else if ((idx = conf_area_index(c->cf, area)) < 0)
+			skip_value(c, p->dn, attr, vals[i], "unknown competence area");
+		else if (p->levels[idx] != 0)
+			skip_value(c, p->dn, attr, vals[i], "second value for the same area");
+		else
+			p->levels[idx] = level;
+	}
+	dir_values_free(vals);
+}
+
+/* Store one person and their competences. */
+static int store_person(struct sync_ctx *c, const struct roster_person *p, const dir_entry *e)
+{
+	const struct conf *cf = c->cf;
+	char *title = mapped_value(e, cf->attr.title);
+	struct store_person sp = {
+		.uuid = p->uuid, .dn = p->dn, .name = p->name, .mail = p->mail, .title = title,
+		.department = p->department, .location = p->location, .manager_dn = p->manager_cdn,
+		.cohort = p->cohort >= 0 ? cf->cohorts[p->cohort].name : NULL,
+		.seniority = p->seniority, .capacity = p->capacity,
+	};
+	int rc = store_staff_put(c->st, &sp);
+	free(title);
+	for (size_t i = 0; rc == 0 && i < cf->n_areas; i++)
+		if (p->levels[i] > 0)
+			rc = store_competence_put(c->st, p->uuid, cf->areas[i].id, p->levels[i]);
+	return rc;
+}
+
+/* Check the stable id and DN of an entry; returns the uuid or NULL to skip it. */
+static char *entry_identity(struct sync_ctx *c, const dir_entry *e, char **cdn)
+{
+	const char *dn = dir_entry_dn(e);
+	char *uuid = mapped_value(e, c->cf->attr.id);
+	size_t idx;
+	*cdn = dir_dn_canonical(dn);
+	if (!uuid || !*cdn)
+		log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s", dn,
+			  !uuid ? "no stable id attribute" : "DN cannot be parsed");
+	else if (strmap_get(c->r->by_uuid, uuid, &idx) == 0)
+		log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s %s already seen at %s", dn,
+			  c->cf->attr.id, uuid, c->r->people[idx].dn);
+	else
+		return uuid;
+	free(uuid);
+	free(*cdn);
+	*cdn = NULL;
+	c->stats->skipped_entries++;
+	return NULL;
+}
+
+/* Entry callback for the people search. */
+static int on_person(const dir_entry *e, void *arg)
+{
+	struct sync_ctx *c = arg;
+	const struct conf *cf = c->cf;
+	struct roster_person *p;
+	char *cdn, *uuid = entry_identity(c, e, &cdn), *manager;
+	if (!uuid)
+		return 0;
+	p = roster_append(c->r);
+	p->uuid = uuid;
+	p->cdn = cdn;
+	p->dn = xstrdup(dir_entry_dn(e));
+	p->name = mapped_value(e, cf->attr.name);
+	p->mail = mapped_value(e, cf->attr.mail);
+	p->department = mapped_value(e, cf->attr.department);
+	p->location = mapped_value(e, cf->attr.location);
+	if ((manager = mapped_value(e, cf->attr.manager)) && !(p->manager_cdn = dir_dn_canonical(manager)))
+		skip_value(c, p->dn, cf->attr.manager, manager, "not a DN");
+	free(manager);
+	read_cohort(c, e, p);
+	read_seniority(c, e, p);
+	read_capacity(c, e, p);
+	read_competences(c, e, p);
+	if (store_person(c, p, e) < 0) {
+		c->failed = 1;
+		person_clear(p);
+		return -1;
+	}
+	strmap_put(c->r->by_uuid, p->uuid, c->r->n);
+	strmap_put(c->r->by_cdn, p->cdn, c->r->n);
+	c->r->n++;
+	c->stats->staff++;
+	return 0;
+}
+
+/* Record one group member found among the synced staff. */
+static int add_member(struct sync_ctx *c, const char *group_dn, const char *member)
+{
+	char *cdn = dir_dn_canonical(member);
+	size_t idx;
+	int rc = 0;
+	if (!cdn) {
+		log_entry(LOG_WARNING, group_dn, "sync", "%s: %s: value \"%s\" skipped: not a DN",
+			  group_dn, c->cf->member_attr, member);
+		c->stats->skipped_values++;
+	} else if (strmap_get(c->r->by_cdn, cdn, &idx) < 0) {
+		log_entry(LOG_DEBUG, group_dn, "sync", "%s: member %s is not among the synced staff",
+			  group_dn, member);
+		c->stats->outside++;
+	} else if (!(c->r->people[idx].roles & c->role)) {
+		c->r->people[idx].roles |= c->role;
+		rc = store_member_put(c->st, c->group, c->r->people[idx].uuid);
+	}
+	free(cdn);
+	return rc;
+}
+
+/* Entry callback for a participant group (a base search). */
+static int on_group(const dir_entry *e, void *arg)
+{
+	struct sync_ctx *c = arg;
+	char **members = dir_entry_values(e, c->cf->member_attr);
+	int rc = 0;
+	c->found = 1;
+	for (size_t i = 0; members && members[i] && rc == 0; i++)
+		rc = add_member(c, dir_entry_dn(e), members[i]);
+	dir_values_free(members);
+	if (rc < 0)
+		c->failed = 1;
+	return rc;
+}
+
+/* Read one participant group; a missing group fails the sync. */
+static int read_group(dir *d, struct sync_ctx *c, const char *dn, const char *group, unsigned role)
+{
+	const char *attrs[] = {c->cf->member_attr, NULL};
+	int rc;
+	c->group = group;
+	c->role = role;
+	c->found = 0;
+	rc = dir_search(d, dn, DIR_SCOPE_BASE, "(objectClass=*)", attrs, on_group, c);
+	if (rc == DIR_NO_SUCH_OBJECT || (rc == 0 && !c->found)) {
+		log_entry(LOG_ERR, dn, "sync", "participant group %s (%s) does not exist", dn, group);
+		return -1;
+	}
+	return rc;
+}
+
+/* People in both groups take part in neither: HR has to decide. */
+static void drop_double_roles(struct sync_ctx *c)
+{
+	for (size_t i = 0; i < c->r->n; i++) {
+		struct roster_person *p = &c->r->people[i];
+		if (p->roles == (ROSTER_JUNIOR | ROSTER_SENIOR)) {
+			log_entry(LOG_WARNING, p->dn, "sync",
+				  "%s is in both the juniors and the seniors group; left out of matching", p->dn);
+			p->roles = 0;
+		}
+		c->stats->juniors += (p->roles & ROSTER_JUNIOR) != 0;
+		c->stats->seniors += (p->roles & ROSTER_SENIOR) != 0;
+	}
+}
+
+/* Link each person to their manager's roster index. */
+static void resolve_managers(struct roster *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		size_t idx;
+		if (r->people[i].manager_cdn && strmap_get(r->by_cdn, r->people[i].manager_cdn, &idx) == 0 &&
+		    idx != i)
+			r->people[i].manager = idx;
+	}
+}
+
+/* The attributes to request for people: every mapped one. */
+static void people_attrs(const struct conf *cf, const char **attrs)
+{
+	const char *const mapped[] = {cf->attr.id, cf->attr.name, cf->attr.mail, cf->attr.title,
+				      cf->attr.department, cf->attr.manager, cf->attr.location,
+				      cf->attr.birth_year, cf->attr.hire_date, cf->attr.competence,
+				      cf->attr.capacity};
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_LEN(mapped); i++)
+		if (mapped[i] && *mapped[i])
+			attrs[n++] = mapped[i];
+	attrs[n] = NULL;
+}
+
+int sync_full(dir *d, store *st, const struct conf *cf, time_t now, struct roster **out,
+	      struct sync_stats *stats)
+{
+	const char *attrs[16];
+	struct roster *r = xcalloc(1, sizeof(*r));
+	struct sync_ctx c = {.cf = cf, .st = st, .r = r, .stats = stats, .now = now};
+	int rc;
+	memset(stats, 0, sizeof(*stats));
+	r->n_areas = cf->n_areas;
+	r->by_cdn = strmap_new(1024);
+	r->by_uuid = strmap_new(1024);
+	people_attrs(cf, attrs);
+	rc = store_staff_reset(st);
+	if (rc == 0)
+		rc = dir_search(d, cf->people_base, DIR_SCOPE_SUB, cf->people_filter, attrs, on_person, &c);
+	if (rc == DIR_NO_SUCH_OBJECT)
+		log_err("people base %s does not exist", cf->people_base);
+	if (rc == 0)
+		rc = read_group(d, &c, cf->juniors_group, "juniors", ROSTER_JUNIOR);
+	if (rc == 0)
+		rc = read_group(d, &c, cf->seniors_group, "seniors", ROSTER_SENIOR);
+	if (rc != 0 || c.failed) {
+		roster_free(r);
+		return -1;
+	}
+	drop_double_roles(&c);
+	resolve_managers(r);
+	*out = r;
+	return 0;
+}

@@ -1,0 +1,968 @@
+/*
+ * Unit tests for the configuration module, through its public API only:
+ * each test writes a small libconfig file to a temporary path, loads it and
+ * checks the resulting struct or the exact "file:line: message" errors.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+/* The four required keys, everything else left to the defaults. */
+#define MIN_DIRECTORY                                                                    \
+	"directory = {\n"                                                                \
+	"  uri = \"ldap://127.0.0.1:3890/\";\n"                                          \
+	"  base = \"dc=example,dc=com\";\n"                                              \
+	"};\n"
+#define MIN_PARTICIPANTS                                                                 \
+	"participants = {\n"                                                             \
+	"  juniors = \"cn=mentoring-juniors,ou=groups,dc=example,dc=com\";\n"            \
+	"  seniors = \"cn=mentoring-seniors,ou=groups,dc=example,dc=com\";\n"            \
+	"};\n"
+#define MIN_CONF MIN_DIRECTORY MIN_PARTICIPANTS
+
+/* The file of the current test, and what loading it gave. */
+static char conf_path[64];
+static struct conf *cf;
+static char *errors;
+
+/* Create a new temporary file named into path[64]; returns it open for writing. */
+static FILE *create_temp(char *path, const char *stem)
+{
+	const char *dir = getenv("TMPDIR");
+	FILE *fp;
+	int fd;
+	snprintf(path, 64, "%s/%s.XXXXXX", dir && *dir && strlen(dir) < 40 ? dir : "/tmp", stem);
+	fd = mkstemp(path);
+	ck_assert_msg(fd >= 0, "mkstemp %s: %s", path, strerror(errno));
+	fp = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(fp);
+	return fp;
+}
+
+/* Write text to a new temporary file; its name goes to conf_path. */
+static void write_conf(const char *text)
+{
+	FILE *fp = create_temp(conf_path, "check_conf");
+	fputs(text, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* Write text and load it; returns conf_load's result. */
+static int load_text(const char *text)
+{
+	write_conf(text);
+	return conf_load(conf_path, &cf, &errors);
+}
+
+/* Load text that must be accepted. */
+static void load_ok(const char *text)
+{
+	int rc = load_text(text);
+	ck_assert_msg(rc == 0, "load failed:\n%s", errors ? errors : "(no errors)");
+	ck_assert_ptr_nonnull(cf);
+}
+
+/* Load text that must be rejected. */
+static void load_fails(const char *text)
+{
+	int rc = load_text(text);
+	ck_assert_msg(rc == -1, "load succeeded for:\n%s", text);
+	ck_assert_ptr_nonnull(errors);
+	ck_assert_ptr_null(cf);
+}
+
+/* Whether one line of errors is exactly "<conf_path>:<line>: <message>" (line 0: no line). */
+static int has_error(int line, const char *message)
+{
+	char want[1024];
+	size_t n;
+	if (line)
+		n = (size_t)snprintf(want, sizeof(want), "%s:%d: %s", conf_path, line, message);
+	else
+		n = (size_t)snprintf(want, sizeof(want), "%s: %s", conf_path, message);
+	for (const char *p = errors; p && *p;) {
+		size_t len = strcspn(p, "\n");
+		if (len == n && strncmp(p, want, n) == 0)
+			return 1;
+		p += len + (p[len] == '\n');
+	}
+	return 0;
+}
+
+/* Whether some error line is at the given line and contains the fragment. */
+static int has_error_like(int line, const char *fragment)
+{
+	char prefix[128];
+	size_t n = (size_t)snprintf(prefix, sizeof(prefix), "%s:%d: ", conf_path, line);
+	for (const char *p = errors; p && *p;) {
+		size_t len = strcspn(p, "\n");
+		char *one = strndup(p, len);
+		int hit = strncmp(one, prefix, n) == 0 && strstr(one + n, fragment);
+		free(one);
+		if (hit)
+			return 1;
+		p += len + (p[len] == '\n');
+	}
+	return 0;
+}
+
+/* Number of lines in errors. */
+static int count_errors(void)
+{
+	int n = errors && *errors ? 1 : 0;
+	for (const char *p = errors; p && *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+#define ck_error(line, msg) ck_assert_msg(has_error(line, msg), "missing error %d: %s\ngot:\n%s", \
+					  line, msg, errors)
+#define ck_error_like(line, frag) \
+	ck_assert_msg(has_error_like(line, frag), "no error at line %d like \"%s\"\ngot:\n%s", \
+		      line, frag, errors)
+
+static void setup(void)
+{
+	cf = NULL;
+	errors = NULL;
+	conf_path[0] = '\0';
+}
+
+static void teardown(void)
+{
+	conf_free(cf);
+	free(errors);
+	if (conf_path[0])
+		unlink(conf_path);
+}
+
+/* Compare two string fields that may be NULL. */
+static void ck_same_str(const char *a, const char *b, const char *what)
+{
+	if (!a || !b)
+		ck_assert_msg(a == b, "%s: %s vs %s", what, a ? a : "NULL", b ? b : "NULL");
+	else
+		ck_assert_msg(strcmp(a, b) == 0, "%s: \"%s\" vs \"%s\"", what, a, b);
+}
+
+static void ck_same_attrs(const struct conf_attrs *a, const struct conf_attrs *b)
+{
+	ck_same_str(a->id, b->id, "attr.id");
+	ck_same_str(a->name, b->name, "attr.name");
+	ck_same_str(a->mail, b->mail, "attr.mail");
+	ck_same_str(a->title, b->title, "attr.title");
+	ck_same_str(a->department, b->department, "attr.department");
+	ck_same_str(a->manager, b->manager, "attr.manager");
+	ck_same_str(a->location, b->location, "attr.location");
+	ck_same_str(a->birth_year, b->birth_year, "attr.birth_year");
+	ck_same_str(a->hire_date, b->hire_date, "attr.hire_date");
+	ck_same_str(a->competence, b->competence, "attr.competence");
+	ck_same_str(a->capacity, b->capacity, "attr.capacity");
+}
+
+static void ck_same_model(const struct conf *a, const struct conf *b)
+{
+	ck_assert_uint_eq(a->n_cohorts, b->n_cohorts);
+	for (size_t i = 0; i < a->n_cohorts; i++) {
+		ck_same_str(a->cohorts[i].name, b->cohorts[i].name, "cohort name");
+		ck_assert_int_eq(a->cohorts[i].from, b->cohorts[i].from);
+		ck_assert_int_eq(a->cohorts[i].to, b->cohorts[i].to);
+	}
+	ck_assert_int_eq(a->scale, b->scale);
+	ck_assert_uint_eq(a->n_areas, b->n_areas);
+	for (size_t i = 0; i < a->n_areas; i++) {
+		ck_same_str(a->areas[i].id, b->areas[i].id, "area id");
+		ck_same_str(a->areas[i].name, b->areas[i].name, "area name");
+		ck_assert_int_eq(a->areas[i].standard, b->areas[i].standard);
+		ck_assert_int_eq(a->areas[i].weight, b->areas[i].weight);
+	}
+}
+
+/* Everything but the path must match. */
+static void ck_same_conf(const struct conf *a, const struct conf *b)
+{
+	ck_assert_uint_eq(a->n_uris, b->n_uris);
+	for (size_t i = 0; i <= a->n_uris; i++)
+		ck_same_str(a->uris[i], b->uris[i], "uri");
+	ck_same_str(a->base_dn, b->base_dn, "base_dn");
+	ck_same_str(a->bind_dn, b->bind_dn, "bind_dn");
+	ck_same_str(a->password_file, b->password_file, "password_file");
+	ck_assert_int_eq(a->tls, b->tls);
+	ck_same_str(a->ca_file, b->ca_file, "ca_file");
+	ck_assert_int_eq(a->timeout, b->timeout);
+	ck_assert_int_eq(a->page_size, b->page_size);
+	ck_same_str(a->people_base, b->people_base, "people_base");
+	ck_same_str(a->people_filter, b->people_filter, "people_filter");
+	ck_same_attrs(&a->attr, &b->attr);
+	ck_same_str(a->juniors_group, b->juniors_group, "juniors_group");
+	ck_same_str(a->seniors_group, b->seniors_group, "seniors_group");
+	ck_same_str(a->member_attr, b->member_attr, "member_attr");
+	ck_same_model(a, b);
+	ck_assert_int_eq(a->capacity, b->capacity);
+	ck_assert_int_eq(a->min_score, b->min_score);
+	ck_same_str(a->managed_ou, b->managed_ou, "managed_ou");
+	ck_same_str(a->owner, b->owner, "owner");
+	ck_assert_int_eq(a->max_delete_percent, b->max_delete_percent);
+	ck_same_str(a->state_db, b->state_db, "state_db");
+	ck_assert_int_eq(a->interval, b->interval);
+}
+
+/* Dump c to a temporary file and load that; the caller frees the result. */
+static struct conf *dump_and_reload(const struct conf *c)
+{
+	char path[64], *err = NULL;
+	struct conf *back = NULL;
+	FILE *fp = create_temp(path, "check_conf_dump");
+	conf_dump(c, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_msg(conf_load(path, &back, &err) == 0, "dump does not load back:\n%s", err);
+	unlink(path);
+	return back;
+}
+
+/* ------------------------------------------------------------------ */
+
+START_TEST(test_defaults)
+{
+	struct conf *d = conf_defaults();
+	static const char *const names[] = { "Baby Boomers", "X", "Y", "Z" };
+	static const int from[] = { 1946, 1965, 1980, 2001 }, to[] = { 1964, 1979, 2000, 2010 };
+	ck_assert_ptr_null(d->path);
+	ck_assert_uint_eq(d->n_uris, 0);
+	ck_assert_ptr_nonnull(d->uris);
+	ck_assert_ptr_null(d->uris[0]);
+	ck_assert_int_eq(d->tls, CONF_TLS_NONE);
+	ck_assert_int_eq(d->timeout, 10);
+	ck_assert_int_eq(d->page_size, 500);
+	ck_assert_str_eq(d->people_filter, "(objectClass=inetOrgPerson)");
+	ck_assert_str_eq(d->attr.id, "entryUUID");
+	ck_assert_str_eq(d->attr.department, "departmentNumber");
+	ck_assert_str_eq(d->attr.location, "l");
+	ck_assert_str_eq(d->attr.birth_year, "mentoringBirthYear");
+	ck_assert_str_eq(d->attr.hire_date, "mentoringHireDate");
+	ck_assert_str_eq(d->attr.competence, "mentoringCompetence");
+	ck_assert_str_eq(d->attr.capacity, "mentoringCapacity");
+	ck_assert_str_eq(d->member_attr, "member");
+	ck_assert_uint_eq(d->n_cohorts, 4);
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_str_eq(d->cohorts[i].name, names[i]);
+		ck_assert_int_eq(d->cohorts[i].from, from[i]);
+		ck_assert_int_eq(d->cohorts[i].to, to[i]);
+	}
+	ck_assert_int_eq(d->scale, 8);
+	ck_assert_uint_eq(d->n_areas, 5);
+	ck_assert_str_eq(d->areas[0].id, "digcomp.1");
+	ck_assert_str_eq(d->areas[0].name, "Information and data literacy");
+	ck_assert_str_eq(d->areas[1].name, "Communication and collaboration");
+	ck_assert_str_eq(d->areas[2].name, "Digital content creation");
+	ck_assert_str_eq(d->areas[3].name, "Safety");
+	ck_assert_str_eq(d->areas[4].id, "digcomp.5");
+	ck_assert_str_eq(d->areas[4].name, "Problem solving");
+	for (size_t i = 0; i < 5; i++) {
+		ck_assert_int_eq(d->areas[i].standard, 4);
+		ck_assert_int_eq(d->areas[i].weight, 1);
+	}
+	ck_assert_int_eq(d->capacity, 3);
+	ck_assert_int_eq(d->min_score, 0);
+	ck_assert_str_eq(d->owner, "mentord");
+	ck_assert_int_eq(d->max_delete_percent, 50);
+	ck_assert_str_eq(d->state_db, CONF_DEFAULT_DB);
+	ck_assert_int_eq(d->interval, 3600);
+	conf_free(d);
+	conf_free(NULL);
+}
+END_TEST
+
+START_TEST(test_example_loads)
+{
+	const char *top = getenv("top_srcdir");
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/contrib/mentord.conf.example", top && *top ? top : ".");
+	ck_assert_msg(conf_load(path, &cf, &errors) == 0, "%s does not load:\n%s", path, errors);
+	ck_assert_str_eq(cf->path, path);
+	ck_assert_uint_eq(cf->n_uris, 2);
+	ck_assert_str_eq(cf->uris[1], "ldap://ldap2.example.com/");
+	ck_assert_ptr_null(cf->uris[2]);
+	ck_assert_int_eq(cf->tls, CONF_TLS_STARTTLS);
+	ck_assert_str_eq(cf->bind_dn, "cn=mentord,ou=services,dc=example,dc=com");
+	ck_assert_str_eq(cf->password_file, "/etc/mentord/bind.pw");
+	ck_assert_str_eq(cf->people_base, "ou=people,dc=example,dc=com");
+	ck_assert_str_eq(cf->managed_ou, "ou=mentoring,dc=example,dc=com");
+	ck_assert_uint_eq(cf->n_areas, 5);
+	ck_assert_uint_eq(cf->n_cohorts, 4);
+}
+END_TEST
+
+START_TEST(test_minimal_gets_defaults)
+{
+	struct conf *d = conf_defaults();
+	load_ok(MIN_CONF);
+	ck_assert_str_eq(cf->path, conf_path);
+	ck_assert_uint_eq(cf->n_uris, 1);
+	ck_assert_str_eq(cf->uris[0], "ldap://127.0.0.1:3890/");
+	ck_assert_ptr_null(cf->uris[1]);
+	ck_assert_str_eq(cf->base_dn, "dc=example,dc=com");
+	ck_assert_ptr_null(cf->bind_dn);
+	ck_assert_ptr_null(cf->password_file);
+	ck_assert_ptr_null(cf->ca_file);
+	ck_assert_str_eq(cf->people_base, "dc=example,dc=com");
+	ck_assert_str_eq(cf->juniors_group, "cn=mentoring-juniors,ou=groups,dc=example,dc=com");
+	ck_assert_str_eq(cf->seniors_group, "cn=mentoring-seniors,ou=groups,dc=example,dc=com");
+	ck_assert_str_eq(cf->managed_ou, "ou=mentoring,dc=example,dc=com");
+	/* Everything else is exactly conf_defaults(). */
+	d->uris = realloc(d->uris, 2 * sizeof(char *));
+	d->uris[0] = strdup(cf->uris[0]);
+	d->uris[1] = NULL;
+	d->n_uris = 1;
+	d->base_dn = strdup(cf->base_dn);
+	d->people_base = strdup(cf->base_dn);
+	d->juniors_group = strdup(cf->juniors_group);
+	d->seniors_group = strdup(cf->seniors_group);
+	d->managed_ou = strdup("ou=mentoring,dc=example,dc=com");
+	ck_same_conf(cf, d);
+	conf_free(d);
+}
+END_TEST
+
+START_TEST(test_unknown_top_level)
+{
+	load_fails(MIN_CONF "\n"
+			    "dirctory = { };\n"
+			    "verbose = true;\n");
+	ck_error(10, "unknown key \"dirctory\" at top level; did you mean directory?");
+	ck_error(11, "unknown key \"verbose\" at top level");
+	ck_assert_int_eq(count_errors(), 2);
+}
+END_TEST
+
+START_TEST(test_unknown_nested)
+{
+	load_fails("directory = {\n"
+		   "  uri = \"ldap://127.0.0.1/\";\n"
+		   "  base = \"dc=example,dc=com\";\n"
+		   "  pagesize = 100;\n"
+		   "};\n" MIN_PARTICIPANTS
+		   "people = { attributes = {\n"
+		   "  mial = \"mail\";\n"
+		   "}; };\n"
+		   "cohorts = ( { name = \"A\"; from = 1950; to = 1960; },\n"
+		   "  { name = \"B\"; from = 1961; til = 1970; } );\n");
+	ck_error(4, "unknown key \"pagesize\" in group \"directory\"; did you mean page_size?");
+	ck_error(11, "unknown key \"mial\" in group \"people.attributes\"; did you mean mail?");
+	ck_error(14, "unknown key \"til\" in group \"cohorts[1]\"");
+	ck_error(14, "missing required key cohorts[1].to");
+	ck_assert_int_eq(count_errors(), 4);
+}
+END_TEST
+
+START_TEST(test_wrong_type)
+{
+	load_fails("directory = {\n"
+		   "  uri = 389;\n"
+		   "  base = \"dc=example,dc=com\";\n"
+		   "  timeout = \"10\";\n"
+		   "  page_size = 1.5;\n"
+		   "};\n" MIN_PARTICIPANTS
+		   "model = \"digcomp\";\n"
+		   "cohorts = { name = \"A\"; };\n"
+		   "daemon = { interval = true; };\n");
+	ck_error(2, "directory.uri: expected a string or an array, got an integer");
+	ck_error(4, "directory.timeout: expected an integer, got a string");
+	ck_error(5, "directory.page_size: expected an integer, got a float");
+	ck_error(11, "model: expected a group, got a string");
+	ck_error(12, "cohorts: expected a list, got a group");
+	ck_error(13, "daemon.interval: expected an integer, got a boolean");
+	ck_assert_int_eq(count_errors(), 6);
+}
+END_TEST
+
+START_TEST(test_out_of_range)
+{
+	load_fails("directory = {\n"
+		   "  uri = \"ldap://127.0.0.1/\";\n"
+		   "  base = \"dc=example,dc=com\";\n"
+		   "  timeout = 0;\n"
+		   "  page_size = 1001;\n"
+		   "};\n" MIN_PARTICIPANTS
+		   "matching = { capacity = 101; min_score = -1; };\n"
+		   "writeback = { max_delete_percent = 200; };\n"
+		   "daemon = { interval = 59; };\n"
+		   "cohorts = ( { name = \"Old\"; from = 1899; to = 1920; } );\n"
+		   "model = { scale = 101; };\n"
+		   "state = { database = \"\"; };\n"
+		   "# libconfig 1.5 would wrap this to 1215752191 silently:\n"
+		   "people = { attributes = { }; }; directory2 = 99999999999;\n");
+	ck_error(4, "directory.timeout: 0 is out of range (1..3600)");
+	ck_error(5, "directory.page_size: 1001 is out of range (1..1000)");
+	ck_error(11, "matching.capacity: 101 is out of range (0..100)");
+	ck_error(11, "matching.min_score: -1 is out of range (0..1000000)");
+	ck_error(12, "writeback.max_delete_percent: 200 is out of range (0..100)");
+	ck_error(13, "daemon.interval: 59 is out of range (60..604800)");
+	ck_error(14, "cohorts[0].from: 1899 is out of range (1900..2100)");
+	ck_error(15, "model.scale: 101 is out of range (1..100)");
+	ck_error(16, "state.database: \"\" must not be empty");
+	ck_error_like(18, "integer 99999999999 is too large");
+	ck_error(18, "unknown key \"directory2\" at top level; did you mean directory?");
+	ck_assert_int_eq(count_errors(), 11);
+}
+END_TEST
+
+START_TEST(test_wide_integer_in_range_key)
+{
+	/* 4294967306 wraps to 10 in libconfig 1.5; it must not pass as 10. */
+	load_fails(MIN_CONF "matching = {\n  capacity = 4294967299;\n};\n"
+			    "daemon = { interval = 5000000000; };\n");
+	ck_error(10, "integer 4294967299 is too large (at most 2147483647; libconfig would "
+		     "silently truncate it)");
+	/* 5000000000 wraps to 705032704: reported once, as too large, not as out of range. */
+	ck_error_like(12, "integer 5000000000 is too large");
+	ck_assert_int_eq(count_errors(), 2);
+}
+END_TEST
+
+START_TEST(test_wide_integer_false_positives)
+{
+	/* Big numbers inside strings, comments and floats, and int64 literals, are fine. */
+	load_ok(MIN_CONF "# 99999999999\n"
+			 "/* 99999999999\n 88888888888 */ // 77777777777\n"
+			 "model = { areas = ( { id = \"a99999999999\"; name = \"99999999999\";\n"
+			 "  standard = 1; weight = 3L; } ); };\n"
+			 "matching = { min_score = 1000000; };\n");
+	ck_assert_int_eq(cf->areas[0].weight, 3);
+	conf_free(cf);
+	cf = NULL;
+	unlink(conf_path);
+	load_fails(MIN_CONF "matching = { min_score = 99999999999L; };\n");
+	ck_error(9, "matching.min_score: 99999999999 is out of range (0..1000000)");
+}
+END_TEST
+
+START_TEST(test_missing_required)
+{
+	load_fails("people = { };\n");
+	ck_error(0, "missing required key directory.uri");
+	ck_error(0, "missing required key directory.base");
+	ck_error(0, "missing required key participants.juniors");
+	ck_error(0, "missing required key participants.seniors");
+	ck_assert_int_eq(count_errors(), 4);
+	teardown();
+	setup();
+	load_fails("# directory without a base\n"
+		   "directory = {\n"
+		   "  uri = \"ldap://127.0.0.1/\";\n"
+		   "};\n" MIN_PARTICIPANTS);
+	ck_error(2, "missing required key directory.base");
+	ck_assert_int_eq(count_errors(), 1);
+}
+END_TEST
+
+START_TEST(test_password_rejected)
+{
+	load_fails("directory = {\n"
+		   "  uri = \"ldap://127.0.0.1/\";\n"
+		   "  base = \"dc=example,dc=com\";\n"
+		   "  bind_dn = \"cn=mentord,dc=example,dc=com\";\n"
+		   "  password_file = \"/etc/mentord/bind.pw\";\n"
+		   "  password = \"secret\";\n"
+		   "  bind_pw = \"secret\";\n"
+		   "};\n" MIN_PARTICIPANTS);
+	ck_error_like(6, "directory.password: the bind password must not be in the configuration "
+			 "file");
+	ck_error_like(7, "directory.bind_pw: the bind password must not be in the configuration");
+	ck_error_like(7, "set directory.password_file");
+	ck_assert_int_eq(count_errors(), 2);
+}
+END_TEST
+
+START_TEST(test_bind_needs_password_file)
+{
+	load_fails("directory = {\n"
+		   "  uri = \"ldap://127.0.0.1/\";\n"
+		   "  base = \"dc=example,dc=com\";\n"
+		   "  bind_dn = \"cn=mentord,dc=example,dc=com\";\n"
+		   "};\n" MIN_PARTICIPANTS);
+	ck_error(4, "directory.bind_dn is set but directory.password_file is missing (the bind "
+		    "password is read from that file)");
+	ck_assert_int_eq(count_errors(), 1);
+	teardown();
+	setup();
+	load_fails("directory = {\n"
+		   "  uri = \"ldap://127.0.0.1/\";\n"
+		   "  base = \"dc=example,dc=com\";\n"
+		   "  password_file = \"/etc/mentord/bind.pw\";\n"
+		   "};\n" MIN_PARTICIPANTS);
+	ck_error(4, "directory.password_file is only used with directory.bind_dn, which is missing");
+	teardown();
+	setup();
+	load_ok("directory = {\n"
+		"  uri = \"ldap://127.0.0.1/\";\n"
+		"  base = \"dc=example,dc=com\";\n"
+		"  bind_dn = \"cn=mentord,dc=example,dc=com\";\n"
+		"  password_file = \"/etc/mentord/bind.pw\";\n"
+		"};\n" MIN_PARTICIPANTS);
+	ck_assert_str_eq(cf->password_file, "/etc/mentord/bind.pw");
+}
+END_TEST
+
+START_TEST(test_cohorts)
+{
+	load_ok(MIN_CONF "cohorts = (\n"
+			 "  { name = \"Later\"; from = 1990; to = 2005; },\n"
+			 "  { name = \"Earlier\"; from = 1950; to = 1969; }\n"
+			 ");\n");
+	ck_assert_uint_eq(cf->n_cohorts, 2);
+	ck_assert_str_eq(cf->cohorts[0].name, "Earlier");
+	ck_assert_int_eq(cf->cohorts[0].from, 1950);
+	ck_assert_str_eq(cf->cohorts[1].name, "Later");
+	ck_assert_int_eq(cf->cohorts[1].to, 2005);
+}
+END_TEST
+
+START_TEST(test_cohorts_overlap)
+{
+	load_fails(MIN_CONF "cohorts = (\n"
+			    "  { name = \"A\"; from = 1950; to = 1990; },\n"
+			    "  { name = \"B\"; from = 1960; to = 1965; },\n"
+			    "  { name = \"C\"; from = 1980; to = 1995; },\n"
+			    "  { name = \"a\"; from = 2000; to = 2005; },\n"
+			    "  { name = \"D\"; from = 2010; to = 2006; }\n"
+			    ");\n");
+	ck_error(11, "cohorts[1]: 1960..1965 overlaps \"A\" (1950..1990)");
+	ck_error(12, "cohorts[2]: 1980..1995 overlaps \"A\" (1950..1990)");
+	ck_error(13, "cohorts[3]: the name \"a\" is already used by cohorts[0]");
+	ck_error(14, "cohorts[4]: from (2010) is after to (2006)");
+	ck_assert_int_eq(count_errors(), 4);
+	teardown();
+	setup();
+	/* Ranges are inclusive: sharing a year is an overlap. */
+	load_fails(MIN_CONF "cohorts = (\n"
+			    "  { name = \"X\"; from = 1965; to = 1979; },\n"
+			    "  { name = \"Y\"; from = 1979; to = 2000; }\n"
+			    ");\n");
+	ck_error(11, "cohorts[1]: 1979..2000 overlaps \"X\" (1965..1979)");
+	ck_assert_int_eq(count_errors(), 1);
+	teardown();
+	setup();
+	load_fails(MIN_CONF "cohorts = ();\n");
+	ck_error(9, "cohorts: must list at least one cohort");
+}
+END_TEST
+
+START_TEST(test_areas)
+{
+	load_ok(MIN_CONF "model = {\n"
+			 "  scale = 5;\n"
+			 "  areas = ( { id = \"Cloud.Basics\"; standard = 3; },\n"
+			 "            { id = \"ai\"; name = \"Artificial intelligence\"; standard = 5; "
+			 "weight = 0; } );\n"
+			 "};\n");
+	ck_assert_int_eq(cf->scale, 5);
+	ck_assert_uint_eq(cf->n_areas, 2);
+	ck_assert_str_eq(cf->areas[0].id, "cloud.basics");
+	ck_assert_str_eq(cf->areas[0].name, "cloud.basics");
+	ck_assert_int_eq(cf->areas[0].standard, 3);
+	ck_assert_int_eq(cf->areas[0].weight, 1);
+	ck_assert_str_eq(cf->areas[1].name, "Artificial intelligence");
+	ck_assert_int_eq(cf->areas[1].weight, 0);
+	ck_assert_int_eq(conf_area_index(cf, "ai"), 1);
+	ck_assert_int_eq(conf_area_index(cf, "cloud.basics"), 0);
+	ck_assert_int_eq(conf_area_index(cf, "CLOUD.BASICS"), 0);
+	ck_assert_int_eq(conf_area_index(cf, "digcomp.1"), -1);
+	teardown();
+	setup();
+	load_fails(MIN_CONF "model = { areas = (\n"
+			    "  { id = \"a\"; name = \"Tab\\there\"; standard = 1; } ); };\n");
+	ck_error(10, "model.areas[0].name: \"Tab\there\" must not contain control characters");
+}
+END_TEST
+
+START_TEST(test_duplicate_area_ids)
+{
+	load_fails(MIN_CONF "model = { areas = (\n"
+			    "  { id = \"digcomp.1\"; standard = 4; },\n"
+			    "  { id = \"DigComp.1\"; standard = 4; },\n"
+			    "  { id = \"bad id\"; standard = 4; },\n"
+			    "  { id = \"\"; standard = 4; },\n"
+			    "  { name = \"no id\"; standard = 4; }\n"
+			    "); };\n");
+	ck_error(11, "model.areas[1]: the id \"digcomp.1\" is already used by model.areas[0]");
+	ck_error(12, "model.areas[2].id: \"bad id\" is not a valid area id (1 to 63 of A-Z a-z 0-9 "
+		     ". _ -)");
+	ck_error_like(13, "model.areas[3].id: \"\" is not a valid area id");
+	ck_error(14, "missing required key model.areas[4].id");
+	ck_assert_int_eq(count_errors(), 4);
+}
+END_TEST
+
+START_TEST(test_standard_above_scale)
+{
+	load_fails(MIN_CONF "model = {\n"
+			    "  scale = 4;\n"
+			    "  areas = ( { id = \"a\"; standard = 5; }, { id = \"b\"; standard = 0; },\n"
+			    "    { id = \"c\"; } );\n"
+			    "};\n");
+	ck_error(11, "model.areas[0].standard: 5 is out of range (1..4)");
+	ck_error(11, "model.areas[1].standard: 0 is out of range (1..4)");
+	ck_error(12, "missing required key model.areas[2].standard");
+	ck_assert_int_eq(count_errors(), 3);
+	teardown();
+	setup();
+	/* A scale below the default areas' standard needs areas of its own. */
+	load_fails(MIN_CONF "model = { scale = 3; };\n");
+	ck_error(9, "model.scale: the default areas have standard 4, above scale 3; define "
+		    "model.areas");
+	teardown();
+	setup();
+	load_fails(MIN_CONF "model = { areas = (); };\n");
+	ck_error(9, "model.areas: must list at least one area");
+}
+END_TEST
+
+START_TEST(test_multiple_errors)
+{
+	struct conf *sentinel = (struct conf *)&errors;
+	cf = sentinel;
+	ck_assert_int_eq(load_text("daemon = { interval = 1; }; directory = {\n"
+				   "  uri = [ \"ldap://a/\", \"http://b/\" ];\n"
+				   "  base = \"example.com\";\n"
+				   "  timeout = 99999;\n"
+				   "};\n"
+				   "participants = { juniors = \"cn=x,dc=example,dc=com\"; };\n"
+				   "writeback = { owner = \"two words\"; };\n"),
+			 -1);
+	ck_assert_ptr_eq(cf, sentinel); /* *out is untouched on failure */
+	cf = NULL;
+	ck_error(1, "daemon.interval: 1 is out of range (60..604800)");
+	ck_error(2, "directory.uri[1]: \"http://b/\" is not an LDAP URI (ldap://, ldaps:// or "
+		    "ldapi://)");
+	ck_error_like(3, "directory.base: \"example.com\" is not a valid DN");
+	ck_error(4, "directory.timeout: 99999 is out of range (1..3600)");
+	ck_error(6, "missing required key participants.seniors");
+	ck_error_like(7, "writeback.owner: \"two words\" is not a valid owner");
+	ck_assert_int_eq(count_errors(), 6);
+	/* Sorted by line, although daemon is checked last. */
+	ck_assert_ptr_eq(strstr(errors, conf_path), errors);
+	ck_assert_ptr_nonnull(strstr(errors, ":1: "));
+	ck_assert(strstr(errors, ":1: ") < strstr(errors, ":2: "));
+	ck_assert(strstr(errors, ":2: ") < strstr(errors, ":4: "));
+	ck_assert(strstr(errors, ":4: ") < strstr(errors, ":7: "));
+}
+END_TEST
+
+START_TEST(test_syntax_error)
+{
+	load_fails(MIN_CONF "matching = {\n"
+			    "  capacity = ;\n"
+			    "};\n");
+	ck_error(10, "syntax error");
+	ck_assert_int_eq(count_errors(), 1);
+	teardown();
+	setup();
+	load_fails(MIN_CONF "directory = { };\n");
+	ck_error(9, "duplicate setting name");
+}
+END_TEST
+
+START_TEST(test_cannot_open)
+{
+	char want[128];
+	ck_assert_int_eq(conf_load("/nonexistent/mentord.conf", &cf, &errors), -1);
+	ck_assert_ptr_null(cf);
+	snprintf(want, sizeof(want), "/nonexistent/mentord.conf: cannot open: %s", strerror(ENOENT));
+	ck_assert_str_eq(errors, want);
+	free(errors);
+	errors = NULL;
+	ck_assert_int_eq(conf_load("/", &cf, &errors), -1);
+	snprintf(want, sizeof(want), "/: cannot open: %s", strerror(EISDIR));
+	ck_assert_str_eq(errors, want);
+}
+END_TEST
+
+START_TEST(test_tls)
+{
+	load_ok("directory = { uri = [ \"ldaps://a/\", \"LDAPS://b/\" ]; "
+		"base = \"dc=example,dc=com\"; };\n" MIN_PARTICIPANTS);
+	ck_assert_int_eq(cf->tls, CONF_TLS_LDAPS); /* implied by the scheme */
+	teardown();
+	setup();
+	load_ok("directory = { uri = \"ldapi:///\"; base = \"dc=example,dc=com\"; "
+		"tls = \"starttls\"; ca_file = \"/etc/ca.pem\"; };\n" MIN_PARTICIPANTS);
+	ck_assert_int_eq(cf->tls, CONF_TLS_STARTTLS);
+	ck_assert_str_eq(cf->ca_file, "/etc/ca.pem");
+	teardown();
+	setup();
+	load_fails("directory = {\n uri = [ \"ldaps://a/\", \"ldap://b/\" ];\n"
+		   " base = \"dc=example,dc=com\";\n tls = \"ldaps\";\n};\n" MIN_PARTICIPANTS);
+	ck_error(4, "directory.tls: \"ldaps\" needs ldaps:// URIs, but \"ldap://b/\" is not one");
+	teardown();
+	setup();
+	load_fails("directory = {\n uri = [ \"ldap://a/\", \"ldaps://b/\" ];\n"
+		   " base = \"dc=example,dc=com\";\n tls = \"starttls\";\n};\n" MIN_PARTICIPANTS);
+	ck_error_like(4, "directory.tls: \"starttls\" cannot be used with \"ldaps://b/\"");
+	teardown();
+	setup();
+	load_fails("directory = {\n uri = [ \"ldaps://a/\", \"ldap://b/\" ];\n"
+		   " base = \"dc=example,dc=com\";\n};\n" MIN_PARTICIPANTS);
+	ck_error_like(2, "mix TLS and plain connections");
+	teardown();
+	setup();
+	load_fails("directory = {\n uri = \"ldap://a/\";\n"
+		   " base = \"dc=example,dc=com\";\n tls = \"StartTLS\";\n};\n" MIN_PARTICIPANTS);
+	ck_error(4, "directory.tls: \"StartTLS\" is not one of \"none\", \"starttls\", \"ldaps\"");
+}
+END_TEST
+
+START_TEST(test_uri_forms)
+{
+	load_ok("directory = { uri = ( \"ldap://a/\", \"ldapi://%2fvar%2frun%2fslapd%2fldapi\" ); "
+		"base = \"dc=example,dc=com\"; };\n" MIN_PARTICIPANTS);
+	ck_assert_uint_eq(cf->n_uris, 2);
+	ck_assert_str_eq(cf->uris[1], "ldapi://%2fvar%2frun%2fslapd%2fldapi");
+	teardown();
+	setup();
+	load_fails("directory = {\n uri = [ ];\n base = \"dc=example,dc=com\";\n};\n"
+		   "people = {\n};\n" MIN_PARTICIPANTS);
+	ck_error(2, "directory.uri: must list at least one URI");
+	teardown();
+	setup();
+	load_fails("directory = {\n uri = \"ldap://a/ ldap://b/\";\n"
+		   " base = \"dc=example,dc=com\";\n};\n" MIN_PARTICIPANTS);
+	ck_error(2, "directory.uri: \"ldap://a/ ldap://b/\" contains blanks; give several URIs as "
+		    "an array, one per string");
+	teardown();
+	setup();
+	load_fails("directory = {\n uri = ( \"ldap://a/\", 636 );\n"
+		   " base = \"dc=example,dc=com\";\n};\n" MIN_PARTICIPANTS);
+	ck_error(2, "directory.uri[1]: expected a string, got an integer");
+}
+END_TEST
+
+START_TEST(test_writeback_ou)
+{
+	load_ok("directory = { uri = \"ldap://a/\"; base = \"DC=Example, DC=com\"; };\n"
+		MIN_PARTICIPANTS "writeback = { ou = \"ou=Mentoring,dc=example,dc=com\"; "
+				 "owner = \"mentord-test_1.0\"; };\n");
+	ck_assert_str_eq(cf->managed_ou, "ou=Mentoring,dc=example,dc=com");
+	ck_assert_str_eq(cf->owner, "mentord-test_1.0");
+	teardown();
+	setup();
+	load_fails(MIN_CONF "writeback = {\n"
+			    "  ou = \"ou=mentoring,dc=other,dc=com\";\n"
+			    "};\n");
+	ck_error(10, "writeback.ou: \"ou=mentoring,dc=other,dc=com\" is not below directory.base "
+		     "\"dc=example,dc=com\"");
+	teardown();
+	setup();
+	load_fails(MIN_CONF "writeback = { ou = \"dc=example,dc=com\"; };\n");
+	ck_error_like(9, "is not below directory.base");
+	teardown();
+	setup();
+	load_fails(MIN_CONF "writeback = { ou = \"ou=m,xdc=example,dc=com\"; };\n");
+	ck_error_like(9, "is not below directory.base");
+	teardown();
+	setup();
+	load_fails(MIN_CONF "writeback = { owner = \"\"; };\n");
+	ck_error_like(9, "writeback.owner: \"\" is not a valid owner");
+}
+END_TEST
+
+START_TEST(test_filter_and_attributes)
+{
+	load_ok(MIN_CONF "people = {\n"
+			 "  base = \"ou=people,dc=example,dc=com\";\n"
+			 "  filter = \"(&(objectClass=person)(!(employeeType=contractor)))\";\n"
+			 "  attributes = { id = \"objectGUID\"; mail = \"2.5.4.3\"; "
+			 "name = \"cn;lang-en\"; };\n"
+			 "};\n");
+	ck_assert_str_eq(cf->people_base, "ou=people,dc=example,dc=com");
+	ck_assert_str_eq(cf->people_filter, "(&(objectClass=person)(!(employeeType=contractor)))");
+	ck_assert_str_eq(cf->attr.id, "objectGUID");
+	ck_assert_str_eq(cf->attr.mail, "2.5.4.3");
+	ck_assert_str_eq(cf->attr.name, "cn;lang-en");
+	ck_assert_str_eq(cf->attr.title, "title");
+	teardown();
+	setup();
+	load_fails(MIN_CONF "people = {\n"
+			    "  filter = \"(objectClass=person))(\";\n"
+			    "  attributes = {\n"
+			    "    id = \"1entryUUID\";\n"
+			    "    mail = \"mail;\";\n"
+			    "    title = \"01.2\";\n"
+			    "  };\n"
+			    "};\n"
+			    "participants2 = { };\n");
+	ck_error(10, "people.filter: \"(objectClass=person))(\" is not an LDAP filter (unbalanced "
+		     "parentheses)");
+	ck_error_like(12, "people.attributes.id: \"1entryUUID\" is not an attribute description");
+	ck_error_like(13, "people.attributes.mail: \"mail;\" is not an attribute description");
+	ck_error_like(14, "people.attributes.title: \"01.2\" is not an attribute description");
+	ck_error(17, "unknown key \"participants2\" at top level; did you mean participants?");
+	ck_assert_int_eq(count_errors(), 5);
+}
+END_TEST
+
+START_TEST(test_filter_shapes)
+{
+	static const char *const bad[] = { "objectClass=person", "(objectClass=person",
+					   "(a=b)(c=d)", "(&())", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text), MIN_CONF "people = { filter = \"%s\"; };\n", bad[i]);
+		load_fails(text);
+		ck_error_like(9, "is not an LDAP filter");
+		teardown();
+		setup();
+	}
+}
+END_TEST
+
+START_TEST(test_dn_checks)
+{
+	load_fails("directory = {\n uri = \"ldap://a/\";\n base = \" dc=example,dc=com\";\n"
+		   " bind_dn = \"cn=x,,dc=example,dc=com\";\n password_file = \"/p\";\n};\n"
+		   "participants = {\n juniors = \"\";\n seniors = \"=x,dc=com\";\n};\n"
+		   "people = { base = \"people\"; };\n");
+	ck_error(3, "directory.base: \" dc=example,dc=com\" is not a valid DN (leading or trailing "
+		    "blanks)");
+	ck_error(4, "directory.bind_dn: \"cn=x,,dc=example,dc=com\" is not a valid DN (expected "
+		    "attribute=value pairs separated by commas)");
+	ck_error(8, "participants.juniors: \"\" must not be empty");
+	ck_error_like(9, "participants.seniors: \"=x,dc=com\" is not a valid DN");
+	ck_error_like(11, "people.base: \"people\" is not a valid DN");
+	ck_assert_int_eq(count_errors(), 5);
+	teardown();
+	setup();
+	load_ok("directory = { uri = \"ldap://a/\"; base = \"o=Acme\\\\, Inc.,c=US\"; };\n"
+		"participants = { juniors = \"cn=J+uid=j,o=Acme\\\\, Inc.,c=US\"; "
+		"seniors = \"cn=S,o=Acme\\\\, Inc.,c=US\"; };\n");
+	ck_assert_str_eq(cf->base_dn, "o=Acme\\, Inc.,c=US");
+	ck_assert_str_eq(cf->managed_ou, "ou=mentoring,o=Acme\\, Inc.,c=US");
+}
+END_TEST
+
+START_TEST(test_juniors_differ_from_seniors)
+{
+	load_fails(MIN_DIRECTORY "participants = {\n"
+				 "  juniors = \"cn=Mentoring,ou=groups,dc=example,dc=com\";\n"
+				 "  seniors = \"CN=mentoring, ou=groups, dc=example, dc=com\";\n"
+				 "};\n");
+	ck_error(7, "participants.seniors: must be a different group from participants.juniors");
+	ck_assert_int_eq(count_errors(), 1);
+}
+END_TEST
+
+START_TEST(test_dump_roundtrip)
+{
+	struct conf *back;
+	load_ok("directory = {\n"
+		"  uri = [ \"ldaps://ldap1.example.com/\", \"ldaps://ldap2.example.com:636/\" ];\n"
+		"  base = \"dc=example,dc=com\";\n"
+		"  bind_dn = \"cn=mentord,ou=services,dc=example,dc=com\";\n"
+		"  password_file = \"/etc/mentord/bind pw\";\n"
+		"  ca_file = \"/etc/ssl/odd\\nname.pem\";\n"
+		"  timeout = 30; page_size = 1000;\n"
+		"};\n"
+		"people = { base = \"ou=people,dc=example,dc=com\"; filter = \"(uid=*)\";\n"
+		"  attributes = { id = \"uid\"; capacity = \"x-capacity;binary\"; }; };\n"
+		"participants = { juniors = \"cn=j,dc=example,dc=com\"; "
+		"seniors = \"cn=s,dc=example,dc=com\"; member_attribute = \"uniqueMember\"; };\n"
+		"cohorts = ( { name = \"Quote \\\" and \\\\ back\"; from = 1990; to = 1999; },\n"
+		"  { name = \"Older\"; from = 1900; to = 1989; } );\n"
+		"model = { scale = 10; areas = ( { id = \"B\"; standard = 10; weight = 1000; },\n"
+		"  { id = \"a\"; name = \"Cloud & \\\"AI\\\"\"; standard = 1; weight = 0; } ); };\n"
+		"matching = { capacity = 0; min_score = 1000000; };\n"
+		"writeback = { ou = \"ou=pairs,ou=hr,dc=example,dc=com\"; owner = \"x.y\"; "
+		"max_delete_percent = 0; };\n"
+		"state = { database = \"/tmp/m.db\"; };\n"
+		"daemon = { interval = 604800; };\n");
+	ck_assert_int_eq(cf->tls, CONF_TLS_LDAPS);
+	ck_assert_str_eq(cf->cohorts[1].name, "Quote \" and \\ back");
+	ck_assert_str_eq(cf->ca_file, "/etc/ssl/odd\nname.pem");
+	back = dump_and_reload(cf);
+	ck_same_conf(cf, back);
+	ck_assert_str_eq(back->areas[1].name, "Cloud & \"AI\"");
+	conf_free(back);
+}
+END_TEST
+
+START_TEST(test_dump_roundtrip_minimal)
+{
+	struct conf *back;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
+	load_ok(MIN_CONF);
+	back = dump_and_reload(cf);
+	ck_same_conf(cf, back);
+	conf_free(back);
+	/* Every group is in the dump. */
+	mem = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(mem);
+	conf_dump(cf, mem);
+	fclose(mem);
+	for (const char *g = "directory\0people\0attributes\0participants\0cohorts\0model\0"
+			     "areas\0matching\0writeback\0state\0daemon\0";
+	     *g; g += strlen(g) + 1) {
+		char want[64];
+		snprintf(want, sizeof(want), "%s = ", g);
+		ck_assert_msg(strstr(text, want) != NULL, "dump lacks %s:\n%s", g, text);
+	}
+	ck_assert_ptr_null(strstr(text, "password ="));
+	free(text);
+}
+END_TEST
+
+static Suite *conf_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("load");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_example_loads);
+	tcase_add_test(tc, test_minimal_gets_defaults);
+	tcase_add_test(tc, test_unknown_top_level);
+	tcase_add_test(tc, test_unknown_nested);
+	tcase_add_test(tc, test_wrong_type);
+	tcase_add_test(tc, test_out_of_range);
+	tcase_add_test(tc, test_wide_integer_in_range_key);
+	tcase_add_test(tc, test_wide_integer_false_positives);
+	tcase_add_test(tc, test_missing_required);
+	tcase_add_test(tc, test_password_rejected);
+	tcase_add_test(tc, test_bind_needs_password_file);
+	tcase_add_test(tc, test_cohorts);
+	tcase_add_test(tc, test_cohorts_overlap);
+	tcase_add_test(tc, test_areas);
+	tcase_add_test(tc, test_duplicate_area_ids);
+	tcase_add_test(tc, test_standard_above_scale);
+	tcase_add_test(tc, test_multiple_errors);
+	tcase_add_test(tc, test_syntax_error);
+	tcase_add_test(tc, test_cannot_open);
+	tcase_add_test(tc, test_tls);
+	tcase_add_test(tc, test_uri_forms);
+	tcase_add_test(tc, test_writeback_ou);
+	tcase_add_test(tc, test_filter_and_attributes);
+	tcase_add_test(tc, test_filter_shapes);
+	tcase_add_test(tc, test_dn_checks);
+	tcase_add_test(tc, test_juniors_differ_from_seniors);
+	tcase_add_test(tc, test_dump_roundtrip);
+	tcase_add_test(tc, test_dump_roundtrip_minimal);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(conf_suite());
+	int failed;
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

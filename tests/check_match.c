@@ -1,0 +1,1062 @@
+/*
+ * Unit tests for the exact matcher: one hand-made instance per hard
+ * constraint, a brute-force oracle and an independent Bellman-Ford min-cost
+ * flow compared against match_solve on seeded random instances, determinism
+ * under reordered input, and a medium instance that must come back feasible.
+ * The configuration is built by hand, so these tests do not depend on conf.c.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match.h"
+#include "model.h"
+
+#define MAX_AREAS 5
+
+/* A test instance that owns all its arrays. */
+struct inst {
+	struct match_person *people;
+	int (*levels)[MAX_AREAS];
+	char (*ids)[24];
+	size_t *juniors, *seniors;
+	size_t n_people, n_juniors, n_seniors;
+	struct conf_area areas[MAX_AREAS];
+	struct conf cf;
+	struct match_input in;
+};
+
+static struct conf_cohort cohorts[] = {
+	{ "Baby Boomers", 1946, 1964 },
+	{ "Generation X", 1965, 1979 },
+	{ "Generation Y", 1980, 2000 },
+	{ "Generation Z", 2001, 2010 },
+};
+
+static char *area_ids[MAX_AREAS] = { "a0", "a1", "a2", "a3", "a4" };
+
+/* n people, no roles yet; one area "a0" with standard 8, weight 1, so a pair's
+ * score is max(0, mentor level - mentee level). */
+static struct inst *inst_new(size_t n)
+{
+	struct inst *t = calloc(1, sizeof(*t));
+	t->people = calloc(n + 1, sizeof(*t->people));
+	t->levels = calloc(n + 1, sizeof(*t->levels));
+	t->ids = calloc(n + 1, sizeof(*t->ids));
+	t->juniors = calloc(n + 1, sizeof(*t->juniors));
+	t->seniors = calloc(n + 1, sizeof(*t->seniors));
+	t->n_people = n;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(t->ids[i], sizeof(t->ids[i]), "p%04zu", i);
+		t->people[i].id = t->ids[i];
+		t->people[i].cohort = -1;
+		t->people[i].manager = MATCH_NONE;
+		t->people[i].levels = t->levels[i];
+	}
+	for (size_t a = 0; a < MAX_AREAS; a++) {
+		t->areas[a].id = area_ids[a];
+		t->areas[a].name = area_ids[a];
+		t->areas[a].standard = 8;
+		t->areas[a].weight = 1;
+	}
+	t->cf.cohorts = cohorts;
+	t->cf.n_cohorts = 4;
+	t->cf.scale = 8;
+	t->cf.areas = t->areas;
+	t->cf.n_areas = 1;
+	t->cf.capacity = 3;
+	return t;
+}
+
+static void inst_free(struct inst *t)
+{
+	free(t->people);
+	free(t->levels);
+	free(t->ids);
+	free(t->juniors);
+	free(t->seniors);
+	free(t);
+}
+
+/* Set person i; level is its level in area a0. */
+static void person(struct inst *t, size_t i, int cohort, size_t manager, int capacity, int level)
+{
+	t->people[i].cohort = cohort;
+	t->people[i].manager = manager;
+	t->people[i].capacity = capacity;
+	t->levels[i][0] = level;
+}
+
+static void junior(struct inst *t, size_t i)
+{
+	t->juniors[t->n_juniors++] = i;
+}
+
+static void senior(struct inst *t, size_t i)
+{
+	t->seniors[t->n_seniors++] = i;
+}
+
+static const struct match_input *input(struct inst *t)
+{
+	t->in.people = t->people;
+	t->in.n_people = t->n_people;
+	t->in.juniors = t->juniors;
+	t->in.n_juniors = t->n_juniors;
+	t->in.seniors = t->seniors;
+	t->in.n_seniors = t->n_seniors;
+	t->in.cf = &t->cf;
+	return &t->in;
+}
+
+/* --- an independent statement of the rules, for checking --------------- */
+
+static int ref_score(const struct inst *t, size_t j, size_t s)
+{
+	int sum = 0;
+	for (size_t a = 0; a < t->cf.n_areas; a++) {
+		int reach = t->levels[j][a];
+		if (reach > t->areas[a].standard)
+			reach = t->areas[a].standard;
+		if (reach > t->levels[s][a])
+			sum += t->areas[a].weight * (reach - t->levels[s][a]);
+	}
+	return sum;
+}
+
+/* Whether boss is reached going up from who; a visited set stops cycles. */
+static int ref_above(const struct inst *t, size_t boss, size_t who)
+{
+	char *seen = calloc(t->n_people, 1);
+	int found = 0;
+	for (size_t p = t->people[who].manager; p != MATCH_NONE && !seen[p]; p = t->people[p].manager) {
+		if (p == boss) {
+			found = 1;
+			break;
+		}
+		seen[p] = 1;
+	}
+	free(seen);
+	return found;
+}
+
+static int ref_eligible(const struct inst *t, size_t j, size_t s, int *score)
+{
+	const struct match_person *pj = &t->people[j], *ps = &t->people[s];
+	if (j == s || pj->capacity <= 0 || pj->cohort < 0 || ps->cohort < 0 || pj->cohort <= ps->cohort)
+		return 0;
+	if (ref_above(t, j, s) || ref_above(t, s, j))
+		return 0;
+	*score = ref_score(t, j, s);
+	return *score >= t->cf.min_score;
+}
+
+/* Checks a solution is feasible; returns its total score. */
+static long check_feasible(const struct inst *t, const struct match_pair *pairs, size_t n)
+{
+	int *load = calloc(t->n_people, sizeof(*load));
+	char *taken = calloc(t->n_people, 1);
+	long total = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = pairs[i].junior, s = pairs[i].senior;
+		int is_j = 0, is_s = 0, score = -1;
+		ck_assert(j < t->n_people && s < t->n_people);
+		for (size_t k = 0; k < t->n_juniors; k++)
+			is_j |= t->juniors[k] == j;
+		for (size_t k = 0; k < t->n_seniors; k++)
+			is_s |= t->seniors[k] == s;
+		ck_assert_msg(is_j && is_s, "pair %zu is not junior->senior", i);
+		ck_assert_msg(ref_eligible(t, j, s, &score), "pair %s->%s not eligible", t->ids[j], t->ids[s]);
+		ck_assert_int_eq(pairs[i].score, score);
+		ck_assert_msg(!taken[s], "senior %s has two mentors", t->ids[s]);
+		taken[s] = 1;
+		ck_assert_msg(++load[j] <= t->people[j].capacity, "junior %s over capacity", t->ids[j]);
+		if (i > 0)
+			ck_assert(strcmp(t->people[pairs[i - 1].senior].id, t->people[s].id) < 0);
+		total += score;
+	}
+	free(load);
+	free(taken);
+	return total;
+}
+
+/* Solves, checks feasibility, and returns the number of pairs; *total gets the score. */
+static size_t solve_checked(struct inst *t, long *total, struct match_pair **out)
+{
+	struct match_pair *pairs = NULL;
+	size_t n = 99;
+	ck_assert_int_eq(match_solve(input(t), &pairs, &n), 0);
+	ck_assert(pairs != NULL);
+	*total = check_feasible(t, pairs, n);
+	if (out)
+		*out = pairs;
+	else
+		free(pairs);
+	return n;
+}
+
+/* Whether the pair j->s is in the solution. */
+static int has_pair(const struct match_pair *pairs, size_t n, size_t j, size_t s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pairs[i].junior == j && pairs[i].senior == s)
+			return 1;
+	return 0;
+}
+
+/* --- hard constraints, one instance each -------------------------------- */
+
+START_TEST(capacity_limits_a_junior)
+{
+	struct inst *t = inst_new(4);
+	struct match_pair *pairs;
+	long total;
+	person(t, 0, 3, MATCH_NONE, 2, 8);
+	person(t, 1, 0, MATCH_NONE, 0, 0);
+	person(t, 2, 0, MATCH_NONE, 0, 5);
+	person(t, 3, 0, MATCH_NONE, 0, 6);
+	junior(t, 0);
+	senior(t, 1);
+	senior(t, 2);
+	senior(t, 3);
+	ck_assert_uint_eq(solve_checked(t, &total, &pairs), 2);
+	ck_assert_int_eq(total, 8 + 3);
+	ck_assert(has_pair(pairs, 2, 0, 1) && has_pair(pairs, 2, 0, 2));
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(one_mentor_per_senior)
+{
+	struct inst *t = inst_new(3);
+	struct match_pair *pairs;
+	long total;
+	person(t, 0, 3, MATCH_NONE, 3, 8);
+	person(t, 1, 2, MATCH_NONE, 3, 7);
+	person(t, 2, 0, MATCH_NONE, 0, 0);
+	junior(t, 0);
+	junior(t, 1);
+	senior(t, 2);
+	ck_assert_uint_eq(solve_checked(t, &total, &pairs), 1);
+	ck_assert(has_pair(pairs, 1, 0, 2));
+	ck_assert_int_eq(total, 8);
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
+/* Two people, junior 0 and senior 1, linked by the given managers; expect n pairs. */
+static void expect_chain(size_t mgr0, size_t mgr1, size_t n_extra, const size_t *extra_mgr,
+			 size_t want)
+{
+	struct inst *t = inst_new(2 + n_extra);
+	long total;
+	int score;
+	person(t, 0, 3, mgr0, 1, 8);
+	person(t, 1, 0, mgr1, 0, 0);
+	for (size_t i = 0; i < n_extra; i++)
+		person(t, 2 + i, 1, extra_mgr[i], 0, 0);
+	junior(t, 0);
+	senior(t, 1);
+	ck_assert_int_eq(match_eligible(input(t), 0, 1, &score), (int)want);
+	ck_assert_uint_eq(solve_checked(t, &total, NULL), want);
+	inst_free(t);
+}
+
+START_TEST(chain_direct)
+{
+	expect_chain(1, MATCH_NONE, 0, NULL, 0);   /* senior manages junior */
+	expect_chain(MATCH_NONE, 0, 0, NULL, 0);   /* junior manages senior */
+	expect_chain(MATCH_NONE, MATCH_NONE, 0, NULL, 1);
+}
+END_TEST
+
+START_TEST(chain_deep)
+{
+	static const size_t up_to_senior[] = { 3, 4, 1 };  /* 0 -> 2 -> 3 -> 4 -> 1 */
+	static const size_t up_to_junior[] = { 3, 0 };     /* 1 -> 2 -> 3 -> 0 */
+	static const size_t siblings[] = { MATCH_NONE };   /* 0 -> 2 <- 1 */
+	static const size_t cousins[] = { 4, 4, MATCH_NONE }; /* 0 -> 2 -> 4 <- 3 <- 1 */
+	expect_chain(2, MATCH_NONE, 3, up_to_senior, 0);
+	expect_chain(2, MATCH_NONE, 1, (const size_t[]){ 1 }, 0); /* depth 2 */
+	expect_chain(MATCH_NONE, 2, 2, up_to_junior, 0);
+	expect_chain(MATCH_NONE, 2, 1, (const size_t[]){ 0 }, 0); /* depth 2 */
+	expect_chain(2, 2, 1, siblings, 1);
+	expect_chain(2, 3, 3, cousins, 1);
+}
+END_TEST
+
+START_TEST(chain_cycles_terminate)
+{
+	static const size_t loop_above[] = { 3, 2 };       /* 0 -> 2 -> 3 -> 2 ... */
+	static const size_t loop_long[] = { 3, 4, 5, 2 };  /* 1 -> 2 -> 3 -> 4 -> 5 -> 2 ... */
+	static const size_t loop_with_senior[] = { 1 };    /* 0 -> 2 -> 1 -> 0 ... */
+	expect_chain(0, 1, 0, NULL, 1);                     /* both manage themselves */
+	expect_chain(2, MATCH_NONE, 2, loop_above, 1);
+	expect_chain(MATCH_NONE, 2, 4, loop_long, 1);
+	expect_chain(1, 0, 0, NULL, 0);                     /* each manages the other */
+	expect_chain(2, 0, 1, loop_with_senior, 0);
+}
+END_TEST
+
+/* Junior cohort cj, senior cohort cs: expect n pairs. */
+static void expect_cohorts(int cj, int cs, size_t want)
+{
+	struct inst *t = inst_new(2);
+	long total;
+	int score;
+	person(t, 0, cj, MATCH_NONE, 1, 8);
+	person(t, 1, cs, MATCH_NONE, 0, 0);
+	junior(t, 0);
+	senior(t, 1);
+	ck_assert_int_eq(match_eligible(input(t), 0, 1, &score), (int)want);
+	ck_assert_uint_eq(solve_checked(t, &total, NULL), want);
+	inst_free(t);
+}
+
+START_TEST(cohort_rule)
+{
+	expect_cohorts(1, 0, 1);
+	expect_cohorts(3, 0, 1);
+	expect_cohorts(2, 2, 0);
+	expect_cohorts(0, 1, 0);
+	expect_cohorts(-1, 0, 0);
+	expect_cohorts(3, -1, 0);
+	expect_cohorts(-1, -1, 0);
+}
+END_TEST
+
+START_TEST(min_score_rule)
+{
+	struct inst *t = inst_new(3);
+	struct match_pair *pairs;
+	long total;
+	int score = -1;
+	person(t, 0, 3, MATCH_NONE, 3, 8);
+	person(t, 1, 0, MATCH_NONE, 0, 6); /* score 2 */
+	person(t, 2, 0, MATCH_NONE, 0, 5); /* score 3 */
+	junior(t, 0);
+	senior(t, 1);
+	senior(t, 2);
+	t->cf.min_score = 3;
+	ck_assert_int_eq(match_eligible(input(t), 0, 1, &score), 0);
+	ck_assert_int_eq(match_eligible(input(t), 0, 2, &score), 1);
+	ck_assert_int_eq(score, 3);
+	ck_assert_uint_eq(solve_checked(t, &total, &pairs), 1);
+	ck_assert(has_pair(pairs, 1, 0, 2));
+	free(pairs);
+	t->cf.min_score = 0;
+	ck_assert_uint_eq(solve_checked(t, &total, NULL), 2);
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(capacity_zero_gets_nothing)
+{
+	struct inst *t = inst_new(4);
+	long total;
+	int score;
+	person(t, 0, 3, MATCH_NONE, 0, 8);
+	person(t, 1, 3, MATCH_NONE, -2, 8);
+	person(t, 2, 0, MATCH_NONE, 0, 0);
+	person(t, 3, 0, MATCH_NONE, 0, 0);
+	junior(t, 0);
+	junior(t, 1);
+	senior(t, 2);
+	senior(t, 3);
+	ck_assert_int_eq(match_eligible(input(t), 0, 2, &score), 0);
+	ck_assert_int_eq(match_eligible(input(t), 1, 2, &score), 0);
+	ck_assert_uint_eq(solve_checked(t, &total, NULL), 0);
+	inst_free(t);
+}
+END_TEST
+
+/* Someone may be a mentor and a mentee at once, never of themselves. */
+START_TEST(both_roles)
+{
+	struct inst *t = inst_new(3);
+	struct match_pair *pairs;
+	long total;
+	int score;
+	person(t, 0, 0, MATCH_NONE, 0, 0); /* oldest, mentee only */
+	person(t, 1, 2, MATCH_NONE, 1, 5); /* both */
+	person(t, 2, 3, MATCH_NONE, 1, 8); /* youngest, mentor only */
+	junior(t, 1);
+	junior(t, 2);
+	senior(t, 0);
+	senior(t, 1);
+	ck_assert_int_eq(match_eligible(input(t), 1, 1, &score), 0);
+	ck_assert_uint_eq(solve_checked(t, &total, &pairs), 2);
+	ck_assert(has_pair(pairs, 2, 1, 0) && has_pair(pairs, 2, 2, 1));
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
+/* More seniors matched beats a higher total. */
+START_TEST(cardinality_before_score)
+{
+	struct inst *t = inst_new(4);
+	struct match_pair *pairs;
+	long total;
+	person(t, 0, 3, MATCH_NONE, 1, 8);
+	person(t, 1, 1, MATCH_NONE, 1, 1);
+	person(t, 2, 0, MATCH_NONE, 0, 0); /* 8 from p0, 1 from p1 */
+	person(t, 3, 2, MATCH_NONE, 0, 7); /* 1 from p0 only */
+	junior(t, 0);
+	junior(t, 1);
+	senior(t, 2);
+	senior(t, 3);
+	ck_assert_uint_eq(solve_checked(t, &total, &pairs), 2);
+	ck_assert_int_eq(total, 2);
+	ck_assert(has_pair(pairs, 2, 0, 3) && has_pair(pairs, 2, 1, 2));
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
+/*
+ * Scores (two areas): p0->p2 7, p0->p3 8, p1->p2 0, p1->p3 6. Taking the
+ * best pair first (p0->p3) leaves 8 + 0; the optimum is 7 + 6.
+ */
+START_TEST(score_needs_exchange)
+{
+	struct inst *t = inst_new(4);
+	struct match_pair *pairs;
+	long total;
+	t->cf.n_areas = 2;
+	person(t, 0, 3, MATCH_NONE, 1, 8);
+	person(t, 1, 3, MATCH_NONE, 1, 0);
+	person(t, 2, 0, MATCH_NONE, 0, 1);
+	person(t, 3, 0, MATCH_NONE, 0, 0);
+	t->levels[1][1] = 6;
+	t->levels[2][1] = 8;
+	junior(t, 0);
+	junior(t, 1);
+	senior(t, 2);
+	senior(t, 3);
+	for (int min_score = 0; min_score <= 1; min_score++) {
+		t->cf.min_score = min_score;
+		ck_assert_uint_eq(solve_checked(t, &total, &pairs), 2);
+		ck_assert_int_eq(total, 7 + 6);
+		ck_assert(has_pair(pairs, 2, 0, 2) && has_pair(pairs, 2, 1, 3));
+		free(pairs);
+	}
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(degenerate_instances)
+{
+	struct inst *t = inst_new(3);
+	long total;
+	person(t, 0, 3, MATCH_NONE, 3, 8);
+	person(t, 1, 0, MATCH_NONE, 0, 0);
+	person(t, 2, 0, MATCH_NONE, 0, 8);
+	ck_assert_uint_eq(solve_checked(t, &total, NULL), 0); /* nobody */
+	junior(t, 0);
+	ck_assert_uint_eq(solve_checked(t, &total, NULL), 0); /* no seniors */
+	t->n_juniors = 0;
+	senior(t, 1);
+	ck_assert_uint_eq(solve_checked(t, &total, NULL), 0); /* no juniors */
+	junior(t, 0);
+	t->cf.min_score = 9;
+	ck_assert_uint_eq(solve_checked(t, &total, NULL), 0); /* no eligible pair */
+	t->cf.min_score = 0;
+	ck_assert_uint_eq(solve_checked(t, &total, NULL), 1);
+	junior(t, 0); /* the same junior listed twice does not double its capacity */
+	t->people[0].capacity = 1;
+	senior(t, 2);
+	t->levels[2][0] = 0;
+	ck_assert_uint_eq(solve_checked(t, &total, NULL), 1);
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(malformed_instances)
+{
+	struct inst *t = inst_new(2);
+	struct match_pair *pairs = NULL;
+	size_t n = 0;
+	int score;
+	person(t, 0, 3, MATCH_NONE, 1, 8);
+	person(t, 1, 0, MATCH_NONE, 0, 0);
+	junior(t, 0);
+	senior(t, 5);
+	ck_assert_int_eq(match_solve(input(t), &pairs, &n), -1);
+	t->seniors[0] = 1;
+	t->juniors[0] = 2;
+	ck_assert_int_eq(match_solve(input(t), &pairs, &n), -1);
+	t->juniors[0] = 0;
+	t->people[1].manager = 7;
+	ck_assert_int_eq(match_solve(input(t), &pairs, &n), -1);
+	ck_assert_int_eq(match_eligible(input(t), 0, 1, &score), 1); /* a dangling manager ends the chain */
+	ck_assert_int_eq(match_eligible(input(t), 0, 9, &score), 0);
+	ck_assert_int_eq(match_eligible(input(t), 9, 1, &score), 0);
+	ck_assert(pairs == NULL);
+	t->people[1].manager = MATCH_NONE;
+	ck_assert_int_eq(match_solve(input(t), &pairs, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
+/* --- random instances against two oracles --------------------------------- */
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	/* splitmix64: small, seedable, the same everywhere */
+	uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static int rnd(int n)
+{
+	return n > 0 ? (int)(rng() % (uint64_t)n) : 0;
+}
+
+/* Shuffle n indices in place. */
+static void shuffle(size_t *v, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t k = (size_t)rnd((int)i), tmp = v[i - 1];
+		v[i - 1] = v[k];
+		v[k] = tmp;
+	}
+}
+
+/* A junior drawn twice as a senior would be listed twice: keep the first. */
+static void dedupe_seniors(struct inst *t)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < t->n_seniors; i++) {
+		int dup = 0;
+		for (size_t m = 0; m < k; m++)
+			dup |= t->seniors[m] == t->seniors[i];
+		if (!dup)
+			t->seniors[k++] = t->seniors[i];
+	}
+	t->n_seniors = k;
+}
+
+/*
+ * A random instance: ids in an order unrelated to the indices, random
+ * cohorts (some unknown), managers (cycles possible), capacities, levels,
+ * standards and weights; sometimes a junior is a senior too.
+ */
+static struct inst *random_inst(uint64_t seed, size_t nj, size_t ns, size_t extra, int n_areas)
+{
+	size_t n = nj + ns + extra, *perm = malloc((n + 1) * sizeof(*perm));
+	struct inst *t = inst_new(n);
+	rng_state = seed;
+	for (size_t i = 0; i < n; i++)
+		perm[i] = i;
+	shuffle(perm, n);
+	t->cf.n_areas = (size_t)n_areas;
+	for (int a = 0; a < n_areas; a++) {
+		t->areas[a].standard = 1 + rnd(8);
+		t->areas[a].weight = rnd(4);
+	}
+	t->cf.min_score = rnd(3) ? 0 : rnd(5);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(t->ids[i], sizeof(t->ids[i]), "u%05zu", perm[i]);
+		t->people[i].cohort = rnd(10) ? rnd(4) : -1;
+		t->people[i].manager = rnd(3) ? (size_t)rnd((int)n) : MATCH_NONE;
+		t->people[i].capacity = rnd(4);
+		for (int a = 0; a < n_areas; a++)
+			t->levels[i][a] = rnd(9);
+	}
+	for (size_t i = 0; i < nj; i++)
+		junior(t, i);
+	for (size_t i = 0; i < ns; i++)
+		senior(t, nj > 0 && rnd(8) == 0 ? (size_t)rnd((int)nj) : nj + i);
+	dedupe_seniors(t);
+	free(perm);
+	return t;
+}
+
+struct best {
+	size_t count;
+	long total;
+};
+
+/* Try every way to give seniors[k..] a junior (or none). */
+static void brute(const struct inst *t, const int *elig, int *left, size_t k, size_t count,
+		  long total, struct best *best)
+{
+	if (k == t->n_seniors) {
+		if (count > best->count || (count == best->count && total > best->total)) {
+			best->count = count;
+			best->total = total;
+		}
+		return;
+	}
+	brute(t, elig, left, k + 1, count, total, best);
+	for (size_t j = 0; j < t->n_juniors; j++) {
+		int sc = elig[k * t->n_juniors + j];
+		if (sc < 0 || left[j] == 0)
+			continue;
+		left[j]--;
+		brute(t, elig, left, k + 1, count + 1, total + sc, best);
+		left[j]++;
+	}
+}
+
+static struct best brute_force(const struct inst *t)
+{
+	int *elig = malloc((t->n_seniors * t->n_juniors + 1) * sizeof(*elig));
+	int *left = malloc((t->n_juniors + 1) * sizeof(*left));
+	struct best best = { 0, 0 };
+	for (size_t k = 0; k < t->n_seniors; k++)
+		for (size_t j = 0; j < t->n_juniors; j++) {
+			int sc;
+			elig[k * t->n_juniors + j] =
+				ref_eligible(t, t->juniors[j], t->seniors[k], &sc) ? sc : -1;
+		}
+	for (size_t j = 0; j < t->n_juniors; j++)
+		left[j] = t->people[t->juniors[j]].capacity;
+	brute(t, elig, left, 0, 0, 0, &best);
+	free(elig);
+	free(left);
+	return best;
+}
+
+/* match_eligible agrees with the reference on every ordered pair of people. */
+static void check_eligibility(const struct inst *t, uint64_t seed)
+{
+	for (size_t j = 0; j < t->n_people; j++)
+		for (size_t s = 0; s < t->n_people; s++) {
+			int want_score = -1, got_score = -1;
+			int want = ref_eligible(t, j, s, &want_score);
+			int got = match_eligible(&t->in, j, s, &got_score);
+			ck_assert_msg(!got == !want, "seed %llu: eligible(%zu,%zu) = %d",
+				      (unsigned long long)seed, j, s, got);
+			if (want)
+				ck_assert_int_eq(got_score, want_score);
+		}
+}
+
+START_TEST(oracle_brute_force)
+{
+	for (uint64_t seed = 1; seed <= 600; seed++) {
+		struct inst *t;
+		struct best want;
+		long total;
+		size_t n;
+		rng_state = seed * 7919;
+		{
+			size_t nj = (size_t)rnd(5), ns = (size_t)rnd(7), extra = (size_t)rnd(4);
+			int n_areas = 1 + rnd(3);
+			t = random_inst(seed, nj, ns, extra, n_areas);
+		}
+		if (seed % 50 == 0)
+			for (size_t i = 0; i < t->n_people; i++)
+				t->people[i].capacity = 0;
+		want = brute_force(t);
+		n = solve_checked(t, &total, NULL);
+		check_eligibility(t, seed);
+		ck_assert_msg(n == want.count && total == want.total,
+			      "seed %llu: got %zu pairs/%ld, want %zu/%ld", (unsigned long long)seed, n,
+			      total, want.count, want.total);
+		inst_free(t);
+	}
+}
+END_TEST
+
+/* An arc of the reference flow network, with its reverse at index ^ 1. */
+struct ref_arc {
+	size_t to;
+	int cap;
+	int64_t cost;
+};
+
+/*
+ * The brief's network solved the plain way: source -> junior (capacity) ->
+ * senior (1, -(BIG + score)) -> sink (1); augment along Bellman-Ford shortest
+ * paths while they are negative.
+ */
+static struct best ref_flow(const struct inst *t)
+{
+	size_t nj = t->n_juniors, ns = t->n_seniors, nv = nj + ns + 2, src = nv - 2, sink = nv - 1;
+	size_t max_arcs = 2 * (nj + ns + nj * ns), n_arcs = 0;
+	struct ref_arc *arc = malloc((max_arcs + 1) * sizeof(*arc));
+	size_t *from = malloc((max_arcs + 1) * sizeof(*from)), *via = malloc(nv * sizeof(*via));
+	int64_t *dist = malloc(nv * sizeof(*dist)), big = 1, inf = INT64_MAX / 4;
+	struct best best = { 0, 0 };
+	int *score = malloc((nj * ns + 1) * sizeof(*score));
+	for (size_t j = 0; j < nj; j++)
+		for (size_t k = 0; k < ns; k++) {
+			int sc;
+			score[j * ns + k] = ref_eligible(t, t->juniors[j], t->seniors[k], &sc) ? sc : -1;
+			big += score[j * ns + k] > 0 ? score[j * ns + k] : 0;
+		}
+#define ARC(u, v, c, w)                                                        \
+	do {                                                                   \
+		from[n_arcs] = (u);                                            \
+		arc[n_arcs++] = (struct ref_arc){ (v), (c), (w) };             \
+		from[n_arcs] = (v);                                            \
+		arc[n_arcs++] = (struct ref_arc){ (u), 0, -(w) };              \
+	} while (0)
+	for (size_t j = 0; j < nj; j++)
+		ARC(src, j, t->people[t->juniors[j]].capacity, 0);
+	for (size_t j = 0; j < nj; j++)
+		for (size_t k = 0; k < ns; k++)
+			if (score[j * ns + k] >= 0)
+				ARC(j, nj + k, 1, -(big + score[j * ns + k]));
+	for (size_t k = 0; k < ns; k++)
+		ARC(nj + k, sink, 1, 0);
+#undef ARC
+	for (;;) {
+		int changed = 1;
+		for (size_t v = 0; v < nv; v++)
+			dist[v] = inf;
+		dist[src] = 0;
+		for (size_t round = 0; round < nv && changed; round++) {
+			changed = 0;
+			for (size_t a = 0; a < n_arcs; a++)
+				if (arc[a].cap > 0 && dist[from[a]] < inf &&
+				    dist[from[a]] + arc[a].cost < dist[arc[a].to]) {
+					dist[arc[a].to] = dist[from[a]] + arc[a].cost;
+					via[arc[a].to] = a;
+					changed = 1;
+				}
+		}
+		if (dist[sink] >= 0)
+			break;
+		for (size_t v = sink; v != src; v = from[via[v]]) {
+			arc[via[v]].cap--;
+			arc[via[v] ^ 1].cap++;
+		}
+	}
+	for (size_t a = 0; a < n_arcs; a += 2)
+		if (from[a] < nj && arc[a].to >= nj && arc[a].to < nj + ns && arc[a].cap == 0) {
+			best.count++;
+			best.total += score[from[a] * ns + (arc[a].to - nj)];
+		}
+	free(arc);
+	free(from);
+	free(via);
+	free(dist);
+	free(score);
+	return best;
+}
+
+START_TEST(oracle_reference_flow)
+{
+	for (uint64_t seed = 1; seed <= 300; seed++) {
+		struct inst *t;
+		struct best want;
+		long total;
+		size_t n;
+		rng_state = seed * 104729;
+		{
+			size_t nj = 5 + (size_t)rnd(20), ns = 10 + (size_t)rnd(40);
+			t = random_inst(seed, nj, ns, (size_t)rnd(10), 1 + rnd(5));
+		}
+		/* few levels and weights make many equal scores and exchanges */
+		if (seed % 3 == 0)
+			for (size_t i = 0; i < t->n_people; i++)
+				for (size_t a = 0; a < t->cf.n_areas; a++)
+					t->levels[i][a] = rnd(3) * 3;
+		want = ref_flow(t);
+		n = solve_checked(t, &total, NULL);
+		ck_assert_msg(n == want.count && total == want.total,
+			      "seed %llu: got %zu pairs/%ld, want %zu/%ld", (unsigned long long)seed, n,
+			      total, want.count, want.total);
+		inst_free(t);
+	}
+}
+END_TEST
+
+/* --- determinism ----------------------------------------------------------- */
+
+static void expect_same_pairs(const struct match_pair *a, size_t na, const struct match_pair *b,
+			      size_t nb)
+{
+	ck_assert_uint_eq(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		ck_assert_uint_eq(a[i].junior, b[i].junior);
+		ck_assert_uint_eq(a[i].senior, b[i].senior);
+		ck_assert_int_eq(a[i].score, b[i].score);
+	}
+}
+
+START_TEST(same_input_same_pairs)
+{
+	struct inst *t = random_inst(4242, 40, 90, 10, 1);
+	struct match_pair *first, *again;
+	size_t n1, n2;
+	long total;
+	/* many equal scores: the choice among optima must still be fixed */
+	for (size_t i = 0; i < t->n_people; i++)
+		t->levels[i][0] = rnd(2) * 4;
+	n1 = solve_checked(t, &total, &first);
+	n2 = solve_checked(t, &total, &again);
+	expect_same_pairs(first, n1, again, n2);
+	free(again);
+	for (int round = 0; round < 5; round++) {
+		shuffle(t->juniors, t->n_juniors);
+		shuffle(t->seniors, t->n_seniors);
+		n2 = solve_checked(t, &total, &again);
+		expect_same_pairs(first, n1, again, n2);
+		free(again);
+	}
+	free(first);
+	inst_free(t);
+}
+END_TEST
+
+/* The same people in another order of people[] give the same pairs by id. */
+START_TEST(people_order_does_not_matter)
+{
+	struct inst *t = random_inst(777, 30, 70, 20, 1), *u = inst_new(t->n_people);
+	size_t n = t->n_people, *perm = malloc(n * sizeof(*perm)), *inv = malloc(n * sizeof(*inv));
+	struct match_pair *a, *b;
+	size_t na, nb;
+	long total;
+	for (size_t i = 0; i < n; i++)
+		t->levels[i][0] = rnd(2) * 4;
+	for (size_t i = 0; i < n; i++)
+		perm[i] = i;
+	shuffle(perm, n); /* u's person i is t's person perm[i] */
+	for (size_t i = 0; i < n; i++)
+		inv[perm[i]] = i;
+	u->cf = t->cf;
+	u->cf.areas = u->areas;
+	memcpy(u->areas, t->areas, sizeof(u->areas));
+	for (size_t i = 0; i < n; i++) {
+		const struct match_person *p = &t->people[perm[i]];
+		memcpy(u->ids[i], t->ids[perm[i]], sizeof(u->ids[i]));
+		memcpy(u->levels[i], t->levels[perm[i]], sizeof(u->levels[i]));
+		person(u, i, p->cohort, p->manager == MATCH_NONE ? MATCH_NONE : inv[p->manager],
+		       p->capacity, u->levels[i][0]);
+	}
+	for (size_t i = 0; i < t->n_juniors; i++)
+		junior(u, inv[t->juniors[i]]);
+	for (size_t i = 0; i < t->n_seniors; i++)
+		senior(u, inv[t->seniors[i]]);
+	na = solve_checked(t, &total, &a);
+	nb = solve_checked(u, &total, &b);
+	ck_assert_uint_eq(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		ck_assert_str_eq(t->people[a[i].junior].id, u->people[b[i].junior].id);
+		ck_assert_str_eq(t->people[a[i].senior].id, u->people[b[i].senior].id);
+	}
+	free(a);
+	free(b);
+	free(perm);
+	free(inv);
+	inst_free(t);
+	inst_free(u);
+}
+END_TEST
+
+/* --- a medium instance ------------------------------------------------------ */
+
+/* A company: managers form a tree (a few levels), cohorts loosely follow rank. */
+static struct inst *company(uint64_t seed, size_t nj, size_t ns)
+{
+	size_t n = nj + ns + ns / 4;
+	struct inst *t = inst_new(n);
+	rng_state = seed;
+	t->cf.n_areas = 5;
+	t->cf.min_score = 1;
+	for (size_t i = 0; i < n; i++) {
+		/* people after nj + ns are the upper management */
+		t->people[i].manager = i == n - 1 ? MATCH_NONE : nj + ns + (size_t)rnd((int)(n - nj - ns));
+		if (t->people[i].manager <= i)
+			t->people[i].manager = i + 1 < n ? i + 1 : MATCH_NONE;
+		if (i < nj && rnd(4) == 0) /* some juniors report to a senior */
+			t->people[i].manager = nj + (size_t)rnd((int)ns);
+		t->people[i].cohort = i < nj ? 2 + rnd(2) : rnd(3);
+		t->people[i].capacity = i < nj ? 1 + rnd(3) : 0;
+		for (size_t a = 0; a < 5; a++)
+			t->levels[i][a] = i < nj ? 3 + rnd(6) : rnd(6);
+	}
+	for (size_t i = 0; i < nj; i++)
+		junior(t, i);
+	for (size_t i = 0; i < ns; i++)
+		senior(t, nj + i);
+	return t;
+}
+
+START_TEST(medium_instance_feasible)
+{
+	struct inst *t = company(99, 300, 600);
+	struct match_pair *pairs;
+	long total;
+	size_t n = solve_checked(t, &total, &pairs);
+	char *matched = calloc(t->n_people, 1);
+	int *load = calloc(t->n_people, sizeof(*load));
+	ck_assert_uint_gt(n, 0);
+	for (size_t i = 0; i < n; i++) {
+		matched[pairs[i].senior] = 1;
+		load[pairs[i].junior]++;
+	}
+	/* optimal implies maximal: no unmatched senior has an eligible junior with room */
+	for (size_t k = 0; k < t->n_seniors; k++) {
+		size_t s = t->seniors[k];
+		int sc;
+		if (matched[s])
+			continue;
+		for (size_t j = 0; j < t->n_juniors; j++)
+			ck_assert(!ref_eligible(t, t->juniors[j], s, &sc) ||
+				  load[t->juniors[j]] >= t->people[t->juniors[j]].capacity);
+	}
+	free(matched);
+	free(load);
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
+/* --- keeping current pairs --------------------------------------------- */
+
+/* Two juniors give the one senior the same score: the current mentor keeps it. */
+START_TEST(current_pair_breaks_ties)
+{
+	struct inst *t = inst_new(3);
+	size_t current[3] = {MATCH_NONE, MATCH_NONE, MATCH_NONE};
+	struct match_pair *pairs;
+	long total;
+	person(t, 0, 3, MATCH_NONE, 1, 6);
+	person(t, 1, 3, MATCH_NONE, 1, 6);
+	person(t, 2, 0, MATCH_NONE, 0, 2);
+	junior(t, 0);
+	junior(t, 1);
+	senior(t, 2);
+	for (size_t keep = 0; keep < 2; keep++) {
+		current[2] = keep;
+		t->in.current_mentor = current;
+		ck_assert_uint_eq(solve_checked(t, &total, &pairs), 1);
+		ck_assert_int_eq(total, 4);
+		ck_assert_msg(has_pair(pairs, 1, keep, 2), "current mentor p%zu was not kept", keep);
+		ck_assert_int_eq(pairs[0].score, 4);
+		free(pairs);
+	}
+	inst_free(t);
+}
+END_TEST
+
+/* A current pair gives way to a better score and to more seniors matched. */
+START_TEST(current_pair_never_costs_score_or_seniors)
+{
+	struct inst *t = inst_new(4);
+	size_t current[4] = {MATCH_NONE, MATCH_NONE, MATCH_NONE, MATCH_NONE};
+	struct match_pair *pairs;
+	long total;
+	person(t, 0, 3, MATCH_NONE, 1, 8);
+	person(t, 1, 3, MATCH_NONE, 1, 7);
+	person(t, 2, 0, MATCH_NONE, 0, 2);
+	junior(t, 0);
+	junior(t, 1);
+	senior(t, 2);
+	current[2] = 1; /* p1 gives 5, p0 gives 6 */
+	t->in.current_mentor = current;
+	ck_assert_uint_eq(solve_checked(t, &total, &pairs), 1);
+	ck_assert(has_pair(pairs, 1, 0, 2));
+	free(pairs);
+	/* p3 reports to p1, so only p0 may mentor it; p0's current mentee p2 must move to p1 */
+	person(t, 3, 0, 1, 0, 7);
+	t->levels[1][0] = 6;
+	senior(t, 3);
+	current[2] = 0;
+	ck_assert_uint_eq(solve_checked(t, &total, &pairs), 2);
+	ck_assert(has_pair(pairs, 2, 0, 3) && has_pair(pairs, 2, 1, 2));
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
+/* On random instances, current pairs change neither the count nor the total. */
+START_TEST(current_pairs_keep_the_optimum)
+{
+	for (uint64_t seed = 1; seed <= 300; seed++) {
+		struct inst *t;
+		struct match_pair *plain, *kept;
+		size_t *current, n_plain, n_kept, n_current = 0;
+		long total_plain, total_kept;
+		rng_state = seed * 104729;
+		t = random_inst(seed, 1 + (size_t)rnd(5), 1 + (size_t)rnd(7), (size_t)rnd(4), 1 + rnd(3));
+		n_plain = solve_checked(t, &total_plain, &plain);
+		current = calloc(t->n_people, sizeof(*current));
+		for (size_t i = 0; i < t->n_people; i++)
+			current[i] = MATCH_NONE;
+		for (size_t s = 0; s < t->n_seniors && t->n_juniors; s++)
+			if (rnd(2))
+				current[t->seniors[s]] = t->juniors[(size_t)rnd((int)t->n_juniors)];
+		t->in.current_mentor = current;
+		n_kept = solve_checked(t, &total_kept, &kept);
+		ck_assert_uint_eq(n_kept, n_plain);
+		ck_assert_int_eq(total_kept, total_plain);
+		for (size_t i = 0; i < n_kept; i++)
+			n_current += current[kept[i].senior] == kept[i].junior;
+		for (size_t i = 0, n_before = 0; i <= n_plain; i++) {
+			if (i == n_plain)
+				ck_assert_uint_ge(n_current, n_before);
+			else
+				n_before += current[plain[i].senior] == plain[i].junior;
+		}
+		free(current);
+		free(plain);
+		free(kept);
+		inst_free(t);
+	}
+}
+END_TEST
+
+static Suite *match_suite(void)
+{
+	Suite *s = suite_create("match");
+	TCase *tc = tcase_create("constraints");
+	tcase_add_test(tc, capacity_limits_a_junior);
+	tcase_add_test(tc, current_pair_breaks_ties);
+	tcase_add_test(tc, current_pair_never_costs_score_or_seniors);
+	tcase_add_test(tc, current_pairs_keep_the_optimum);
+	tcase_add_test(tc, one_mentor_per_senior);
+	tcase_add_test(tc, chain_direct);
+	tcase_add_test(tc, chain_deep);
+	tcase_add_test(tc, chain_cycles_terminate);
+	tcase_add_test(tc, cohort_rule);
+	tcase_add_test(tc, min_score_rule);
+	tcase_add_test(tc, capacity_zero_gets_nothing);
+	tcase_add_test(tc, both_roles);
+	tcase_add_test(tc, cardinality_before_score);
+	tcase_add_test(tc, score_needs_exchange);
+	tcase_add_test(tc, degenerate_instances);
+	tcase_add_test(tc, malformed_instances);
+	suite_add_tcase(s, tc);
+	/* generous limits: these must never fail for time, only for results */
+	tc = tcase_create("oracles");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, oracle_brute_force);
+	tcase_add_test(tc, oracle_reference_flow);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("determinism");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, same_input_same_pairs);
+	tcase_add_test(tc, people_order_does_not_matter);
+	tcase_add_test(tc, medium_instance_feasible);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(match_suite());
+	int failed;
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,387 @@
+/*
+ * Unit tests for the model module: strict parsing of birth years, hire dates
+ * and competence values, cohorts, seniority, the pair score and objectives.
+ * The configuration is built by hand, so these tests do not depend on conf.c.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model.h"
+
+static struct conf_cohort default_cohorts[] = {
+	{ "Baby Boomers", 1946, 1964 },
+	{ "Generation X", 1965, 1979 },
+	{ "Generation Y", 1980, 2000 },
+	{ "Generation Z", 2001, 2010 },
+};
+
+/* Four areas with different standards and weights, to exercise both. */
+static struct conf_area weighted_areas[] = {
+	{ "digcomp.1", "Information", 4, 1 },
+	{ "digcomp.2", "Communication", 6, 3 },
+	{ "digcomp.3", "Content", 5, 2 },
+	{ "digcomp.4", "Safety", 4, 0 },
+};
+
+static struct conf_area plain_areas[] = {
+	{ "a", "a", 4, 1 },
+	{ "b", "b", 4, 1 },
+	{ "c", "c", 4, 1 },
+};
+
+static struct conf make_conf(struct conf_area *areas, size_t n_areas)
+{
+	struct conf cf;
+	memset(&cf, 0, sizeof(cf));
+	cf.cohorts = default_cohorts;
+	cf.n_cohorts = sizeof(default_cohorts) / sizeof(default_cohorts[0]);
+	cf.scale = 8;
+	cf.areas = areas;
+	cf.n_areas = n_areas;
+	cf.capacity = 3;
+	return cf;
+}
+
+/* UTC seconds of a calendar instant. */
+static time_t utc(int y, int mo, int d, int h, int mi, int s)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	return timegm(&tm);
+}
+
+START_TEST(year_valid)
+{
+	int y = 0;
+	ck_assert_int_eq(model_parse_year("1975", &y), 0);
+	ck_assert_int_eq(y, 1975);
+	ck_assert_int_eq(model_parse_year("1900", &y), 0);
+	ck_assert_int_eq(y, 1900);
+	ck_assert_int_eq(model_parse_year("2100", &y), 0);
+	ck_assert_int_eq(y, 2100);
+}
+END_TEST
+
+START_TEST(year_malformed)
+{
+	static const char *bad[] = {
+		"", "1899", "2101", "0000", "9999", "19x5", " 1975", "1975 ", "197", "19750",
+		"+975", "-975", "1975\n", "\xef\xbc\x91\xef\xbc\x99\xef\xbc\x97\xef\xbc\x95",
+		"1e03", "0x7b",
+	};
+	int y = 42;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(model_parse_year(bad[i], &y) == -1, "accepted \"%s\"", bad[i]);
+		ck_assert_int_eq(y, 42);
+	}
+	ck_assert_int_eq(model_parse_year(NULL, &y), -1);
+}
+END_TEST
+
+/* Parses s and checks the date it gave. */
+static void expect_date(const char *s, int y, int m, int d)
+{
+	int yy = 0, mm = 0, dd = 0;
+	ck_assert_msg(model_parse_date(s, &yy, &mm, &dd) == 0, "rejected \"%s\"", s);
+	ck_assert_msg(yy == y && mm == m && dd == d, "\"%s\" gave %d-%d-%d", s, yy, mm, dd);
+}
+
+START_TEST(date_valid)
+{
+	expect_date("20150301000000Z", 2015, 3, 1);
+	expect_date("20150301000000.0Z", 2015, 3, 1);
+	expect_date("20201129000000.123456Z", 2020, 11, 29);
+	expect_date("20150301000000,5Z", 2015, 3, 1);
+	expect_date("2015030112Z", 2015, 3, 1);
+	expect_date("201503011230Z", 2015, 3, 1);
+	expect_date("2015030112.5Z", 2015, 3, 1);
+	expect_date("20150301235959Z", 2015, 3, 1);
+	expect_date("20161231235960Z", 2016, 12, 31);
+	expect_date("20150301123000+0100", 2015, 3, 1);
+	expect_date("20150301233000-0530", 2015, 3, 1);
+	expect_date("20150301000000-05", 2015, 3, 1);
+	expect_date("20160229000000Z", 2016, 2, 29);
+	expect_date("2015-03-01", 2015, 3, 1);
+	expect_date("2016-02-29", 2016, 2, 29);
+	expect_date("2000-02-29", 2000, 2, 29);
+	expect_date("2015-12-31", 2015, 12, 31);
+	expect_date("1900-01-01", 1900, 1, 1);
+}
+END_TEST
+
+START_TEST(date_malformed)
+{
+	static const char *bad[] = {
+		"", " ", "2015", "20150301", "20150301000000", "2015030100000Z",
+		"201503010Z", "20150301000Z", "20150301000000.Z", "20150301000000.0",
+		"20150301000000.0Zjunk", "20150301000000Z ", " 20150301000000Z",
+		"20150230000000Z", "20150229000000Z", "21000229000000Z", "20151301000000Z",
+		"20150001000000Z", "20150300000000Z", "20150431000000Z", "20150301240000Z",
+		"20150301006000Z", "20150301000061Z", "20150301000000+2400",
+		"20150301000000+0160", "20150301000000+1", "20150301000000+01000",
+		"20150301000000z", "2015030100000aZ", "18991231000000Z", "21010101000000Z",
+		"2015-02-29", "1900-02-29", "2015-02-30", "2015-04-31", "2015-13-01",
+		"2015-00-10", "2015-01-00", "2015-3-01", "2015-03-1", "2015/03/01",
+		"2015-03-01Z", "2015-03-01 ", "2015-03-01T00:00:00Z", "15-03-01",
+		"+015-03-01", "2015-+3-01", "2015-03--1",
+	};
+	int y = 7, m = 7, d = 7;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(model_parse_date(bad[i], &y, &m, &d) == -1, "accepted \"%s\"", bad[i]);
+		ck_assert(y == 7 && m == 7 && d == 7);
+	}
+	ck_assert_int_eq(model_parse_date(NULL, &y, &m, &d), -1);
+}
+END_TEST
+
+START_TEST(seniority_anniversary)
+{
+	ck_assert_int_eq(model_seniority_years(2010, 6, 15, utc(2020, 6, 14, 23, 59, 59)), 9);
+	ck_assert_int_eq(model_seniority_years(2010, 6, 15, utc(2020, 6, 15, 0, 0, 0)), 10);
+	ck_assert_int_eq(model_seniority_years(2010, 6, 15, utc(2020, 12, 31, 12, 0, 0)), 10);
+	ck_assert_int_eq(model_seniority_years(2010, 6, 15, utc(2021, 1, 1, 0, 0, 0)), 10);
+	ck_assert_int_eq(model_seniority_years(2010, 6, 15, utc(2010, 6, 15, 8, 0, 0)), 0);
+	ck_assert_int_eq(model_seniority_years(2010, 6, 15, utc(2010, 7, 1, 0, 0, 0)), 0);
+	ck_assert_int_eq(model_seniority_years(2010, 6, 15, utc(2011, 6, 14, 0, 0, 0)), 0);
+	ck_assert_int_eq(model_seniority_years(2010, 6, 15, utc(2011, 6, 15, 0, 0, 0)), 1);
+	ck_assert_int_eq(model_seniority_years(2010, 6, 15, utc(2010, 6, 14, 0, 0, 0)), 0);
+	ck_assert_int_eq(model_seniority_years(2030, 1, 1, utc(2020, 6, 14, 0, 0, 0)), 0);
+}
+END_TEST
+
+START_TEST(seniority_leap_day)
+{
+	ck_assert_int_eq(model_seniority_years(2016, 2, 29, utc(2017, 2, 28, 12, 0, 0)), 0);
+	ck_assert_int_eq(model_seniority_years(2016, 2, 29, utc(2017, 3, 1, 0, 0, 0)), 1);
+	ck_assert_int_eq(model_seniority_years(2016, 2, 29, utc(2020, 2, 28, 23, 0, 0)), 3);
+	ck_assert_int_eq(model_seniority_years(2016, 2, 29, utc(2020, 2, 29, 0, 0, 0)), 4);
+}
+END_TEST
+
+/* The day boundary is UTC's, not the local zone's. */
+START_TEST(seniority_uses_utc)
+{
+	setenv("TZ", "UTC-14", 1); /* POSIX sign: local time is UTC+14 */
+	tzset();
+	ck_assert_int_eq(model_seniority_years(2010, 6, 15, utc(2020, 6, 14, 23, 30, 0)), 9);
+	setenv("TZ", "UTC+12", 1);
+	tzset();
+	ck_assert_int_eq(model_seniority_years(2010, 6, 15, utc(2020, 6, 15, 0, 30, 0)), 10);
+	unsetenv("TZ");
+	tzset();
+}
+END_TEST
+
+START_TEST(cohort_boundaries)
+{
+	struct conf cf = make_conf(plain_areas, 3);
+	ck_assert_int_eq(model_cohort_of(&cf, 1945), -1);
+	ck_assert_int_eq(model_cohort_of(&cf, 1946), 0);
+	ck_assert_int_eq(model_cohort_of(&cf, 1964), 0);
+	ck_assert_int_eq(model_cohort_of(&cf, 1965), 1);
+	ck_assert_int_eq(model_cohort_of(&cf, 1979), 1);
+	ck_assert_int_eq(model_cohort_of(&cf, 1980), 2);
+	ck_assert_int_eq(model_cohort_of(&cf, 2000), 2);
+	ck_assert_int_eq(model_cohort_of(&cf, 2001), 3);
+	ck_assert_int_eq(model_cohort_of(&cf, 2010), 3);
+	ck_assert_int_eq(model_cohort_of(&cf, 2011), -1);
+	ck_assert_int_eq(model_cohort_of(&cf, 0), -1);
+}
+END_TEST
+
+START_TEST(cohort_gaps_and_empty)
+{
+	static struct conf_cohort gappy[] = { { "old", 1950, 1959 }, { "young", 1970, 1979 } };
+	struct conf cf = make_conf(plain_areas, 3);
+	cf.cohorts = gappy;
+	cf.n_cohorts = 2;
+	ck_assert_int_eq(model_cohort_of(&cf, 1955), 0);
+	ck_assert_int_eq(model_cohort_of(&cf, 1965), -1);
+	ck_assert_int_eq(model_cohort_of(&cf, 1979), 1);
+	cf.n_cohorts = 0;
+	ck_assert_int_eq(model_cohort_of(&cf, 1955), -1);
+}
+END_TEST
+
+/* Parses s on scale 8 and checks area and level. */
+static void expect_competence(const char *s, const char *area, int level)
+{
+	char got[MODEL_AREA_MAX];
+	int lv = -1;
+	ck_assert_msg(model_parse_competence(s, 8, got, &lv) == 0, "rejected \"%s\"", s);
+	ck_assert_str_eq(got, area);
+	ck_assert_int_eq(lv, level);
+}
+
+START_TEST(competence_valid)
+{
+	char id63[80], want[80];
+	expect_competence("digcomp.1=4", "digcomp.1", 4);
+	expect_competence("DigComp.1=0", "digcomp.1", 0);
+	expect_competence("digcomp.1=8", "digcomp.1", 8);
+	expect_competence("a_b-C.9=1", "a_b-c.9", 1);
+	expect_competence("x=03", "x", 3);
+	memset(id63, 'A', 63);
+	strcpy(id63 + 63, "=2");
+	memset(want, 'a', 63);
+	want[63] = '\0';
+	expect_competence(id63, want, 2);
+}
+END_TEST
+
+START_TEST(competence_malformed)
+{
+	static const char *bad[] = {
+		"", "=", "=3", "a=", "a=3x", "a=-1", "a=+1", "a= 3", "a =3", " a=3", "a=3 ",
+		"a==3", "a b=3", "a", "a=3=4", "a/b=3", "\xc3\xa9=3", "a=0x1", "a=1.0", "a=\t1",
+		"a=3\n", "a:3",
+	};
+	char id64[80], area[MODEL_AREA_MAX];
+	int lv = 99;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(model_parse_competence(bad[i], 8, area, &lv) == -1, "accepted \"%s\"",
+			      bad[i]);
+		ck_assert_int_eq(lv, 99);
+	}
+	memset(id64, 'a', 64);
+	strcpy(id64 + 64, "=2");
+	ck_assert_int_eq(model_parse_competence(id64, 8, area, &lv), -1);
+	ck_assert_int_eq(model_parse_competence(NULL, 8, area, &lv), -1);
+	ck_assert_int_eq(lv, 99);
+}
+END_TEST
+
+START_TEST(competence_out_of_range)
+{
+	char area[MODEL_AREA_MAX];
+	int lv = 99;
+	ck_assert_int_eq(model_parse_competence("digcomp.1=9", 8, area, &lv), -2);
+	ck_assert_int_eq(model_parse_competence("digcomp.1=99999999999999999999", 8, area, &lv), -2);
+	ck_assert_int_eq(model_parse_competence("a=6", 5, area, &lv), -2);
+	ck_assert_int_eq(lv, 99);
+	ck_assert_int_eq(model_parse_competence("a=5", 5, area, &lv), 0);
+	ck_assert_int_eq(lv, 5);
+	/* a syntax error wins over a range error */
+	ck_assert_int_eq(model_parse_competence("a=9x", 8, area, &lv), -1);
+}
+END_TEST
+
+START_TEST(score_hand_computed)
+{
+	struct conf cf = make_conf(weighted_areas, 4);
+	static const int mentor[] = { 7, 5, 3, 8 }, mentee[] = { 2, 1, 4, 0 };
+	static const int zero[] = { 0, 0, 0, 0 }, top[] = { 8, 8, 8, 8 };
+	/* area 1: min(7,4)-2 = 2, x1; area 2: min(5,6)-1 = 4, x3; area 3: none; area 4: weight 0 */
+	ck_assert_int_eq(model_pair_score(&cf, mentor, mentee), 2 + 12);
+	/* reversed: only area 3 is covered, min(4,5)-3 = 1, x2 */
+	ck_assert_int_eq(model_pair_score(&cf, mentee, mentor), 2);
+	/* a mentor above standard only closes the gap to the standard */
+	ck_assert_int_eq(model_pair_score(&cf, top, zero), 4 * 1 + 6 * 3 + 5 * 2 + 4 * 0);
+	ck_assert_int_eq(model_pair_score(&cf, zero, zero), 0);
+	ck_assert_int_eq(model_pair_score(&cf, top, top), 0);
+	ck_assert_int_eq(model_pair_score(&cf, zero, top), 0);
+}
+END_TEST
+
+START_TEST(score_clamped)
+{
+	static struct conf_area heavy[] = { { "a", "a", 8, INT_MAX }, { "b", "b", 8, INT_MAX } };
+	static const int mentor[] = { 8, 8 }, mentee[] = { 0, 0 };
+	struct conf cf = make_conf(heavy, 2);
+	ck_assert_int_eq(model_pair_score(&cf, mentor, mentee), INT_MAX);
+}
+END_TEST
+
+static void free_lines(char **out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(out[i]);
+}
+
+START_TEST(objectives_ranked)
+{
+	struct conf cf = make_conf(weighted_areas, 4);
+	static const int mentor[] = { 7, 5, 3, 8 }, mentee[] = { 2, 1, 4, 0 };
+	char *out[8];
+	size_t n = model_objectives(&cf, mentor, mentee, out, 8);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(out[0], "mentee digcomp.2 1->5");
+	ck_assert_str_eq(out[1], "mentee digcomp.1 2->4");
+	ck_assert_str_eq(out[2], "mentee digcomp.4 0->4");
+	free_lines(out, n);
+	n = model_objectives(&cf, mentor, mentee, out, 2);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(out[0], "mentee digcomp.2 1->5");
+	ck_assert_str_eq(out[1], "mentee digcomp.1 2->4");
+	free_lines(out, n);
+	ck_assert_uint_eq(model_objectives(&cf, mentor, mentee, out, 0), 0);
+	ck_assert_uint_eq(model_objectives(&cf, mentee, mentor, out, 8), 1);
+	ck_assert_str_eq(out[0], "mentee digcomp.3 3->4");
+	free(out[0]);
+}
+END_TEST
+
+START_TEST(objectives_ties_by_area_order)
+{
+	struct conf cf = make_conf(plain_areas, 3);
+	static const int mentor[] = { 4, 4, 6 }, mentee[] = { 2, 3, 2 }, none[] = { 0, 0, 0 };
+	char *out[3];
+	size_t n = model_objectives(&cf, mentor, mentee, out, 3);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(out[0], "mentee a 2->4");
+	ck_assert_str_eq(out[1], "mentee c 2->4");
+	ck_assert_str_eq(out[2], "mentee b 3->4");
+	free_lines(out, n);
+	ck_assert_uint_eq(model_objectives(&cf, none, mentee, out, 3), 0);
+	ck_assert_uint_eq(model_objectives(&cf, mentee, mentor, out, 3), 0);
+}
+END_TEST
+
+static Suite *model_suite(void)
+{
+	Suite *s = suite_create("model");
+	TCase *tc = tcase_create("parse");
+	tcase_add_test(tc, year_valid);
+	tcase_add_test(tc, year_malformed);
+	tcase_add_test(tc, date_valid);
+	tcase_add_test(tc, date_malformed);
+	tcase_add_test(tc, competence_valid);
+	tcase_add_test(tc, competence_malformed);
+	tcase_add_test(tc, competence_out_of_range);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("derive");
+	tcase_add_test(tc, seniority_anniversary);
+	tcase_add_test(tc, seniority_leap_day);
+	tcase_add_test(tc, seniority_uses_utc);
+	tcase_add_test(tc, cohort_boundaries);
+	tcase_add_test(tc, cohort_gaps_and_empty);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("score");
+	tcase_add_test(tc, score_hand_computed);
+	tcase_add_test(tc, score_clamped);
+	tcase_add_test(tc, objectives_ranked);
+	tcase_add_test(tc, objectives_ties_by_area_order);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(model_suite());
+	int failed;
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
