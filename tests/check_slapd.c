@@ -1,0 +1,508 @@
+/*
+ * Integration tests against a real slapd: each test starts its own server on
+ * a free loopback port with the project schema and a generated company, runs
+ * the real mentord binary, and checks the directory with LDAP searches.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <ldap.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "lib/testdir.h"
+
+#define SUFFIX "dc=example,dc=com"
+#define PAIRS_OU "ou=pairs,ou=mentoring," SUFFIX
+#define JUNIORS "cn=mentoring-juniors,ou=groups," SUFFIX
+#define SENIORS "cn=mentoring-seniors,ou=groups," SUFFIX
+#define MENTEES "cn=mentees,ou=groups,ou=mentoring," SUFFIX
+#define SERVICE "cn=mentord,ou=services," SUFFIX
+
+static struct testdir td;
+static char conf_path[4200];
+
+/* Path below the build tree. */
+static char *build_path(const char *rel)
+{
+	const char *top = getenv("top_builddir");
+	static char buf[4][4200];
+	static int k;
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", top ? top : ".", rel);
+	return buf[k];
+}
+
+/* Run a shell command, returning its exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	int rc;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Write the mentord config for the running test server; extra is appended. */
+static void write_config(const char *uri, const char *seniors, const char *extra)
+{
+	FILE *fp;
+	char pw[4200];
+	snprintf(pw, sizeof(pw), "%s/bind.pw", td.dir);
+	fp = fopen(pw, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("mentord-secret\n", fp);
+	fclose(fp);
+	snprintf(conf_path, sizeof(conf_path), "%s/mentord.conf", td.dir);
+	fp = fopen(conf_path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp,
+		"directory = { uri = [\"%s\"]; base = \"" SUFFIX "\"; bind_dn = \"" SERVICE "\";\n"
+		"  password_file = \"%s\"; timeout = 5; };\n"
+		"participants = { juniors = \"" JUNIORS "\"; seniors = \"%s\"; };\n"
+		"state = { database = \"%s/mentord.db\"; };\n%s\n",
+		uri, pw, seniors, td.dir, extra ? extra : "");
+	fclose(fp);
+}
+
+/* Start slapd with a generated company of n staff and write a config for it. */
+static void start_company(int n)
+{
+	char ldif[4200];
+	const char *ldifs[] = {ldif, NULL};
+	const char *tmp = getenv("TMPDIR");
+	int fd;
+	snprintf(ldif, sizeof(ldif), "%s/mentord-company-XXXXXX", tmp ? tmp : "/tmp");
+	ck_assert_int_ge(fd = mkstemp(ldif), 0);
+	close(fd);
+	ck_assert_int_eq(sh("%s -n %d -s 7 > %s", build_path("tests/gencompany"), n, ldif), 0);
+	if (testdir_start(&td, ldifs) != 0)
+		ck_abort_msg("slapd could not be started; see the messages above");
+	remove(ldif);
+	write_config(td.uri, SENIORS, NULL);
+}
+
+static void teardown(void)
+{
+	testdir_stop(&td);
+}
+
+/* Run mentord with args against the test config; stderr goes to DIR/mentord.err. */
+static int mentord(const char *args)
+{
+	return sh("%s -c %s %s >%s/mentord.out 2>%s/mentord.err", build_path("src/mentord"), conf_path,
+		  args, td.dir, td.dir);
+}
+
+/* Non-zero if the named output file of the last run contains text. */
+static int output_has(const char *file, const char *text)
+{
+	return sh("grep -qF -- '%s' %s/%s", text, td.dir, file) == 0;
+}
+
+/* An admin connection to the test server. */
+static LDAP *admin(void)
+{
+	LDAP *ld;
+	int v3 = LDAP_VERSION3;
+	struct berval pw = {6, "secret"};
+	ck_assert_int_eq(ldap_initialize(&ld, td.uri), LDAP_SUCCESS);
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+	ck_assert_int_eq(ldap_sasl_bind_s(ld, "cn=admin," SUFFIX, LDAP_SASL_SIMPLE, &pw, NULL, NULL, NULL),
+			 LDAP_SUCCESS);
+	return ld;
+}
+
+/* Search and return the result chain (caller frees); NO_SUCH_OBJECT gives an empty chain. */
+static LDAPMessage *search(LDAP *ld, const char *base, int scope, const char *filter, char **attrs)
+{
+	LDAPMessage *res = NULL;
+	int rc = ldap_search_ext_s(ld, base, scope, filter, attrs, 0, NULL, NULL, NULL, 0, &res);
+	ck_assert_msg(rc == LDAP_SUCCESS || rc == LDAP_NO_SUCH_OBJECT, "search %s: %s", base, ldap_err2string(rc));
+	return res;
+}
+
+/* Number of entries matching filter below base. */
+static int count(LDAP *ld, const char *base, const char *filter)
+{
+	char *attrs[] = {"1.1", NULL};
+	LDAPMessage *res = search(ld, base, LDAP_SCOPE_SUBTREE, filter, attrs);
+	int n = ldap_count_entries(ld, res);
+	ldap_msgfree(res);
+	return n;
+}
+
+/* The first value of attr of the entry at dn, as a new string, or NULL. */
+static char *value_of(LDAP *ld, const char *dn, const char *attr)
+{
+	char *attrs[] = {(char *)attr, NULL}, *out = NULL;
+	LDAPMessage *res = search(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs), *e;
+	struct berval **v;
+	if ((e = ldap_first_entry(ld, res)) && (v = ldap_get_values_len(ld, e, attr))) {
+		out = strndup(v[0]->bv_val, v[0]->bv_len);
+		ldap_value_free_len(v);
+	}
+	ldap_msgfree(res);
+	return out;
+}
+
+/* Non-zero if dn is a member of group. */
+static int is_member(LDAP *ld, const char *group, const char *dn)
+{
+	char filter[1024];
+	snprintf(filter, sizeof(filter), "(member=%s)", dn);
+	char *attrs[] = {"1.1", NULL};
+	LDAPMessage *res = search(ld, group, LDAP_SCOPE_BASE, filter, attrs);
+	int n = ldap_count_entries(ld, res);
+	ldap_msgfree(res);
+	return n;
+}
+
+/* Birth year of a person (the generator sets it on everyone we pair). */
+static int birth_year(LDAP *ld, const char *dn)
+{
+	char *v = value_of(ld, dn, "mentoringBirthYear");
+	int y = v ? atoi(v) : 0;
+	free(v);
+	return y;
+}
+
+/* Cohort index per the default table: 0 boomers .. 3 Z, -1 none. */
+static int cohort(int year)
+{
+	static const int bounds[][2] = {{1946, 1964}, {1965, 1979}, {1980, 2000}, {2001, 2010}};
+	for (int i = 0; i < 4; i++)
+		if (year >= bounds[i][0] && year <= bounds[i][1])
+			return i;
+	return -1;
+}
+
+/* Non-zero if boss is a manager of dn at any depth. */
+static int manages(LDAP *ld, const char *boss, const char *dn)
+{
+	char *cur = strdup(dn);
+	int found = 0;
+	for (int depth = 0; cur && depth < 64 && !found; depth++) {
+		char *next = value_of(ld, cur, "manager");
+		found = next && strcasecmp(next, boss) == 0;
+		free(cur);
+		cur = next;
+	}
+	free(cur);
+	return found;
+}
+
+struct pair {
+	char *mentor, *mentee;
+};
+
+/* All pair groups as (mentor, mentee); checks member = both. */
+static size_t read_pairs(LDAP *ld, struct pair *out, size_t max)
+{
+	char *attrs[] = {"mentoringMentor", "mentoringMentee", "member", "mentoringOwner", NULL};
+	LDAPMessage *res = search(ld, PAIRS_OU, LDAP_SCOPE_ONELEVEL, "(objectClass=mentoringPair)", attrs);
+	size_t n = 0;
+	for (LDAPMessage *e = ldap_first_entry(ld, res); e && n < max; e = ldap_next_entry(ld, e)) {
+		struct berval **m = ldap_get_values_len(ld, e, "mentoringMentor");
+		struct berval **s = ldap_get_values_len(ld, e, "mentoringMentee");
+		struct berval **mem = ldap_get_values_len(ld, e, "member");
+		struct berval **own = ldap_get_values_len(ld, e, "mentoringOwner");
+		ck_assert(m && s && mem && own);
+		ck_assert_int_eq(ldap_count_values_len(mem), 2);
+		ck_assert_int_eq(ldap_count_values_len(own), 1);
+		ck_assert_str_eq(own[0]->bv_val, "mentord");
+		out[n].mentor = strndup(m[0]->bv_val, m[0]->bv_len);
+		out[n].mentee = strndup(s[0]->bv_val, s[0]->bv_len);
+		n++;
+		ldap_value_free_len(m);
+		ldap_value_free_len(s);
+		ldap_value_free_len(mem);
+		ldap_value_free_len(own);
+	}
+	ldap_msgfree(res);
+	return n;
+}
+
+static void free_pairs(struct pair *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(p[i].mentor);
+		free(p[i].mentee);
+	}
+}
+
+#define MAXPAIRS 4096
+static struct pair pairs[MAXPAIRS];
+
+START_TEST(cycle_writes_pairs_within_the_constraints)
+{
+	LDAP *ld;
+	size_t n;
+	start_company(600);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", "cycle ok"));
+	ld = admin();
+	n = read_pairs(ld, pairs, MAXPAIRS);
+	ck_assert_uint_gt(n, 20);
+	for (size_t i = 0; i < n; i++) {
+		int load = 0;
+		ck_assert_msg(is_member(ld, JUNIORS, pairs[i].mentor), "%s is no junior", pairs[i].mentor);
+		ck_assert_msg(is_member(ld, SENIORS, pairs[i].mentee), "%s is no senior", pairs[i].mentee);
+		ck_assert_int_gt(cohort(birth_year(ld, pairs[i].mentor)), cohort(birth_year(ld, pairs[i].mentee)));
+		ck_assert_int_ge(cohort(birth_year(ld, pairs[i].mentee)), 0);
+		ck_assert(!manages(ld, pairs[i].mentor, pairs[i].mentee));
+		ck_assert(!manages(ld, pairs[i].mentee, pairs[i].mentor));
+		for (size_t k = 0; k < n; k++) {
+			load += strcasecmp(pairs[k].mentor, pairs[i].mentor) == 0;
+			if (k != i)
+				ck_assert_msg(strcasecmp(pairs[k].mentee, pairs[i].mentee) != 0,
+					      "%s has two mentors", pairs[i].mentee);
+		}
+		char *cap = value_of(ld, pairs[i].mentor, "mentoringCapacity");
+		ck_assert_int_le(load, cap ? atoi(cap) : 3);
+		free(cap);
+	}
+	/* the aggregate groups hold exactly the paired people */
+	ck_assert_int_eq(count(ld, MENTEES, "(objectClass=groupOfNames)"), 1);
+	/* nothing outside the managed OU was written by the service account */
+	ck_assert_int_eq(count(ld, SUFFIX, "(&(modifiersName=" SERVICE ")(!(entryDN:dnSubtreeMatch:=ou=mentoring," SUFFIX ")))"), 0);
+	ck_assert_int_gt(count(ld, SUFFIX, "(modifiersName=" SERVICE ")"), 20);
+	free_pairs(pairs, n);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	/* the CLI sees the same pairs */
+	ck_assert_int_eq(sh("%s -c %s pairs --json > %s/pairs.json", build_path("src/mentorctl"), conf_path, td.dir), 0);
+	ck_assert_int_eq(sh("test $(grep -c '\"mentor\":' %s/pairs.json) -eq %zu", td.dir, n), 0);
+	ck_assert_int_eq(sh("%s -c %s pairs --csv | tail -n +2 | wc -l | grep -qx %zu", build_path("src/mentorctl"), conf_path, n), 0);
+}
+END_TEST
+
+START_TEST(bad_values_are_skipped_naming_dn_and_attribute)
+{
+	start_company(300);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", ",ou=people," SUFFIX ": mentoringCompetence: value \"nonsense\" skipped"));
+	ck_assert(output_has("mentord.err", "value \"digcomp.2=99\" skipped: level outside the scale"));
+}
+END_TEST
+
+/* The largest entryCSN below the managed OU: changes whenever anything is written there. */
+static char *managed_csn(LDAP *ld)
+{
+	char *attrs[] = {"entryCSN", NULL}, *best = NULL;
+	LDAPMessage *res = search(ld, "ou=mentoring," SUFFIX, LDAP_SCOPE_SUBTREE, "(objectClass=*)", attrs);
+	for (LDAPMessage *e = ldap_first_entry(ld, res); e; e = ldap_next_entry(ld, e)) {
+		struct berval **v = ldap_get_values_len(ld, e, "entryCSN");
+		if (v && (!best || strcmp(v[0]->bv_val, best) > 0)) {
+			free(best);
+			best = strndup(v[0]->bv_val, v[0]->bv_len);
+		}
+		ldap_value_free_len(v);
+	}
+	ldap_msgfree(res);
+	return best;
+}
+
+START_TEST(second_cycle_writes_nothing)
+{
+	LDAP *ld;
+	char *before, *after;
+	start_company(400);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ld = admin();
+	before = managed_csn(ld);
+	ck_assert_ptr_nonnull(before);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", "0 adds, 0 modifies, 0 deletes"));
+	after = managed_csn(ld);
+	ck_assert_str_eq(before, after);
+	ck_assert_int_eq(sh("%s -c %s status > %s/status.txt", build_path("src/mentorctl"), conf_path, td.dir), 0);
+	ck_assert(output_has("status.txt", "changes:      0 adds, 0 modifies, 0 deletes"));
+	ck_assert(output_has("status.txt", ", ok"));
+	free(before);
+	free(after);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
+/* Remove dn from a group as the admin. */
+static void remove_member(LDAP *ld, const char *group, const char *dn)
+{
+	char *vals[] = {(char *)dn, NULL};
+	LDAPMod mod = {LDAP_MOD_DELETE, "member", {vals}}, *mods[] = {&mod, NULL};
+	ck_assert_int_eq(ldap_modify_ext_s(ld, group, mods, NULL, NULL), LDAP_SUCCESS);
+}
+
+START_TEST(senior_removed_from_group_loses_pair)
+{
+	LDAP *ld;
+	size_t n, n2;
+	char *gone;
+	start_company(400);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ld = admin();
+	n = read_pairs(ld, pairs, MAXPAIRS);
+	ck_assert_uint_gt(n, 3);
+	gone = strdup(pairs[0].mentee);
+	free_pairs(pairs, n);
+	ck_assert(is_member(ld, MENTEES, gone));
+	remove_member(ld, SENIORS, gone);
+	ck_assert_int_eq(mentord("--once"), 0);
+	n2 = read_pairs(ld, pairs, MAXPAIRS);
+	for (size_t i = 0; i < n2; i++)
+		ck_assert_msg(strcasecmp(pairs[i].mentee, gone) != 0, "%s still has a pair", gone);
+	ck_assert(!is_member(ld, MENTEES, gone));
+	ck_assert(output_has("mentord.err", "1 deletes"));
+	free_pairs(pairs, n2);
+	free(gone);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
+START_TEST(unreachable_server_changes_nothing)
+{
+	LDAP *ld;
+	size_t n;
+	start_company(300);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ld = admin();
+	n = read_pairs(ld, pairs, MAXPAIRS);
+	free_pairs(pairs, n);
+	/* a port nothing listens on: port 1 needs root to bind, so nobody does */
+	write_config("ldap://127.0.0.1:1/", SENIORS, NULL);
+	ck_assert_int_eq(mentord("--once"), 3);
+	ck_assert(output_has("mentord.err", "ldap://127.0.0.1:1/"));
+	ck_assert_int_eq(read_pairs(ld, pairs, MAXPAIRS), n);
+	free_pairs(pairs, n);
+	ck_assert_int_eq(sh("%s -c %s status > %s/status.txt", build_path("src/mentorctl"), conf_path, td.dir), 1);
+	ck_assert(output_has("status.txt", "failed"));
+	ck_assert(output_has("status.txt", "no directory server reachable"));
+	ck_assert_int_eq(sh("test $(%s -c %s pairs --csv | tail -n +2 | wc -l) -eq %zu",
+			    build_path("src/mentorctl"), conf_path, n), 0);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
+START_TEST(failed_read_deletes_nothing)
+{
+	LDAP *ld;
+	size_t n;
+	start_company(300);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ld = admin();
+	n = read_pairs(ld, pairs, MAXPAIRS);
+	free_pairs(pairs, n);
+	/* the seniors group cannot be read: treating it as empty would delete every pair */
+	write_config(td.uri, "cn=no-such-group,ou=groups," SUFFIX, "writeback = { max_delete_percent = 100; };");
+	ck_assert_int_eq(mentord("--once"), 1);
+	ck_assert(output_has("mentord.err", "cn=no-such-group"));
+	ck_assert_int_eq(read_pairs(ld, pairs, MAXPAIRS), n);
+	free_pairs(pairs, n);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
+START_TEST(failed_write_is_undone)
+{
+	LDAP *ld;
+	size_t n;
+	char *victim, *child;
+	start_company(400);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ld = admin();
+	n = read_pairs(ld, pairs, MAXPAIRS);
+	ck_assert_uint_gt(n, 3);
+	victim = strdup(pairs[1].mentee);
+	free_pairs(pairs, n);
+	/* someone hangs an entry below the victim's pair group: deleting that group must fail */
+	char *attrs[] = {"1.1", NULL}, filter[1024];
+	snprintf(filter, sizeof(filter), "(mentoringMentee=%s)", victim);
+	LDAPMessage *res = search(ld, PAIRS_OU, LDAP_SCOPE_ONELEVEL, filter, attrs);
+	char *group = ldap_get_dn(ld, ldap_first_entry(ld, res));
+	ldap_msgfree(res);
+	child = NULL;
+	ck_assert_int_gt(asprintf(&child, "cn=note,%s", group), 0);
+	char *oc[] = {"organizationalRole", NULL}, *cn[] = {"note", NULL};
+	LDAPMod m1 = {LDAP_MOD_ADD, "objectClass", {oc}}, m2 = {LDAP_MOD_ADD, "cn", {cn}}, *mods[] = {&m1, &m2, NULL};
+	ck_assert_int_eq(ldap_add_ext_s(ld, child, mods, NULL, NULL), LDAP_SUCCESS);
+	remove_member(ld, SENIORS, victim);
+	/* the cycle removes the victim from cn=mentees, then fails deleting the group */
+	ck_assert_int_eq(mentord("--once"), 1);
+	ck_assert(output_has("mentord.err", "undoing"));
+	ck_assert_msg(is_member(ld, MENTEES, victim), "the change to cn=mentees was not undone");
+	ck_assert_int_eq(read_pairs(ld, pairs, MAXPAIRS), n);
+	free_pairs(pairs, n);
+	ck_assert_int_eq(sh("test $(%s -c %s pairs --csv | tail -n +2 | wc -l) -eq %zu",
+			    build_path("src/mentorctl"), conf_path, n), 0);
+	ldap_memfree(group);
+	free(child);
+	free(victim);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
+START_TEST(dry_run_writes_nothing)
+{
+	LDAP *ld;
+	start_company(300);
+	ck_assert_int_eq(mentord("--dry-run"), 0);
+	ck_assert(output_has("mentord.out", "changetype: add"));
+	ck_assert(output_has("mentord.out", "objectClass: mentoringPair"));
+	ld = admin();
+	ck_assert_int_eq(count(ld, SUFFIX, "(ou=mentoring)"), 0);
+	ck_assert_int_eq(sh("%s -c %s status > %s/status.txt", build_path("src/mentorctl"), conf_path, td.dir), 0);
+	ck_assert(output_has("status.txt", "no cycle has run yet"));
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
+START_TEST(config_errors_name_the_line)
+{
+	FILE *fp;
+	ck_assert_int_eq(testdir_start(&td, NULL), 0);
+	snprintf(conf_path, sizeof(conf_path), "%s/bad.conf", td.dir);
+	fp = fopen(conf_path, "w");
+	fputs("directory = {\n  uri = \"ldap://127.0.0.1/\";\n  base = \"dc=example,dc=com\";\n  pagesize = 5;\n};\n", fp);
+	fclose(fp);
+	ck_assert_int_eq(mentord("-n"), 2);
+	ck_assert(output_has("mentord.err", "bad.conf:4: "));
+	ck_assert(output_has("mentord.err", "pagesize"));
+}
+END_TEST
+
+static Suite *slapd_suite(void)
+{
+	Suite *s = suite_create("slapd");
+	TCase *tc = tcase_create("cycle");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, cycle_writes_pairs_within_the_constraints);
+	tcase_add_test(tc, bad_values_are_skipped_naming_dn_and_attribute);
+	tcase_add_test(tc, second_cycle_writes_nothing);
+	tcase_add_test(tc, senior_removed_from_group_loses_pair);
+	tcase_add_test(tc, unreachable_server_changes_nothing);
+	tcase_add_test(tc, failed_read_deletes_nothing);
+	tcase_add_test(tc, failed_write_is_undone);
+	tcase_add_test(tc, dry_run_writes_nothing);
+	tcase_add_test(tc, config_errors_name_the_line);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(slapd_suite());
+	int failed;
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
