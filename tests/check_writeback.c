@@ -207,7 +207,7 @@ END_TEST
 START_TEST(delete_limit_stops_mass_deletes)
 {
 	struct wb_pair pairs[12];
-	char ids[12][16];
+	char ids[12][24];
 	struct wb_set *want, *have;
 	struct wb_plan *plan;
 	for (int i = 0; i < 12; i++) {
