@@ -62,13 +62,13 @@ echo "== mentorctl status"
 echo "== mentorctl pairs (first 10)"
 "$bin/mentorctl" -c "$work/mentord.conf" pairs | head -n 11
 echo "== the pair groups in the directory (first 2)"
-search="ldapsearch -x -H $SLAPD_URI -b ou=pairs,ou=mentoring,dc=example,dc=com -LLL (objectClass=mentoringPair)"
-$search member mentoringMentor mentoringMentee mentoringObjective mentoringScore mentoringStarted |
+ldapsearch -x -H "$SLAPD_URI" -b ou=pairs,ou=mentoring,dc=example,dc=com -LLL '(objectClass=mentoringPair)' \
+	member mentoringMentor mentoringMentee mentoringObjective mentoringScore mentoringStarted |
 	awk 'BEGIN{RS="";ORS="\n\n"} NR<=2'
 cat <<MSG
 == done in $(( $(date +%s) - t0 )) s
 Look around:
-  $search
+  ldapsearch -x -H $SLAPD_URI -b ou=pairs,ou=mentoring,dc=example,dc=com -LLL '(objectClass=mentoringPair)'
   $bin/mentorctl -c $work/mentord.conf pairs --json
   $bin/mentord -c $work/mentord.conf --dry-run
 The demo's slapd keeps running on $SLAPD_URI (pid $SLAPD_PID).

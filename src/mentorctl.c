@@ -83,6 +83,24 @@ static const char *format_time(long long t, int iso, char buf[40])
 	return buf;
 }
 
+/* Print s in a column of width characters (UTF-8 aware): cut if longer, padded if shorter. */
+static void print_cell(const char *s, int width)
+{
+	int n = 0;
+	s = s ? s : "-";
+	for (const char *p = s; *p; p++) {
+		if (((unsigned char)*p & 0xc0) == 0x80) {
+			if (n <= width)
+				fputc(*p, stdout);
+			continue;
+		}
+		if (++n <= width)
+			fputc(*p, stdout);
+	}
+	for (; n < width + 1; n++)
+		fputc(' ', stdout);
+}
+
 /* Open the store named by the config read-only; logs why not. */
 static store *open_store(const struct conf *cf)
 {
@@ -177,9 +195,11 @@ static int print_pair(const struct store_pair_row *p, void *arg)
 		for (size_t i = 0; i < ARRAY_LEN(f); i++)
 			csv_field(stdout, f[i], i + 1 == ARRAY_LEN(f));
 	} else {
-		printf("%-24.24s %-12.12s %-24.24s %-12.12s %5d  %s\n", p->mentor.name ? p->mentor.name : "?",
-		       p->mentor.cohort ? p->mentor.cohort : "-", p->mentee.name ? p->mentee.name : "?",
-		       p->mentee.cohort ? p->mentee.cohort : "-", p->score, format_time(p->started, 0, when));
+		print_cell(p->mentor.name, 24);
+		print_cell(p->mentor.cohort, 12);
+		print_cell(p->mentee.name, 24);
+		print_cell(p->mentee.cohort, 12);
+		printf("%5d  %s\n", p->score, format_time(p->started, 0, when));
 	}
 	o->n++;
 	return 0;

@@ -279,8 +279,8 @@ static int read_group(dir *d, struct sync_ctx *c, const char *dn, const char *gr
 	return rc;
 }
 
-/* People in both groups take part in neither: HR has to decide. */
-static void drop_double_roles(struct sync_ctx *c)
+/* People in both groups take part in neither: HR has to decide. Name participants who cannot be matched. */
+static void check_participants(struct sync_ctx *c)
 {
 	for (size_t i = 0; i < c->r->n; i++) {
 		struct roster_person *p = &c->r->people[i];
@@ -289,6 +289,10 @@ static void drop_double_roles(struct sync_ctx *c)
 				  "%s is in both the juniors and the seniors group; left out of matching", p->dn);
 			p->roles = 0;
 		}
+		if (p->roles && p->cohort < 0)
+			log_entry(LOG_WARNING, p->dn, "sync", "%s is in the %s group but has no birth year "
+				  "in a configured cohort (%s); cannot be matched", p->dn,
+				  p->roles & ROSTER_JUNIOR ? "juniors" : "seniors", c->cf->attr.birth_year);
 		c->stats->juniors += (p->roles & ROSTER_JUNIOR) != 0;
 		c->stats->seniors += (p->roles & ROSTER_SENIOR) != 0;
 	}
@@ -344,7 +348,7 @@ int sync_full(dir *d, store *st, const struct conf *cf, time_t now, struct roste
 		roster_free(r);
 		return -1;
 	}
-	drop_double_roles(&c);
+	check_participants(&c);
 	resolve_managers(r);
 	*out = r;
 	return 0;

@@ -291,6 +291,20 @@ START_TEST(bad_values_are_skipped_naming_dn_and_attribute)
 	ck_assert_int_eq(mentord("--once"), 0);
 	ck_assert(output_has("mentord.err", ",ou=people," SUFFIX ": mentoringCompetence: value \"nonsense\" skipped"));
 	ck_assert(output_has("mentord.err", "value \"digcomp.2=99\" skipped: level outside the scale"));
+	/* the senior without a birth year is named, and left unpaired */
+	LDAP *ld = admin();
+	char *attrs[] = {"1.1", NULL}, line[1024];
+	LDAPMessage *res = search(ld, SUFFIX, LDAP_SCOPE_SUBTREE,
+				  "(description=gencompany fixture: no mentoringBirthYear)", attrs);
+	char *dn = ldap_get_dn(ld, ldap_first_entry(ld, res));
+	ck_assert_ptr_nonnull(dn);
+	snprintf(line, sizeof(line), "%s is in the seniors group but has no birth year", dn);
+	ck_assert(output_has("mentord.err", line));
+	snprintf(line, sizeof(line), "(mentoringMentee=%s)", dn);
+	ck_assert_int_eq(count(ld, PAIRS_OU, line), 0);
+	ldap_memfree(dn);
+	ldap_msgfree(res);
+	ldap_unbind_ext_s(ld, NULL, NULL);
 }
 END_TEST
 
