@@ -137,12 +137,15 @@ static int store_pairs(struct cycle *c)
 /* Read, match and plan; everything before the first write. */
 static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 {
+	double t0 = now_seconds(), t1;
 	if (dir_open(c->cf, &c->d) < 0)
 		return fail(c, CYCLE_UNREACHABLE, "no directory server reachable");
 	if (store_begin(c->st) < 0)
 		return fail(c, CYCLE_FAILED, "state database busy or unwritable");
 	if (sync_full(c->d, c->st, c->cf, c->rep->started, &c->roster, &c->rep->sync) < 0)
 		return fail(c, CYCLE_FAILED, "directory read failed; nothing changed");
+	t1 = now_seconds();
+	c->rep->sync_seconds = t1 - t0;
 	if (store_pairs_load(c->st, &c->prev, &c->n_prev) < 0 || run_match(c) < 0)
 		return fail(c, CYCLE_FAILED, "matching failed");
 	c->rep->pairs = (long)c->n_pairs;
@@ -160,16 +163,19 @@ static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 	wb_plan_counts(c->plan, &c->rep->changes);
 	if (ldif)
 		wb_plan_ldif(c->plan, ldif);
+	c->rep->plan_seconds = now_seconds() - t1;
 	return CYCLE_OK;
 }
 
 /* Apply the plan and commit the store. */
 static enum cycle_result commit_cycle(struct cycle *c)
 {
+	double t0 = now_seconds();
 	if (store_pairs(c) < 0)
 		return fail(c, CYCLE_FAILED, "storing pairs failed; nothing changed");
 	if (wb_apply(c->d, c->plan) < 0)
 		return fail(c, CYCLE_FAILED, "directory write failed; applied changes undone");
+	c->rep->write_seconds = now_seconds() - t0;
 	if (store_commit(c->st) < 0)
 		return fail(c, CYCLE_FAILED, "committing the state database failed");
 	return CYCLE_OK;

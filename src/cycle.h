@@ -27,6 +27,9 @@ struct cycle_report {
 	enum cycle_result result;
 	time_t started;
 	double seconds;
+	double sync_seconds;     /* reading the directory into the store */
+	double plan_seconds;     /* matching, reading the managed OU, diffing */
+	double write_seconds;    /* applying the changes */
 	struct sync_stats sync;
 	long pairs;              /* pairs in the plan */
 	struct wb_counts changes;

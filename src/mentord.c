@@ -54,6 +54,8 @@ static void log_report(const struct cycle_report *rep, int dry_run)
 		rep->changes.adds, rep->changes.modifies, rep->changes.deletes,
 		rep->result == CYCLE_OK ? "" : ": ", rep->result == CYCLE_OK ? "" : rep->error,
 		rep->sync.skipped_values + rep->sync.skipped_entries);
+	log_info("cycle phases: sync %.3f s, match and plan %.3f s, write %.3f s",
+		 rep->sync_seconds, rep->plan_seconds, rep->write_seconds);
 }
 
 /* Run one cycle and tell systemd how it went. */
