@@ -478,6 +478,58 @@ START_TEST(dry_run_writes_nothing)
 }
 END_TEST
 
+/* Make a CA and a server certificate for 127.0.0.1 in the test directory; the second CA signs nothing. */
+static void make_certificates(void)
+{
+	ck_assert_int_eq(sh("(cd %s && "
+			    "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem && "
+			    "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca -keyout other.key -out other.pem && "
+			    "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr && "
+			    "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
+			    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+			    "-extfile san.ext -out server.pem) >%s/certs.log 2>&1", td.dir, td.dir), 0);
+}
+
+/* Turn on TLS in the running slapd's cn=config (StartTLS on the plain listener). */
+static void enable_tls(void)
+{
+	LDAP *ld;
+	int v3 = LDAP_VERSION3;
+	struct berval pw = {6, "secret"};
+	char ca[4200], cert[4200], key[4200];
+	char *v1[] = {ca, NULL}, *v2[] = {cert, NULL}, *v3v[] = {key, NULL};
+	LDAPMod m1 = {LDAP_MOD_REPLACE, "olcTLSCACertificateFile", {v1}};
+	LDAPMod m2 = {LDAP_MOD_REPLACE, "olcTLSCertificateFile", {v2}};
+	LDAPMod m3 = {LDAP_MOD_REPLACE, "olcTLSCertificateKeyFile", {v3v}};
+	LDAPMod *mods[] = {&m1, &m2, &m3, NULL};
+	snprintf(ca, sizeof(ca), "%s/ca.pem", td.dir);
+	snprintf(cert, sizeof(cert), "%s/server.pem", td.dir);
+	snprintf(key, sizeof(key), "%s/server.key", td.dir);
+	ck_assert_int_eq(ldap_initialize(&ld, td.uri), LDAP_SUCCESS);
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+	ck_assert_int_eq(ldap_sasl_bind_s(ld, "cn=config", LDAP_SASL_SIMPLE, &pw, NULL, NULL, NULL), LDAP_SUCCESS);
+	ck_assert_int_eq(ldap_modify_ext_s(ld, "cn=config", mods, NULL, NULL), LDAP_SUCCESS);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+
+START_TEST(starttls_with_ca_file)
+{
+	start_company(300);
+	make_certificates();
+	enable_tls();
+	/* the right CA: the cycle runs over TLS */
+	write_config(td.uri, SENIORS, NULL);
+	ck_assert_int_eq(sh("sed -i 's|timeout = 5;|timeout = 5; tls = \"starttls\"; ca_file = \"%s/ca.pem\";|' %s",
+			    td.dir, conf_path), 0);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", "cycle ok"));
+	/* a CA that did not sign the server's certificate: refused, nothing written */
+	ck_assert_int_eq(sh("sed -i 's|/ca.pem|/other.pem|' %s", conf_path), 0);
+	ck_assert_int_eq(mentord("--once"), 3);
+	ck_assert(output_has("mentord.err", "starttls"));
+}
+END_TEST
+
 START_TEST(config_errors_name_the_line)
 {
 	FILE *fp;
@@ -507,6 +559,7 @@ static Suite *slapd_suite(void)
 	tcase_add_test(tc, failed_write_is_undone);
 	tcase_add_test(tc, dry_run_writes_nothing);
 	tcase_add_test(tc, config_errors_name_the_line);
+	tcase_add_test(tc, starttls_with_ca_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
