@@ -30,6 +30,8 @@
 #define QNAME_MAX 128
 /* Longer unknown keys get no "did you mean" hint (ours are all shorter). */
 #define HINT_MAX 32
+/* Room for conf_keys(): more "group.key" names than the tables hold. */
+#define CONF_KEYS_MAX 96
 /* Longest area id, as in model.h (MODEL_AREA_MAX - 1). */
 #define AREA_ID_MAX 63
 /* The default competence standard, and the range of birth years. */
@@ -83,7 +85,7 @@ static const char *const area_keys[] = { "id", "name", "standard", "weight", NUL
 static const char *const matching_keys[] = { "capacity", "min_score", NULL };
 static const char *const writeback_keys[] = { "ou", "owner", "max_delete_percent", NULL };
 static const char *const state_keys[] = { "database", NULL };
-static const char *const daemon_keys[] = { "interval", NULL };
+static const char *const daemon_keys[] = { "interval", "jitter", "metrics_file", NULL };
 
 /* Keys that would put the bind secret into this file. */
 static const char *const secret_keys[] = { "password", "bind_pw", "bindpw", "bind_password",
@@ -132,6 +134,28 @@ static const struct {
 
 static const char *const tls_names[] = { "none", "starttls", "ldaps" };
 
+/*
+ * The key table of every group and list (by qualified name) below the top
+ * level, for conf_keys(); the parser names the same tables directly.
+ * people.attributes has no entry: its keys come from attr_keys. A group
+ * missing here would be listed as a leaf, which check_conf catches.
+ */
+static const struct {
+	const char *name;
+	const char *const *keys;
+} nested_keys[] = {
+	{ "directory", directory_keys },
+	{ "people", people_keys },
+	{ "participants", participants_keys },
+	{ "cohorts", cohort_keys },
+	{ "model", model_keys },
+	{ "model.areas", area_keys },
+	{ "matching", matching_keys },
+	{ "writeback", writeback_keys },
+	{ "state", state_keys },
+	{ "daemon", daemon_keys },
+};
+
 /* The attribute-map field at offset off. */
 static char **attr_field(struct conf_attrs *a, size_t off)
 {
@@ -142,6 +166,15 @@ static char **attr_field(struct conf_attrs *a, size_t off)
 static const char *attr_value(const struct conf_attrs *a, size_t off)
 {
 	return *(char *const *)(const void *)((const char *)a + off);
+}
+
+/* The keys of people.attributes as a NULL-terminated table in names. */
+static const char *const *attr_key_names(const char *names[ARRAY_LEN(attr_keys) + 1])
+{
+	for (size_t i = 0; i < ARRAY_LEN(attr_keys); i++)
+		names[i] = attr_keys[i].key;
+	names[ARRAY_LEN(attr_keys)] = NULL;
+	return names;
 }
 
 /* ------------------------------------------------------------------ */
@@ -486,6 +519,17 @@ static const char *check_nonempty(const char *s)
 	return *s ? NULL : "must not be empty";
 }
 
+/* The metrics file: absolute (the daemon runs in /), named as the collector reads it. */
+static const char *check_metrics_path(const char *s)
+{
+	size_t len = strlen(s);
+	if (s[0] != '/')
+		return "is not an absolute path";
+	if (len < 6 || strcmp(s + len - 5, ".prom") != 0 || s[len - 6] == '/')
+		return "does not end in \".prom\" (the textfile collector reads only *.prom files)";
+	return NULL;
+}
+
 /* A label shown to people and written to the directory: printable, non-empty. */
 static const char *check_label(const char *s)
 {
@@ -800,6 +844,7 @@ struct conf *conf_defaults(void)
 	cf->max_delete_percent = 50;
 	cf->state_db = xstrdup(CONF_DEFAULT_DB);
 	cf->interval = 3600;
+	cf->jitter = 60;
 	return cf;
 }
 
@@ -851,6 +896,7 @@ void conf_free(struct conf *cf)
 	free(cf->managed_ou);
 	free(cf->owner);
 	free(cf->state_db);
+	free(cf->metrics_file);
 	free(cf);
 }
 
@@ -979,10 +1025,7 @@ static void parse_attributes(struct ctx *cx, const config_setting_t *people)
 {
 	const char *keys[ARRAY_LEN(attr_keys) + 1];
 	const config_setting_t *g;
-	for (size_t i = 0; i < ARRAY_LEN(attr_keys); i++)
-		keys[i] = attr_keys[i].key;
-	keys[ARRAY_LEN(attr_keys)] = NULL;
-	g = open_group(cx, people, "people", "attributes", keys);
+	g = open_group(cx, people, "people", "attributes", attr_key_names(keys));
 	for (size_t i = 0; g && i < ARRAY_LEN(attr_keys); i++)
 		opt_str(cx, g, "people.attributes", attr_keys[i].key, check_attr,
 			attr_field(&cx->cf->attr, attr_keys[i].offset));
@@ -1249,11 +1292,13 @@ static void parse_state(struct ctx *cx, const config_setting_t *root)
 	opt_str(cx, g, "state", "database", check_nonempty, &cx->cf->state_db);
 }
 
-/* The daemon group: the cycle interval. */
+/* The daemon group: the cycle interval, its jitter, the metrics file. */
 static void parse_daemon(struct ctx *cx, const config_setting_t *root)
 {
 	const config_setting_t *g = open_group(cx, root, "", "daemon", daemon_keys);
 	opt_int(cx, g, "daemon", "interval", 60, 604800, &cx->cf->interval);
+	opt_int(cx, g, "daemon", "jitter", 0, 86400, &cx->cf->jitter);
+	opt_str(cx, g, "daemon", "metrics_file", check_metrics_path, &cx->cf->metrics_file);
 }
 
 /* Fill the defaults that depend on other keys. */
@@ -1367,6 +1412,54 @@ int conf_load(const char *path, struct conf **out, char **errors)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* The list of keys */
+
+/* The key table of the group or list with this qualified name; NULL for a leaf key. */
+static const char *const *keys_below(const char *group,
+				     const char *attr_names[ARRAY_LEN(attr_keys) + 1])
+{
+	if (strcmp(group, "people.attributes") == 0)
+		return attr_key_names(attr_names);
+	for (size_t i = 0; i < ARRAY_LEN(nested_keys); i++)
+		if (strcmp(group, nested_keys[i].name) == 0)
+			return nested_keys[i].keys;
+	return NULL;
+}
+
+/* Append the leaves below group (its key table keys) to list, from *n on. */
+static void collect_keys(const char *group, const char *const *keys,
+			 char names[][QNAME_MAX], const char **list, size_t *n)
+{
+	const char *attr_names[ARRAY_LEN(attr_keys) + 1];
+	char name[QNAME_MAX];
+	for (size_t i = 0; keys[i]; i++) {
+		const char *const *below = keys_below(qname(name, group, keys[i]), attr_names);
+		if (below) {
+			collect_keys(name, below, names, list, n);
+			continue;
+		}
+		if (*n == CONF_KEYS_MAX) {
+			fprintf(stderr, "conf_keys: more than %d keys; raise CONF_KEYS_MAX\n",
+				CONF_KEYS_MAX);
+			abort();
+		}
+		memcpy(names[*n], name, QNAME_MAX);
+		list[*n] = names[*n];
+		(*n)++;
+	}
+}
+
+const char *const *conf_keys(void)
+{
+	static char names[CONF_KEYS_MAX][QNAME_MAX];
+	static const char *list[CONF_KEYS_MAX + 1];
+	size_t n = 0;
+	if (!list[0])
+		collect_keys("", top_keys, names, list, &n);
+	return list;
+}
+
 int conf_area_index(const struct conf *cf, const char *id)
 {
 	for (size_t i = 0; i < cf->n_areas; i++)
@@ -1478,7 +1571,9 @@ static void dump_rest(const struct conf *cf, FILE *fp)
 	fprintf(fp, "\tmax_delete_percent = %d;\n};\n", cf->max_delete_percent);
 	fputs("state = {\n", fp);
 	put_str_key(fp, "\t", "database", cf->state_db);
-	fprintf(fp, "};\ndaemon = {\n\tinterval = %d;\n};\n", cf->interval);
+	fprintf(fp, "};\ndaemon = {\n\tinterval = %d;\n\tjitter = %d;\n", cf->interval, cf->jitter);
+	put_str_key(fp, "\t", "metrics_file", cf->metrics_file);
+	fputs("};\n", fp);
 }
 
 void conf_dump(const struct conf *cf, FILE *fp)

@@ -87,6 +87,8 @@ struct conf {
 
 	/* daemon */
 	int interval;           /* seconds between cycles; default 3600 */
+	int jitter;             /* up to this many random seconds added to each interval; default 60 */
+	char *metrics_file;     /* Prometheus textfile-collector output (absolute, *.prom); NULL: none */
 };
 
 /*
@@ -103,6 +105,16 @@ void conf_free(struct conf *cf);
 
 /* Write the effective configuration in libconfig syntax; secrets are masked. */
 void conf_dump(const struct conf *cf, FILE *fp);
+
+/*
+ * Every key the parser accepts, as "group.key" ("directory.page_size",
+ * "people.attributes.birth_year"; keys of list elements without an index:
+ * "cohorts.from", "model.areas.weight"), in file order, NULL-terminated.
+ * Only leaves are listed, not the groups and lists that hold them. Built
+ * from the parser's own key tables on the first call (not thread-safe);
+ * static storage, do not free.
+ */
+const char *const *conf_keys(void);
 
 /* Index of the area with this id, or -1. */
 int conf_area_index(const struct conf *cf, const char *id);

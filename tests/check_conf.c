@@ -212,6 +212,8 @@ static void ck_same_conf(const struct conf *a, const struct conf *b)
 	ck_assert_int_eq(a->max_delete_percent, b->max_delete_percent);
 	ck_same_str(a->state_db, b->state_db, "state_db");
 	ck_assert_int_eq(a->interval, b->interval);
+	ck_assert_int_eq(a->jitter, b->jitter);
+	ck_same_str(a->metrics_file, b->metrics_file, "metrics_file");
 }
 
 /* Dump c to a temporary file and load that; the caller frees the result. */
@@ -275,6 +277,8 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(d->max_delete_percent, 50);
 	ck_assert_str_eq(d->state_db, CONF_DEFAULT_DB);
 	ck_assert_int_eq(d->interval, 3600);
+	ck_assert_int_eq(d->jitter, 60);
+	ck_assert_ptr_null(d->metrics_file);
 	conf_free(d);
 	conf_free(NULL);
 }
@@ -858,6 +862,127 @@ START_TEST(test_juniors_differ_from_seniors)
 }
 END_TEST
 
+START_TEST(test_daemon_keys)
+{
+	load_ok(MIN_CONF "daemon = {\n"
+			 "  jitter = 86400;\n"
+			 "  metrics_file = \"/var/lib/prometheus/node-exporter/mentord.prom\";\n"
+			 "};\n");
+	ck_assert_int_eq(cf->interval, 3600);
+	ck_assert_int_eq(cf->jitter, 86400);
+	ck_assert_str_eq(cf->metrics_file, "/var/lib/prometheus/node-exporter/mentord.prom");
+}
+END_TEST
+
+START_TEST(test_daemon_keys_invalid)
+{
+	load_fails(MIN_CONF "daemon = {\n"
+			    "  jitter = 86401;\n"
+			    "  metrics_file = \"mentord.prom\";\n"
+			    "};\n"
+			    "daemon2 = { jitter = -1; metrics_file = \"/var/lib/x/mentord.txt\"; };\n");
+	ck_error(10, "daemon.jitter: 86401 is out of range (0..86400)");
+	ck_error(11, "daemon.metrics_file: \"mentord.prom\" is not an absolute path");
+	ck_error(13, "unknown key \"daemon2\" at top level; did you mean daemon?");
+	ck_assert_int_eq(count_errors(), 3);
+}
+END_TEST
+
+START_TEST(test_daemon_metrics_name)
+{
+	load_fails(MIN_CONF "daemon = { jitter = -1; metrics_file = \"/var/lib/x/.prom\"; };\n");
+	ck_error(9, "daemon.jitter: -1 is out of range (0..86400)");
+	ck_error(9, "daemon.metrics_file: \"/var/lib/x/.prom\" does not end in \".prom\" "
+		    "(the textfile collector reads only *.prom files)");
+	ck_assert_int_eq(count_errors(), 2);
+}
+END_TEST
+
+/* Whether key is in the NULL-terminated list keys. */
+static int listed(const char *const *keys, const char *key)
+{
+	for (; *keys; keys++)
+		if (strcmp(*keys, key) == 0)
+			return 1;
+	return 0;
+}
+
+START_TEST(test_conf_keys_list)
+{
+	static const char *const expected[] = {
+		"directory.uri", "directory.page_size", "directory.password_file", "people.base",
+		"people.attributes.birth_year", "people.attributes.capacity",
+		"participants.member_attribute", "cohorts.name", "cohorts.from", "cohorts.to",
+		"model.scale", "model.areas.id", "model.areas.weight", "matching.min_score",
+		"writeback.max_delete_percent", "state.database", "daemon.interval", "daemon.jitter",
+		"daemon.metrics_file",
+	};
+	const char *const *keys = conf_keys();
+	size_t n = 0;
+	ck_assert_ptr_eq(keys, conf_keys());
+	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+		ck_assert_msg(listed(keys, expected[i]), "conf_keys() lacks %s", expected[i]);
+	/* Leaves only: no groups, no lists, no top-level names, no duplicates. */
+	ck_assert(!listed(keys, "people.attributes"));
+	ck_assert(!listed(keys, "model.areas"));
+	ck_assert(!listed(keys, "cohorts"));
+	ck_assert(!listed(keys, "directory"));
+	for (; keys[n]; n++) {
+		ck_assert_msg(strchr(keys[n], '.') != NULL, "%s has no group", keys[n]);
+		for (size_t j = 0; j < n; j++)
+			ck_assert_msg(strcmp(keys[j], keys[n]) != 0, "%s listed twice", keys[n]);
+	}
+	ck_assert_uint_ge(n, sizeof(expected) / sizeof(expected[0]));
+}
+END_TEST
+
+/* Whether the first i + 1 parts of a key name a list of groups (cohorts, model.areas). */
+static int names_list(char *const *parts, size_t i)
+{
+	return (i == 0 && strcmp(parts[0], "cohorts") == 0) ||
+	       (i == 1 && strcmp(parts[0], "model") == 0 && strcmp(parts[1], "areas") == 0);
+}
+
+/* Write into buf a one-line file that sets the leaf group.key to an empty group. */
+static void set_key_text(char *buf, size_t size, const char *key)
+{
+	char path[128], *parts[8];
+	size_t n = 0, len = 0;
+	snprintf(path, sizeof(path), "%s", key);
+	for (char *p = strtok(path, "."); p && n < 8; p = strtok(NULL, "."))
+		parts[n++] = p;
+	ck_assert_uint_ge(n, 1);
+	for (size_t i = 0; i + 1 < n; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s = %s", parts[i],
+					names_list(parts, i) ? "( { " : "{ ");
+	len += (size_t)snprintf(buf + len, size - len, "%s = { };", parts[n - 1]);
+	for (size_t i = n - 1; i-- > 0;)
+		len += (size_t)snprintf(buf + len, size - len, " }%s;",
+					names_list(parts, i) ? " )" : "");
+	ck_assert_uint_lt(len, size);
+}
+
+START_TEST(test_conf_keys_accepted)
+{
+	char text[512];
+	for (const char *const *key = conf_keys(); *key; key++) {
+		set_key_text(text, sizeof(text), *key);
+		ck_assert_int_eq(load_text(text), -1); /* an empty group is never a valid value */
+		ck_assert_msg(strstr(errors, "unknown key") == NULL, "%s: %s\n%s", *key, text,
+			      errors);
+		ck_assert_msg(strstr(errors, "expected") != NULL, "%s: %s\n%s", *key, text,
+			      errors);
+		free(errors);
+		errors = NULL;
+		unlink(conf_path);
+	}
+	/* The same text for a key that is not there is rejected as unknown. */
+	set_key_text(text, sizeof(text), "daemon.jiter");
+	load_fails(text);
+	ck_error(1, "unknown key \"jiter\" in group \"daemon\"; did you mean jitter?");
+}
+END_TEST
+
 START_TEST(test_dump_roundtrip)
 {
 	struct conf *back;
@@ -881,8 +1006,10 @@ START_TEST(test_dump_roundtrip)
 		"writeback = { ou = \"ou=pairs,ou=hr,dc=example,dc=com\"; owner = \"x.y\"; "
 		"max_delete_percent = 0; };\n"
 		"state = { database = \"/tmp/m.db\"; };\n"
-		"daemon = { interval = 604800; };\n");
+		"daemon = { interval = 604800; jitter = 0;\n"
+		"  metrics_file = \"/var/lib/node exporter/mentord.prom\"; };\n");
 	ck_assert_int_eq(cf->tls, CONF_TLS_LDAPS);
+	ck_assert_int_eq(cf->jitter, 0);
 	ck_assert_str_eq(cf->cohorts[1].name, "Quote \" and \\ back");
 	ck_assert_str_eq(cf->ca_file, "/etc/ssl/odd\nname.pem");
 	back = dump_and_reload(cf);
@@ -951,6 +1078,11 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_filter_shapes);
 	tcase_add_test(tc, test_dn_checks);
 	tcase_add_test(tc, test_juniors_differ_from_seniors);
+	tcase_add_test(tc, test_daemon_keys);
+	tcase_add_test(tc, test_daemon_keys_invalid);
+	tcase_add_test(tc, test_daemon_metrics_name);
+	tcase_add_test(tc, test_conf_keys_list);
+	tcase_add_test(tc, test_conf_keys_accepted);
 	tcase_add_test(tc, test_dump_roundtrip);
 	tcase_add_test(tc, test_dump_roundtrip_minimal);
 	suite_add_tcase(s, tc);
