@@ -5,7 +5,7 @@ set -eu
 
 packages="gcc make autoconf automake pkg-config libc6-dev
 libldap2-dev libconfig-dev libsqlite3-dev libsystemd-dev check
-slapd ldap-utils man-db openssl"
+slapd ldap-utils man-db openssl systemd"
 
 missing=""
 for p in $packages; do

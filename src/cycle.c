@@ -6,13 +6,18 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cycle.h"
 #include "log.h"
 #include "match.h"
+#include "metrics.h"
 #include "model.h"
 #include "store.h"
 #include "util.h"
@@ -23,6 +28,7 @@
 /* Everything one cycle holds, released in one place. */
 struct cycle {
 	const struct conf *cf;
+	const struct progress *progress;
 	struct cycle_report *rep;
 	store *st;
 	dir *d;
@@ -138,14 +144,21 @@ static int store_pairs(struct cycle *c)
 static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 {
 	double t0 = now_seconds(), t1;
+	log_set_phase("sync");
 	if (dir_open(c->cf, &c->d) < 0)
 		return fail(c, CYCLE_UNREACHABLE, "no directory server reachable");
 	if (store_begin(c->st) < 0)
 		return fail(c, CYCLE_FAILED, "state database busy or unwritable");
-	if (sync_full(c->d, c->st, c->cf, c->rep->started, &c->roster, &c->rep->sync) < 0)
-		return fail(c, CYCLE_FAILED, "directory read failed; nothing changed");
+	switch (sync_full(c->d, c->st, c->cf, c->rep->started, c->progress, &c->roster, &c->rep->sync)) {
+	case 0: break;
+	case -2: return fail(c, CYCLE_STOPPED, "stopped during the directory read; nothing changed");
+	default: return fail(c, CYCLE_FAILED, "directory read failed; nothing changed");
+	}
 	t1 = now_seconds();
 	c->rep->sync_seconds = t1 - t0;
+	log_set_phase("plan");
+	if (progress_report(c->progress, CYCLE_PHASE_PLAN, 0, 0))
+		return fail(c, CYCLE_STOPPED, "stopped before matching; nothing changed");
 	if (store_pairs_load(c->st, &c->prev, &c->n_prev) < 0 || run_match(c) < 0)
 		return fail(c, CYCLE_FAILED, "matching failed");
 	c->rep->pairs = (long)c->n_pairs;
@@ -171,10 +184,14 @@ static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 static enum cycle_result commit_cycle(struct cycle *c)
 {
 	double t0 = now_seconds();
+	log_set_phase("write");
 	if (store_pairs(c) < 0)
 		return fail(c, CYCLE_FAILED, "storing pairs failed; nothing changed");
-	if (wb_apply(c->d, c->plan) < 0)
-		return fail(c, CYCLE_FAILED, "directory write failed; applied changes undone");
+	switch (wb_apply(c->d, c->plan, c->progress)) {
+	case 0: break;
+	case -2: return fail(c, CYCLE_STOPPED, "stopped while writing; applied changes undone");
+	default: return fail(c, CYCLE_FAILED, "directory write failed; applied changes undone");
+	}
 	c->rep->write_seconds = now_seconds() - t0;
 	if (store_commit(c->st) < 0)
 		return fail(c, CYCLE_FAILED, "committing the state database failed");
@@ -207,29 +224,81 @@ static void finish_run(struct cycle *c)
 	struct cycle_report *rep = c->rep;
 	struct store_run run = {
 		.id = rep->run, .started = rep->started, .finished = (long long)time(NULL),
-		.seconds = rep->seconds, .outcome = rep->result == CYCLE_OK ? "ok" : "failed",
+		.seconds = rep->seconds, .outcome = (char *)cycle_result_name(rep->result),
 		.staff = rep->sync.staff, .juniors = rep->sync.juniors, .seniors = rep->sync.seniors,
 		.skipped = rep->sync.skipped_entries + rep->sync.skipped_values, .pairs = rep->pairs,
 		.adds = rep->changes.adds, .modifies = rep->changes.modifies,
 		.deletes = rep->changes.deletes, .error = rep->result == CYCLE_OK ? NULL : rep->error,
 	};
+	long long last_ok = 0;
+	long failed = 0;
 	if (rep->result != CYCLE_OK)
 		run.adds = run.modifies = run.deletes = 0;
 	store_run_finish(c->st, &run);
+	if (c->cf->metrics_file && store_run_totals(c->st, &last_ok, &failed) == 0)
+		metrics_write(c->cf->metrics_file, rep, last_ok, failed);
 }
 
-enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif, struct cycle_report *rep)
+const char *cycle_result_name(enum cycle_result result)
 {
-	struct cycle c = {.cf = cf, .rep = rep};
+	switch (result) {
+	case CYCLE_OK: return "ok";
+	case CYCLE_UNREACHABLE: return "unreachable";
+	case CYCLE_SAFETY: return "safety-limit";
+	case CYCLE_STOPPED: return "stopped";
+	case CYCLE_BUSY: return "busy";
+	default: return "failed";
+	}
+}
+
+char *cycle_lock_path(const struct conf *cf)
+{
+	return xasprintf("%s.lock", cf->state_db);
+}
+
+/* Take the cycle lock without waiting; returns its descriptor, -2 if busy, -1 on error (logged). */
+static int take_lock(const struct conf *cf)
+{
+	char *path = cycle_lock_path(cf);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600), busy;
+	if (fd < 0) {
+		log_err("%s: cannot open the cycle lock: %s", path, strerror(errno));
+	} else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		busy = errno == EWOULDBLOCK;
+		if (busy)
+			log_warn("%s: another cycle is running; not starting one", path);
+		else
+			log_err("%s: cannot take the cycle lock: %s", path, strerror(errno));
+		close(fd);
+		fd = busy ? -2 : -1;
+	}
+	free(path);
+	return fd;
+}
+
+enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif,
+			    const struct progress *progress, struct cycle_report *rep)
+{
+	struct cycle c = {.cf = cf, .progress = progress, .rep = rep};
 	double t0 = now_seconds();
+	int lock;
 	memset(rep, 0, sizeof(*rep));
 	rep->started = time(NULL);
+	if ((lock = take_lock(cf)) < 0) {
+		if (lock == -2)
+			fail(&c, CYCLE_BUSY, "another cycle is running");
+		else
+			fail(&c, CYCLE_FAILED, "cannot take the cycle lock");
+		return rep->result;
+	}
 	if (store_open(cf->state_db, 0, &c.st) < 0) {
+		close(lock);
 		fail(&c, CYCLE_FAILED, "cannot open the state database");
 		return rep->result;
 	}
 	if (!dry_run && (rep->run = store_run_begin(c.st, rep->started)) < 0) {
 		store_close(c.st);
+		close(lock);
 		fail(&c, CYCLE_FAILED, "cannot record the cycle in the state database");
 		return rep->result;
 	}
@@ -241,6 +310,8 @@ enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif, stru
 	if (!dry_run)
 		finish_run(&c);
 	store_close(c.st);
+	close(lock);
 	log_set_cycle(0);
+	log_set_phase(NULL);
 	return rep->result;
 }

@@ -14,13 +14,21 @@
 #include "sync.h"
 #include "writeback.h"
 
-/* Outcomes, also used as the programs' exit codes. */
+/* Outcomes, also used as the programs' exit codes (2 is a configuration error). */
 enum cycle_result {
 	CYCLE_OK = 0,
 	CYCLE_FAILED = 1,       /* a read, the store or a write failed */
 	CYCLE_UNREACHABLE = 3,  /* no directory server answered or bind failed */
 	CYCLE_SAFETY = 4,       /* a safety limit (max_delete_percent) stopped the writeback */
+	CYCLE_STOPPED = 5,      /* asked to stop part way; everything was rolled back */
+	CYCLE_BUSY = 6,         /* another cycle holds the lock */
 };
+
+/* The phases reported through struct progress. */
+enum cycle_phase { CYCLE_PHASE_SYNC, CYCLE_PHASE_PLAN, CYCLE_PHASE_WRITE };
+
+/* Text for a result, e.g. "ok", "failed", "stopped". */
+const char *cycle_result_name(enum cycle_result result);
 
 struct cycle_report {
 	long long run;           /* cycle number in the store; 0 for a dry run */
@@ -37,10 +45,16 @@ struct cycle_report {
 };
 
 /*
- * Run one cycle. With dry_run, the planned changes are written to ldif as
+ * Run one cycle, holding the lock. progress (may be NULL) hears about the
+ * phases and may ask the cycle to stop: it is then rolled back, directory
+ * and store, and CYCLE_STOPPED is returned. With dry_run, the planned changes are written to ldif as
  * LDIF change records and neither the directory nor the store is changed.
  * Returns rep->result.
  */
-enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif, struct cycle_report *rep);
+enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif,
+			    const struct progress *progress, struct cycle_report *rep);
+
+/* The lock file that keeps two cycles from running at once: "<state database>.lock" (new string). */
+char *cycle_lock_path(const struct conf *cf);
 
 #endif

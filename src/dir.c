@@ -91,14 +91,34 @@ static int do_set_options(LDAP *ld, const struct conf *cf)
 	return ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) == LDAP_OPT_SUCCESS ? 0 : -1;
 }
 
-/* Bind simply with the configured DN and password file, or anonymously. */
+/*
+ * Where the bind password is: the systemd credential "bindpw" when the
+ * service manager passed one (LoadCredential=), else the password file.
+ */
+static char *do_password_path(const struct conf *cf)
+{
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	char *path;
+	if (creds && *creds) {
+		path = xasprintf("%s/bindpw", creds);
+		if (access(path, R_OK) == 0)
+			return path;
+		free(path);
+	}
+	return xstrdup(cf->password_file);
+}
+
+/* Bind simply with the configured DN and password, or anonymously. */
 static int do_bind(LDAP *ld, const struct conf *cf, const char *uri)
 {
-	char password[PASSWORD_MAX];
+	char password[PASSWORD_MAX], *path;
 	struct berval cred = {0, NULL};
 	int rc;
 	if (cf->bind_dn) {
-		if (do_read_password(cf->password_file, password, sizeof(password)) < 0)
+		path = do_password_path(cf);
+		rc = do_read_password(path, password, sizeof(password));
+		free(path);
+		if (rc < 0)
 			return -1;
 		cred.bv_val = password;
 		cred.bv_len = strlen(password);

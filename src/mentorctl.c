@@ -5,11 +5,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -27,8 +30,11 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"Usage: mentorctl [-c FILE] COMMAND [OPTIONS]\n\n"
 		"Commands:\n"
-		"  status [--json]            the last cycle: when, how long, counts, outcome\n"
+		"  status [--json]            the daemon, the last cycle and the next one\n"
 		"  pairs [--json | --csv]     the current pairs\n"
+		"  history [-n N] [--json | --csv]\n"
+		"                             past cycles, newest first\n"
+		"  run [--now] [--dry-run]    a cycle now: by the running daemon, else here\n"
 		"  check-config               check the configuration file\n\n"
 		"Options:\n"
 		"  -c, --config FILE          configuration file (default %s)\n"
@@ -112,12 +118,48 @@ static store *open_store(const struct conf *cf)
 	return store_open(cf->state_db, 1, &st) == 0 ? st : NULL;
 }
 
-/* status: the last cycle. */
+/* The running daemon from the pid file: its pid and next cycle time; 0 if none runs. */
+static long daemon_pid(const struct conf *cf, long long *next)
+{
+	char *path = xasprintf("%s.pid", cf->state_db), comm[32] = "";
+	FILE *fp = fopen(path, "r");
+	long pid = 0;
+	free(path);
+	*next = 0;
+	if (!fp)
+		return 0;
+	if (fscanf(fp, "%ld %lld", &pid, next) < 1)
+		pid = 0;
+	fclose(fp);
+	path = xasprintf("/proc/%ld/comm", pid);
+	fp = pid > 0 ? fopen(path, "r") : NULL;
+	free(path);
+	if (!fp)
+		return 0;
+	if (!fgets(comm, sizeof(comm), fp) || strncmp(comm, "mentord", 7) != 0)
+		pid = 0;
+	fclose(fp);
+	return pid;
+}
+
+/* status, when no cycle ran yet. */
+static int status_empty(enum format fmt, long pid)
+{
+	if (fmt == FMT_JSON)
+		printf("{\"daemon_pid\": %ld, \"last_cycle\": null}\n", pid);
+	else
+		printf("daemon:       %s\nno cycle has run yet\n", pid ? "running" : "not running");
+	return 0;
+}
+
+/* status: the daemon, the last cycle and the next one. */
 static int cmd_status(const struct conf *cf, enum format fmt)
 {
 	store *st = open_store(cf);
 	struct store_run r;
 	char when[40];
+	long long next;
+	long pid = daemon_pid(cf, &next);
 	int rc;
 	if (!st)
 		return 1;
@@ -125,15 +167,15 @@ static int cmd_status(const struct conf *cf, enum format fmt)
 	store_close(st);
 	if (rc < 0)
 		return 1;
-	if (rc == 1) {
-		if (fmt == FMT_JSON)
-			puts("{\"last_cycle\": null}");
-		else
-			puts("no cycle has run yet");
-		return 0;
-	}
+	if (rc == 1)
+		return status_empty(fmt, pid);
 	if (fmt == FMT_JSON) {
-		printf("{\"last_cycle\": {\"id\": %lld, \"started\": \"%s\", \"seconds\": %.3f, \"outcome\": ",
+		printf("{\"daemon_pid\": %ld, \"next_cycle\": ", pid);
+		if (pid && next)
+			printf("\"%s\"", format_time(next, 1, when));
+		else
+			fputs("null", stdout);
+		printf(", \"last_cycle\": {\"id\": %lld, \"started\": \"%s\", \"seconds\": %.3f, \"outcome\": ",
 		       r.id, format_time(r.started, 1, when), r.seconds);
 		json_string(stdout, r.outcome);
 		printf(", \"staff\": %ld, \"juniors\": %ld, \"seniors\": %ld, \"skipped\": %ld, "
@@ -142,6 +184,11 @@ static int cmd_status(const struct conf *cf, enum format fmt)
 		json_string(stdout, r.error);
 		puts("}}");
 	} else {
+		if (pid)
+			printf("daemon:       running (pid %ld)%s%s\n", pid, next ? ", next cycle at " : "",
+			       next ? format_time(next, 0, when) : "");
+		else
+			printf("daemon:       not running\n");
 		printf("last cycle:   #%lld at %s, %.2f s, %s\n", r.id, format_time(r.started, 0, when),
 		       r.seconds, r.outcome);
 		printf("staff:        %ld (%ld bad values or entries skipped)\n", r.staff, r.skipped);
@@ -229,6 +276,221 @@ static int cmd_pairs(const struct conf *cf, enum format fmt)
 	return rc < 0 ? 1 : 0;
 }
 
+struct history_out {
+	enum format fmt;
+	long n;
+};
+
+/* Print one past cycle. */
+static int print_run(const struct store_run *r, void *arg)
+{
+	struct history_out *o = arg;
+	char when[40], buf[8][24];
+	if (o->fmt == FMT_JSON) {
+		printf("%s\n  {\"id\": %lld, \"started\": \"%s\", \"seconds\": %.3f, \"outcome\": ", o->n ? "," : "",
+		       r->id, format_time(r->started, 1, when), r->seconds);
+		json_string(stdout, r->outcome);
+		printf(", \"staff\": %ld, \"juniors\": %ld, \"seniors\": %ld, \"skipped\": %ld, \"pairs\": %ld, "
+		       "\"adds\": %ld, \"modifies\": %ld, \"deletes\": %ld, \"error\": ", r->staff, r->juniors,
+		       r->seniors, r->skipped, r->pairs, r->adds, r->modifies, r->deletes);
+		json_string(stdout, r->error);
+		fputc('}', stdout);
+	} else if (o->fmt == FMT_CSV) {
+		long v[] = {r->staff, r->pairs, r->adds, r->modifies, r->deletes};
+		snprintf(buf[0], sizeof(buf[0]), "%lld", r->id);
+		snprintf(buf[1], sizeof(buf[1]), "%.3f", r->seconds);
+		for (size_t i = 0; i < ARRAY_LEN(v); i++)
+			snprintf(buf[2 + i], sizeof(buf[2 + i]), "%ld", v[i]);
+		const char *f[] = {buf[0], format_time(r->started, 1, when), buf[1], r->outcome, buf[2],
+				   buf[3], buf[4], buf[5], buf[6], r->error};
+		for (size_t i = 0; i < ARRAY_LEN(f); i++)
+			csv_field(stdout, f[i], i + 1 == ARRAY_LEN(f));
+	} else {
+		printf("%6lld  %s  %8.2f  %-12s %7ld %6ld %6ld %6ld %6ld  %s\n", r->id, format_time(r->started, 0, when),
+		       r->seconds, r->outcome, r->staff, r->pairs, r->adds, r->modifies, r->deletes,
+		       r->error ? r->error : "");
+	}
+	o->n++;
+	return 0;
+}
+
+/* history: past cycles, newest first. */
+static int cmd_history(const struct conf *cf, enum format fmt, long limit)
+{
+	store *st = open_store(cf);
+	struct history_out o = {fmt, 0};
+	int rc;
+	if (!st)
+		return 1;
+	if (fmt == FMT_JSON)
+		fputs("[", stdout);
+	else if (fmt == FMT_CSV)
+		puts("id,started,seconds,outcome,staff,pairs,adds,modifies,deletes,error");
+	else
+		printf("%6s  %-23s  %8s  %-12s %7s %6s %6s %6s %6s  %s\n", "CYCLE", "STARTED", "SECONDS", "OUTCOME",
+		       "STAFF", "PAIRS", "ADDS", "MODS", "DELS", "ERROR");
+	rc = store_runs_each(st, limit, print_run, &o);
+	store_close(st);
+	if (fmt == FMT_JSON)
+		puts(o.n ? "\n]" : "]");
+	return rc < 0 ? 1 : 0;
+}
+
+/* Draw progress on a terminal (a bar), or one plain line per phase otherwise. */
+static int on_progress(void *arg, int phase, long done, long total)
+{
+	static const char *const names[] = {"syncing", "matching", "writing"};
+	static int last_phase = -1;
+	int tty = *(int *)arg;
+	sigset_t pending;
+	if (tty && total > 0) {
+		int width = 30, fill = (int)(done * width / (total > done ? total : done));
+		fprintf(stderr, "\r%-9s [%.*s%*s] %ld/%ld", names[phase], fill,
+			"##############################", width - fill, "", done, total);
+		if (done >= total)
+			fputc('\n', stderr);
+	} else if (phase != last_phase) {
+		if (tty && last_phase >= 0)
+			fputc('\n', stderr);
+		fprintf(stderr, phase == 2 ? "%s %ld changes\n" : "%s\n", names[phase], total);
+	}
+	last_phase = phase;
+	return sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT));
+}
+
+/* Run a cycle here, with progress; SIGINT/SIGTERM roll it back. */
+static int run_here(const struct conf *cf, int dry_run)
+{
+	int tty = isatty(STDERR_FILENO);
+	struct progress progress = {on_progress, &tty};
+	struct cycle_report rep;
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	cycle_run(cf, dry_run, dry_run ? stdout : NULL, &progress, &rep);
+	fprintf(stderr, "%s %s in %.2f s: %ld staff, %ld pairs; %ld adds, %ld modifies, %ld deletes%s%s\n",
+		dry_run ? "dry run" : "cycle", cycle_result_name(rep.result), rep.seconds, rep.sync.staff,
+		rep.pairs, rep.changes.adds, rep.changes.modifies, rep.changes.deletes,
+		rep.result == CYCLE_OK ? "" : ": ", rep.result == CYCLE_OK ? "" : rep.error);
+	return rep.result;
+}
+
+/* The exit code for a recorded outcome. */
+static int outcome_code(const char *outcome)
+{
+	static const enum cycle_result all[] = {CYCLE_OK, CYCLE_UNREACHABLE, CYCLE_SAFETY, CYCLE_STOPPED, CYCLE_BUSY};
+	for (size_t i = 0; i < ARRAY_LEN(all); i++)
+		if (strcmp(outcome, cycle_result_name(all[i])) == 0)
+			return all[i];
+	return CYCLE_FAILED;
+}
+
+/* Ask the daemon for a cycle (SIGUSR1) and wait for its outcome in the store. */
+static int run_by_daemon(const struct conf *cf, long pid)
+{
+	store *st = open_store(cf);
+	struct store_run r = {0};
+	long long before = 0;
+	int rc = 1;
+	if (!st)
+		return 1;
+	if (store_run_last(st, &r) == 0)
+		before = r.id;
+	store_run_clear(&r);
+	if (kill((pid_t)pid, SIGUSR1) < 0) {
+		fprintf(stderr, "mentorctl: cannot signal mentord (pid %ld): %s\n", pid, strerror(errno));
+		store_close(st);
+		return 1;
+	}
+	fprintf(stderr, "asked mentord (pid %ld) for a cycle; waiting for it\n", pid);
+	for (;;) {
+		usleep(200000);
+		if (store_run_last(st, &r) == 0 && r.id > before && strcmp(r.outcome, "running") != 0)
+			break;
+		store_run_clear(&r);
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			fprintf(stderr, "mentorctl: mentord (pid %ld) went away\n", pid);
+			store_close(st);
+			return 1;
+		}
+	}
+	fprintf(stderr, "cycle #%lld %s in %.2f s: %ld staff, %ld pairs; %ld adds, %ld modifies, %ld deletes%s%s\n",
+		r.id, r.outcome, r.seconds, r.staff, r.pairs, r.adds, r.modifies, r.deletes,
+		r.error ? ": " : "", r.error ? r.error : "");
+	rc = outcome_code(r.outcome);
+	store_run_clear(&r);
+	store_close(st);
+	return rc;
+}
+
+/*
+ * Non-zero (and says so) if the state directory belongs to another user:
+ * running a cycle here would leave files the service user cannot write.
+ */
+static int foreign_state_dir(const struct conf *cf)
+{
+	char *state_dir = xstrdup(cf->state_db), *slash = strrchr(state_dir, '/');
+	const char *where = ".";
+	struct stat st;
+	int foreign;
+	if (slash) {
+		*slash = '\0';
+		where = *state_dir ? state_dir : "/";
+	}
+	foreign = stat(where, &st) == 0 && st.st_uid != geteuid();
+	if (foreign)
+		fprintf(stderr, "mentorctl: %s belongs to uid %ld; run this as that user, or start mentord "
+			"and use `mentorctl run --now`, so the state stays writable for the service\n",
+			where, (long)st.st_uid);
+	free(state_dir);
+	return foreign;
+}
+
+/* run [--now] [--dry-run]: by the running daemon when there is one, else here. */
+static int cmd_run(const struct conf *cf, int argc, char **argv)
+{
+	int dry_run = 0;
+	long long next;
+	long pid;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0)
+			dry_run = 1;
+		else if (strcmp(argv[i], "--now") != 0) {
+			fprintf(stderr, "mentorctl: run: unknown option \"%s\"\n", argv[i]);
+			return EXIT_CONFIG;
+		}
+	}
+	pid = dry_run ? 0 : daemon_pid(cf, &next);
+	if (pid)
+		return run_by_daemon(cf, pid);
+	return foreign_state_dir(cf) ? 1 : run_here(cf, dry_run);
+}
+
+/* Parse "-n N" and the format options of history. */
+static int parse_history(int argc, char **argv, enum format *fmt, long *limit)
+{
+	*fmt = FMT_TABLE;
+	*limit = 20;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
+			if (parse_long(argv[++i], 0, 1000000, limit) < 0) {
+				fprintf(stderr, "mentorctl: history: -n needs a number from 0 (all) to 1000000\n");
+				return -1;
+			}
+		} else if (strcmp(argv[i], "--json") == 0) {
+			*fmt = FMT_JSON;
+		} else if (strcmp(argv[i], "--csv") == 0) {
+			*fmt = FMT_CSV;
+		} else {
+			fprintf(stderr, "mentorctl: history: unknown option \"%s\"\n", argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Parse the output-format options of a subcommand. */
 static int parse_format(int argc, char **argv, int allow_csv, enum format *fmt)
 {
@@ -282,6 +544,12 @@ int main(int argc, char **argv)
 		rc = parse_format(argc - optind, argv + optind, 0, &fmt) < 0 ? EXIT_CONFIG : cmd_status(cf, fmt);
 	} else if (strcmp(cmd, "pairs") == 0) {
 		rc = parse_format(argc - optind, argv + optind, 1, &fmt) < 0 ? EXIT_CONFIG : cmd_pairs(cf, fmt);
+	} else if (strcmp(cmd, "history") == 0) {
+		long limit;
+		rc = parse_history(argc - optind, argv + optind, &fmt, &limit) < 0 ? EXIT_CONFIG
+										 : cmd_history(cf, fmt, limit);
+	} else if (strcmp(cmd, "run") == 0) {
+		rc = cmd_run(cf, argc - optind, argv + optind);
 	} else {
 		fprintf(stderr, "mentorctl: unknown command \"%s\"\n", cmd);
 		usage(stderr);

@@ -258,34 +258,80 @@ static char *column_strdup(sqlite3_stmt *stmt, int i)
 	return xstrdup((const char *)sqlite3_column_text(stmt, i));
 }
 
-int store_run_last(store *st, struct store_run *out)
+/* The columns of a run, in the order run_from_row reads them. */
+#define RUN_COLUMNS \
+	"id, started, coalesce(finished, 0), coalesce(seconds, 0), outcome," \
+	" coalesce(staff, 0), coalesce(juniors, 0), coalesce(seniors, 0), coalesce(skipped, 0)," \
+	" coalesce(pairs, 0), coalesce(adds, 0), coalesce(modifies, 0), coalesce(deletes, 0), error"
+
+/* Fill a run from a row of RUN_COLUMNS (strings are copies). */
+static void run_from_row(sqlite3_stmt *stmt, struct store_run *out)
 {
-	sqlite3_stmt *stmt = store_prepare(st,
-		"SELECT id, started, coalesce(finished, 0), coalesce(seconds, 0), outcome,"
-		" coalesce(staff, 0), coalesce(juniors, 0), coalesce(seniors, 0), coalesce(skipped, 0),"
-		" coalesce(pairs, 0), coalesce(adds, 0), coalesce(modifies, 0), coalesce(deletes, 0),"
-		" error FROM runs ORDER BY id DESC LIMIT 1");
 	long *counts[] = {&out->staff, &out->juniors, &out->seniors, &out->skipped,
 			  &out->pairs, &out->adds, &out->modifies, &out->deletes};
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(stmt, 0);
+	out->started = sqlite3_column_int64(stmt, 1);
+	out->finished = sqlite3_column_int64(stmt, 2);
+	out->seconds = sqlite3_column_double(stmt, 3);
+	out->outcome = column_strdup(stmt, 4);
+	for (size_t i = 0; i < ARRAY_LEN(counts); i++)
+		*counts[i] = (long)sqlite3_column_int64(stmt, (int)i + 5);
+	out->error = column_strdup(stmt, 13);
+}
+
+int store_run_last(store *st, struct store_run *out)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT " RUN_COLUMNS " FROM runs ORDER BY id DESC LIMIT 1");
 	int rc;
 	if (!stmt)
 		return -1;
 	memset(out, 0, sizeof(*out));
 	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(stmt, 0);
-		out->started = sqlite3_column_int64(stmt, 1);
-		out->finished = sqlite3_column_int64(stmt, 2);
-		out->seconds = sqlite3_column_double(stmt, 3);
-		out->outcome = column_strdup(stmt, 4);
-		for (size_t i = 0; i < ARRAY_LEN(counts); i++)
-			*counts[i] = (long)sqlite3_column_int64(stmt, (int)i + 5);
-		out->error = column_strdup(stmt, 13);
-	}
+	if (rc == SQLITE_ROW)
+		run_from_row(stmt, out);
 	sqlite3_finalize(stmt);
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? 1 : store_fail(st, "read last cycle");
+}
+
+int store_runs_each(store *st, long limit, int (*fn)(const struct store_run *run, void *arg), void *arg)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT " RUN_COLUMNS " FROM runs ORDER BY id DESC LIMIT ?");
+	struct store_run run;
+	int rc;
+	if (!stmt)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		run_from_row(stmt, &run);
+		int stop = fn(&run, arg);
+		store_run_clear(&run);
+		if (stop) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, "read cycles");
+}
+
+int store_run_totals(store *st, long long *last_ok, long *failed)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"SELECT coalesce(max(CASE WHEN outcome = 'ok' THEN started END), 0),"
+		" count(CASE WHEN outcome NOT IN ('ok', 'running') THEN 1 END) FROM runs");
+	int rc;
+	if (!stmt)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*last_ok = sqlite3_column_int64(stmt, 0);
+		*failed = (long)sqlite3_column_int64(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : store_fail(st, "read cycle totals");
 }
 
 void store_run_clear(struct store_run *run)
@@ -293,6 +339,16 @@ void store_run_clear(struct store_run *run)
 	free(run->outcome);
 	free(run->error);
 	run->outcome = run->error = NULL;
+}
+
+long store_staff_count(store *st)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT count(*) FROM staff");
+	long n = 0;
+	if (stmt && sqlite3_step(stmt) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return n;
 }
 
 int store_staff_reset(store *st)

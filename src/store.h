@@ -42,6 +42,13 @@ int store_run_finish(store *st, const struct store_run *run);
 /* The most recent cycle: 0 and *out filled, 1 if none yet, -1 on error. */
 int store_run_last(store *st, struct store_run *out);
 void store_run_clear(struct store_run *run);
+/* Start time of the last ok cycle (0: none) and the number of cycles not ok. 0 or -1. */
+int store_run_totals(store *st, long long *last_ok, long *failed);
+/*
+ * Call fn for the last limit cycles (all if limit <= 0), newest first; stops
+ * when fn returns non-zero. The run passed to fn is only valid during the call.
+ */
+int store_runs_each(store *st, long limit, int (*fn)(const struct store_run *run, void *arg), void *arg);
 
 /* A staff record as stored. */
 struct store_person {
@@ -52,6 +59,8 @@ struct store_person {
 	int capacity;            /* override; -1 none */
 };
 
+/* Number of staff records stored (0 on error). */
+long store_staff_count(store *st);
 /* Forget all staff, competences and memberships (before a full sync). */
 int store_staff_reset(store *st);
 int store_staff_put(store *st, const struct store_person *p);

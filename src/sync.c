@@ -26,7 +26,13 @@ struct sync_ctx {
 	unsigned role;
 	int found;             /* the group entry was seen */
 	int failed;            /* a store write failed: abandon */
+	const struct progress *progress;
+	long expected;         /* staff count of the previous sync, for progress */
+	int stopped;           /* progress asked to stop */
 };
+
+/* How often (in entries) progress is reported. */
+#define PROGRESS_EVERY 256
 
 /* Skip one value with a warning naming where it came from. */
 static void skip_value(struct sync_ctx *c, const char *dn, const char *attr, const char *value,
@@ -223,6 +229,11 @@ static int on_person(const dir_entry *e, void *arg)
 	strmap_put(c->r->by_cdn, p->cdn, c->r->n);
 	c->r->n++;
 	c->stats->staff++;
+	if (c->stats->staff % PROGRESS_EVERY == 0 &&
+	    progress_report(c->progress, SYNC_PHASE, c->stats->staff, c->expected)) {
+		c->stopped = 1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -323,18 +334,20 @@ static void people_attrs(const struct conf *cf, const char **attrs)
 	attrs[n] = NULL;
 }
 
-int sync_full(dir *d, store *st, const struct conf *cf, time_t now, struct roster **out,
-	      struct sync_stats *stats)
+int sync_full(dir *d, store *st, const struct conf *cf, time_t now, const struct progress *progress,
+	      struct roster **out, struct sync_stats *stats)
 {
 	const char *attrs[16];
 	struct roster *r = xcalloc(1, sizeof(*r));
-	struct sync_ctx c = {.cf = cf, .st = st, .r = r, .stats = stats, .now = now};
+	struct sync_ctx c = {.cf = cf, .st = st, .r = r, .stats = stats, .now = now, .progress = progress};
 	int rc;
 	memset(stats, 0, sizeof(*stats));
 	r->n_areas = cf->n_areas;
 	r->by_cdn = strmap_new(1024);
 	r->by_uuid = strmap_new(1024);
 	people_attrs(cf, attrs);
+	c.expected = store_staff_count(st);
+	progress_report(progress, SYNC_PHASE, 0, c.expected);
 	rc = store_staff_reset(st);
 	if (rc == 0)
 		rc = dir_search(d, cf->people_base, DIR_SCOPE_SUB, cf->people_filter, attrs, on_person, &c);
@@ -344,9 +357,9 @@ int sync_full(dir *d, store *st, const struct conf *cf, time_t now, struct roste
 		rc = read_group(d, &c, cf->juniors_group, "juniors", ROSTER_JUNIOR);
 	if (rc == 0)
 		rc = read_group(d, &c, cf->seniors_group, "seniors", ROSTER_SENIOR);
-	if (rc != 0 || c.failed) {
+	if (rc != 0 || c.failed || c.stopped) {
 		roster_free(r);
-		return -1;
+		return c.stopped ? -2 : -1;
 	}
 	check_participants(&c);
 	resolve_managers(r);

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "dir.h"
 #include "store.h"
+#include "util.h"
 
 #define ROSTER_NONE ((size_t)-1)
 #define ROSTER_JUNIOR 1u
@@ -49,14 +50,19 @@ struct sync_stats {
 	long outside;          /* group members that are not synced staff */
 };
 
+/* The progress phase number sync reports under. */
+#define SYNC_PHASE 0
+
 /*
  * Full sync: replace the staff in the store (inside the caller's
- * transaction) with what the directory holds now. Returns 0 with *out set
- * (roster_free) only when every read completed; -1 otherwise (logged), in
- * which case the caller must roll the transaction back.
+ * transaction) with what the directory holds now. progress (may be NULL)
+ * is told every few hundred entries, with the previous staff count as the
+ * expected total. Returns 0 with *out set (roster_free) only when every read
+ * completed; -1 on a failure (logged) and -2 when progress asked to stop; in
+ * both cases the caller must roll the transaction back.
  */
-int sync_full(dir *d, store *st, const struct conf *cf, time_t now, struct roster **out,
-	      struct sync_stats *stats);
+int sync_full(dir *d, store *st, const struct conf *cf, time_t now, const struct progress *progress,
+	      struct roster **out, struct sync_stats *stats);
 
 void roster_free(struct roster *r);
 

@@ -235,6 +235,11 @@ size_t strmap_count(const struct strmap *m)
 	return m->count;
 }
 
+int progress_report(const struct progress *p, int phase, long done, long total)
+{
+	return p && p->fn ? p->fn(p->arg, phase, done, total) : 0;
+}
+
 int cmp_strp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -54,6 +54,18 @@ int strmap_put(struct strmap *m, const char *key, size_t value);
 int strmap_get(const struct strmap *m, const char *key, size_t *value);
 size_t strmap_count(const struct strmap *m);
 
+/*
+ * Progress of a long operation: fn is called now and then with a phase
+ * number, the work done and the expected total (0 if unknown). A non-zero
+ * return asks the operation to stop; it then undoes what it did and fails.
+ */
+struct progress {
+	int (*fn)(void *arg, int phase, long done, long total);
+	void *arg;
+};
+/* Report progress; non-zero means stop. p may be NULL. */
+int progress_report(const struct progress *p, int phase, long done, long total);
+
 /* qsort comparator for an array of char *. */
 int cmp_strp(const void *a, const void *b);
 

@@ -533,8 +533,8 @@ int wb_diff(const struct conf *cf, const struct wb_set *want, const struct wb_se
 	diff_deletes(plan, cf, want, have, &had, &gone);
 	*out = plan;
 	if (had >= 10 && gone * 100 > (long)cf->max_delete_percent * had) {
-		log_err("writeback: refusing to delete %ld of %ld pair groups (more than "
-			"max_delete_percent = %d%%)", gone, had, cf->max_delete_percent);
+		log_event(LOG_ERR, LOG_MSGID_DELETE_LIMIT, "writeback: refusing to delete %ld of %ld pair "
+			  "groups (more than max_delete_percent = %d%%)", gone, had, cf->max_delete_percent);
 		return -1;
 	}
 	return 0;
@@ -625,18 +625,23 @@ static int change_apply(dir *d, const struct wb_change *c)
 	}
 }
 
-int wb_apply(dir *d, const struct wb_plan *plan)
+int wb_apply(dir *d, const struct wb_plan *plan, const struct progress *progress)
 {
 	size_t done = 0, undone = 0;
-	while (done < plan->n && change_apply(d, plan->changes[done]) == 0)
+	int stop = 0;
+	while (done < plan->n && !(stop = progress_report(progress, WB_PHASE, (long)done, (long)plan->n)) &&
+	       change_apply(d, plan->changes[done]) == 0)
 		done++;
 	if (done == plan->n)
 		return 0;
-	log_err("writeback: change %zu of %zu failed; undoing the %zu applied", done + 1, plan->n, done);
+	if (stop)
+		log_notice("writeback: asked to stop after %zu of %zu changes; undoing them", done, plan->n);
+	else
+		log_err("writeback: change %zu of %zu failed; undoing the %zu applied", done + 1, plan->n, done);
 	for (size_t i = done; i-- > 0;)
 		undone += change_apply(d, plan->changes[i]->undo) == 0;
 	if (undone != done)
 		log_err("writeback: could undo only %zu of %zu changes; the next cycle repairs the rest",
 			undone, done);
-	return -1;
+	return stop ? -2 : -1;
 }

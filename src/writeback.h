@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "dir.h"
+#include "util.h"
 
 /* One wanted pair, as matching produced it. */
 struct wb_pair {
@@ -67,10 +68,15 @@ void wb_plan_ldif(const struct wb_plan *plan, FILE *fp);
 /* Read the current managed subtree into a new set (wb_set_free); NULL on a failed read. */
 struct wb_set *wb_read(dir *d, const struct conf *cf);
 
+/* The progress phase number writeback reports under. */
+#define WB_PHASE 2
+
 /*
- * Apply the plan in order. On the first failure, undo every change already
- * applied (in reverse order) and return -1; 0 when all were applied.
+ * Apply the plan in order, telling progress (may be NULL) before each
+ * change. On the first failure, undo every change already applied (in
+ * reverse order) and return -1; if progress asks to stop, undo likewise and
+ * return -2; 0 when all were applied.
  */
-int wb_apply(dir *d, const struct wb_plan *plan);
+int wb_apply(dir *d, const struct wb_plan *plan, const struct progress *progress);
 
 #endif
