@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,6 +25,7 @@
 
 #include "lib/testdir.h"
 #include "lib/testutil.h"
+#include "log.h"
 
 /* Every message the daemon sent, in order. */
 #define MAX_MSGS 4096
@@ -311,6 +313,78 @@ START_TEST(metrics_file_after_each_cycle)
 }
 END_TEST
 
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
+
+/* Receive every datagram waiting on fd into one buffer (caller frees). */
+static char *drain(int fd)
+{
+	char *all = calloc(1, 1), buf[65536];
+	size_t len = 0;
+	struct pollfd pfd = {fd, POLLIN, 0};
+	while (poll(&pfd, 1, 500) > 0) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		all = realloc(all, len + (size_t)n + 2);
+		memcpy(all + len, buf, (size_t)n);
+		len += (size_t)n;
+		all[len++] = '\x1e'; /* record separator between datagrams */
+		all[len] = '\0';
+	}
+	return all;
+}
+
+START_TEST(structured_journal_records)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	char err[4200], *records, *rec;
+	int fd, status;
+	pid_t pid;
+	if (geteuid() != 0 || access(JOURNAL_SOCKET, F_OK) == 0) {
+		fprintf(stderr, "skip structured_journal_records: %s\n", geteuid() != 0
+			? "needs root to stand in for journald at " JOURNAL_SOCKET
+			: "a journald already listens at " JOURNAL_SOCKET);
+		return;
+	}
+	start_company(300);
+	ck_assert_int_eq(sh("mkdir -p /run/systemd/journal"), 0);
+	strcpy(sa.sun_path, JOURNAL_SOCKET);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(err, sizeof(err), "%s/journal-stream", td.dir);
+	pid = fork();
+	if (pid == 0) {
+		char stream[64];
+		int out = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		fstat(out, &st);
+		snprintf(stream, sizeof(stream), "%llu:%llu", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino);
+		dup2(out, STDERR_FILENO);
+		setenv("JOURNAL_STREAM", stream, 1);
+		execl(build_path("src/mentord"), "mentord", "--once", "-c", conf_path, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	records = drain(fd);
+	close(fd);
+	unlink(JOURNAL_SOCKET);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* nothing went to the stream itself: all records went to the journal */
+	ck_assert_int_eq(stat(err, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	/* the cycle-done event, with its id, cycle number and priority */
+	rec = strstr(records, "MESSAGE_ID=" LOG_MSGID_CYCLE_DONE "\n");
+	ck_assert_msg(rec != NULL, "no cycle-done record in: %.2000s", records);
+	ck_assert_ptr_nonnull(strstr(records, "MENTORD_CYCLE=1\n"));
+	ck_assert_ptr_nonnull(strstr(records, "SYSLOG_IDENTIFIER=mentord\n"));
+	/* a skipped value carries the DN and the phase it happened in */
+	ck_assert_ptr_nonnull(strstr(records, "MENTORD_PHASE=sync\n"));
+	ck_assert(strstr(records, "DN=uid=") != NULL);
+	free(records);
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
 	Suite *s = suite_create("daemon");
@@ -323,6 +397,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, mentorctl_run_asks_the_daemon);
 	tcase_add_test(tc, one_cycle_at_a_time);
 	tcase_add_test(tc, metrics_file_after_each_cycle);
+	tcase_add_test(tc, structured_journal_records);
 	suite_add_tcase(s, tc);
 	return s;
 }
