@@ -3,7 +3,9 @@
 #
 #   slapd-harness.sh start DIR [LDIF...]
 #       Build a cn=config in DIR/slapd.d (back-mdb, memberof, refint, syncprov,
-#       core/cosine/nis/inetorgperson and the project schema), load each LDIF
+#       core/cosine/nis/inetorgperson and the project schema; the constraint
+#       module is loaded but configured on no database, so tests can add
+#       schema/constraint.ldif over LDAP), load each LDIF
 #       offline into the database, start slapd on a free 127.0.0.1 port and
 #       wait until it answers. Writes DIR/env and prints the same lines:
 #         SLAPD_URI=ldap://127.0.0.1:PORT/  SLAPD_PORT=PORT  SLAPD_PID=PID
@@ -118,6 +120,7 @@ olcModuleLoad: back_mdb
 olcModuleLoad: memberof
 olcModuleLoad: refint
 olcModuleLoad: syncprov
+olcModuleLoad: constraint
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
