@@ -5,7 +5,8 @@ set -eu
 
 packages="gcc make autoconf automake pkg-config libc6-dev
 libldap2-dev libconfig-dev libsqlite3-dev libsystemd-dev check
-slapd ldap-utils man-db openssl systemd"
+slapd ldap-utils man-db openssl systemd
+samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldb-tools iproute2"
 
 missing=""
 for p in $packages; do
@@ -25,6 +26,15 @@ else
 fi
 
 echo "deps.sh: installing:$missing"
+# Servers in these packages (slapd, smbd, nmbd, samba-ad-dc) must not start
+# on the machine's interfaces: the tests start their own on loopback. A
+# policy-rc.d that refuses every start does that, for this install only.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $as_root tee "$policy" >/dev/null
+	$as_root chmod 755 "$policy"
+	trap '$as_root rm -f "$policy"' EXIT
+fi
 # The test suite starts its own slapd on a free loopback port; the packaged
 # server needs no database and must not start one.
 echo "slapd slapd/no_configuration boolean true" | $as_root debconf-set-selections

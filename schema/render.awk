@@ -364,6 +364,12 @@ function ad_attribute(i) {
 	if (a_syn[i] in ad_omclass)
 		print "oMObjectClass:: " ad_omclass[a_syn[i]]
 	print "isSingleValued: " (a_single[i] ? "TRUE" : "FALSE")
+	# A DN attribute is a forward link, so the DC drops a value whose object
+	# is deleted (as it does for member, and as refint does on OpenLDAP)
+	# instead of keeping a tombstone DN. This OID asks the DC to assign the
+	# link ID itself.
+	if (a_syn[i] == "dn")
+		print "linkID: 1.2.840.113556.1.2.50"
 	print "lDAPDisplayName: " a_name[i]
 	print "adminDisplayName: " a_name[i]
 	print "adminDescription: " desc["a" i]
@@ -411,8 +417,13 @@ function render_ad(    i) {
 	print "#   csplit -s -f /tmp/m /tmp/m.ldif '/^dn:$/+5'    # /tmp/m00, /tmp/m01"
 	print "#   for f in /tmp/m00 /tmp/m01; do ldbmodify -H /var/lib/samba/private/sam.ldb \\"
 	print "#     --option='dsdb:schema update allowed=true' $f; done"
-	print "# Samba wants an auxiliary class added to an entry before its attributes"
-	print "# (two modify operations)."
+	print "# Over LDAP, one run loads the whole file, each entry its own operation:"
+	print "#   ldapmodify -x -H ldap://DC -D ADMIN-DN -W -f /tmp/m.ldif"
+	print "# On an existing entry an auxiliary class cannot be added in the same"
+	print "# modify as its attributes (add the class first); mentoringPair, which"
+	print "# requires mentoringMentor and mentoringMentee, can only be given when the"
+	print "# group is created. DN attributes are forward links: the DC drops a value"
+	print "# whose object is deleted."
 	print "#"
 	print "# Schema additions cannot be deleted later, only made defunct: try it in a"
 	print "# test forest first. The classes are auxiliary; add them to the objectClass"
