@@ -9,45 +9,15 @@
 # Run from a build tree (make bench) or with top_builddir set.
 set -eu
 staff=${1:-20000}
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir/build}
-harness="$top_srcdir/tests/lib/slapd-harness.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/mentord-bench.XXXXXX")
-cleanup() {
-	"$harness" stop "$work/a" >/dev/null 2>&1 || true
-	"$harness" stop "$work/b" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-
-"$top_builddir/tests/gencompany" -n "$staff" -s 1 >"$work/company.ldif"
-"$harness" start "$work/a" "$work/company.ldif" >/dev/null
-"$harness" start "$work/b" "$work/company.ldif" >/dev/null
-uri_a=$(. "$work/a/env"; echo "$SLAPD_URI")
-uri_b=$(. "$work/b/env"; echo "$SLAPD_URI")
-echo "mentord-secret" >"$work/pw"
-conf() {
-	cat <<CONF
-directory = { uri = [ "$1" ]; base = "dc=example,dc=com";
-  bind_dn = "cn=mentord,ou=services,dc=example,dc=com"; password_file = "$work/pw"; };
-participants = { juniors = "cn=mentoring-juniors,ou=groups,dc=example,dc=com";
-  seniors = "cn=mentoring-seniors,ou=groups,dc=example,dc=com"; };
-state = { database = "$2"; };
-CONF
-}
-conf "$uri_a" "$work/a.db" >"$work/a.conf"
-conf "$uri_b" "$work/b.db" >"$work/b.conf"
+. "$(dirname "$0")/lib.sh"
+bench_twins "$staff"
 mentord="$top_builddir/src/mentord"
 
 # Reference read: the same base, filter and attributes mentord asks for.
 attrs="entryUUID cn mail title departmentNumber manager l mentoringBirthYear mentoringHireDate mentoringCompetence mentoringCapacity"
 t0=$(now)
 # shellcheck disable=SC2086
-ldapsearch -x -H "$uri_a" -D cn=mentord,ou=services,dc=example,dc=com -w mentord-secret \
+ldapsearch -x -H "$uri_a" -D "$service_dn" -w mentord-secret \
 	-b ou=people,dc=example,dc=com -E pr=1000/noprompt '(objectClass=inetOrgPerson)' $attrs >/dev/null
 t_search=$(elapsed "$t0" "$(now)")
 
@@ -55,7 +25,7 @@ t_search=$(elapsed "$t0" "$(now)")
 "$mentord" -c "$work/b.conf" --dry-run >"$work/plan.ldif" 2>/dev/null
 changes=$(grep -c '^dn:' "$work/plan.ldif")
 t0=$(now)
-ldapmodify -x -H "$uri_b" -D cn=mentord,ou=services,dc=example,dc=com -w mentord-secret \
+ldapmodify -x -H "$uri_b" -D "$service_dn" -w mentord-secret \
 	-f "$work/plan.ldif" >/dev/null
 t_ldapmodify=$(elapsed "$t0" "$(now)")
 

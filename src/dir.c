@@ -500,6 +500,23 @@ char *dir_filter_escape(const char *value)
 	return s;
 }
 
+void dir_ldif_change(FILE *fp, const char *dn, const char *changetype, const struct dir_mod *mods, size_t n)
+{
+	static const char *const ops[] = {"add", "delete", "replace"};
+	int modify = strcmp(changetype, "modify") == 0;
+	dir_ldif_line(fp, "dn", dn);
+	fprintf(fp, "changetype: %s\n", changetype);
+	for (size_t i = 0; i < n; i++) {
+		if (modify)
+			fprintf(fp, "%s: %s\n", ops[mods[i].op], mods[i].attr);
+		for (size_t j = 0; mods[i].values && mods[i].values[j]; j++)
+			dir_ldif_line(fp, mods[i].attr, mods[i].values[j]);
+		if (modify)
+			fputs("-\n", fp);
+	}
+	fputc('\n', fp);
+}
+
 void dir_ldif_line(FILE *fp, const char *attr, const char *value)
 {
 	char *line = ldif_put_wrap(LDIF_PUT_VALUE, attr, value, strlen(value), LDIF_LINE_WIDTH);

@@ -90,5 +90,10 @@ char *dir_rdn_escape(const char *value);
 char *dir_filter_escape(const char *value);
 /* Write one "attr: value" LDIF line (base64 when needed, folded) to fp. */
 void dir_ldif_line(FILE *fp, const char *attr, const char *value);
+/*
+ * Write one LDIF change record: changetype "add" (mods are the attributes),
+ * "modify" (each mod as add:/delete:/replace: ... -) or "delete".
+ */
+void dir_ldif_change(FILE *fp, const char *dn, const char *changetype, const struct dir_mod *mods, size_t n);
 
 #endif

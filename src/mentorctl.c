@@ -15,9 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "assess.h"
 #include "conf.h"
 #include "cycle.h"
+#include "gaps.h"
 #include "log.h"
+#include "output.h"
 #include "store.h"
 #include "util.h"
 
@@ -35,48 +38,15 @@ static void usage(FILE *fp)
 		"  history [-n N] [--json | --csv]\n"
 		"                             past cycles, newest first\n"
 		"  run [--now] [--dry-run]    a cycle now: by the running daemon, else here\n"
+		"  assess import FILE.csv [--key COLUMN] [--strict] [--dry-run]\n"
+		"                             competence levels from a CSV file into the directory\n"
+		"  assess list                the recorded imports\n"
+		"  gaps [--json | --csv]      who is below the minimum standard, by area\n"
 		"  check-config               check the configuration file\n\n"
 		"Options:\n"
 		"  -c, --config FILE          configuration file (default %s)\n"
 		"  -h, --help                 this help\n",
 		CONF_DEFAULT_PATH);
-}
-
-/* Print s as a JSON string literal. */
-static void json_string(FILE *fp, const char *s)
-{
-	if (!s) {
-		fputs("null", fp);
-		return;
-	}
-	fputc('"', fp);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(fp, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(fp, "\\u%04x", *p);
-		else
-			fputc(*p, fp);
-	}
-	fputc('"', fp);
-}
-
-/* Print s as one CSV field (RFC 4180 quoting). */
-static void csv_field(FILE *fp, const char *s, int last)
-{
-	s = s ? s : "";
-	if (strpbrk(s, ",\"\r\n")) {
-		fputc('"', fp);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', fp);
-			fputc(*s, fp);
-		}
-		fputc('"', fp);
-	} else {
-		fputs(s, fp);
-	}
-	fputc(last ? '\n' : ',', fp);
 }
 
 /* A Unix time as "YYYY-MM-DD HH:MM:SS UTC" (or ISO 8601 with iso). */
@@ -177,11 +147,11 @@ static int cmd_status(const struct conf *cf, enum format fmt)
 			fputs("null", stdout);
 		printf(", \"last_cycle\": {\"id\": %lld, \"started\": \"%s\", \"seconds\": %.3f, \"outcome\": ",
 		       r.id, format_time(r.started, 1, when), r.seconds);
-		json_string(stdout, r.outcome);
+		out_json_string(stdout, r.outcome);
 		printf(", \"staff\": %ld, \"juniors\": %ld, \"seniors\": %ld, \"skipped\": %ld, "
 		       "\"pairs\": %ld, \"adds\": %ld, \"modifies\": %ld, \"deletes\": %ld, \"error\": ",
 		       r.staff, r.juniors, r.seniors, r.skipped, r.pairs, r.adds, r.modifies, r.deletes);
-		json_string(stdout, r.error);
+		out_json_string(stdout, r.error);
 		puts("}}");
 	} else {
 		if (pid)
@@ -216,7 +186,7 @@ static void json_side(const struct store_pair_side *s)
 	fputc('{', stdout);
 	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
 		printf("%s\"%s\": ", i ? ", " : "", keys[i]);
-		json_string(stdout, vals[i]);
+		out_json_string(stdout, vals[i]);
 	}
 	fputc('}', stdout);
 }
@@ -232,7 +202,7 @@ static int print_pair(const struct store_pair_row *p, void *arg)
 		fputs(", \"mentee\": ", stdout);
 		json_side(&p->mentee);
 		printf(", \"score\": %d, \"started\": \"%s\", \"group\": ", p->score, format_time(p->started, 1, when));
-		json_string(stdout, p->dn);
+		out_json_string(stdout, p->dn);
 		fputc('}', stdout);
 	} else if (o->fmt == FMT_CSV) {
 		snprintf(score, sizeof(score), "%d", p->score);
@@ -240,7 +210,7 @@ static int print_pair(const struct store_pair_row *p, void *arg)
 				   p->mentee.name, p->mentee.mail, p->mentee.cohort, p->mentee.department,
 				   score, format_time(p->started, 1, when), p->dn};
 		for (size_t i = 0; i < ARRAY_LEN(f); i++)
-			csv_field(stdout, f[i], i + 1 == ARRAY_LEN(f));
+			out_csv_field(stdout, f[i], i + 1 == ARRAY_LEN(f));
 	} else {
 		print_cell(p->mentor.name, 24);
 		print_cell(p->mentor.cohort, 12);
@@ -289,11 +259,11 @@ static int print_run(const struct store_run *r, void *arg)
 	if (o->fmt == FMT_JSON) {
 		printf("%s\n  {\"id\": %lld, \"started\": \"%s\", \"seconds\": %.3f, \"outcome\": ", o->n ? "," : "",
 		       r->id, format_time(r->started, 1, when), r->seconds);
-		json_string(stdout, r->outcome);
+		out_json_string(stdout, r->outcome);
 		printf(", \"staff\": %ld, \"juniors\": %ld, \"seniors\": %ld, \"skipped\": %ld, \"pairs\": %ld, "
 		       "\"adds\": %ld, \"modifies\": %ld, \"deletes\": %ld, \"error\": ", r->staff, r->juniors,
 		       r->seniors, r->skipped, r->pairs, r->adds, r->modifies, r->deletes);
-		json_string(stdout, r->error);
+		out_json_string(stdout, r->error);
 		fputc('}', stdout);
 	} else if (o->fmt == FMT_CSV) {
 		long v[] = {r->staff, r->pairs, r->adds, r->modifies, r->deletes};
@@ -304,7 +274,7 @@ static int print_run(const struct store_run *r, void *arg)
 		const char *f[] = {buf[0], format_time(r->started, 1, when), buf[1], r->outcome, buf[2],
 				   buf[3], buf[4], buf[5], buf[6], r->error};
 		for (size_t i = 0; i < ARRAY_LEN(f); i++)
-			csv_field(stdout, f[i], i + 1 == ARRAY_LEN(f));
+			out_csv_field(stdout, f[i], i + 1 == ARRAY_LEN(f));
 	} else {
 		printf("%6lld  %s  %8.2f  %-12s %7ld %6ld %6ld %6ld %6ld  %s\n", r->id, format_time(r->started, 0, when),
 		       r->seconds, r->outcome, r->staff, r->pairs, r->adds, r->modifies, r->deletes,
@@ -468,6 +438,80 @@ static int cmd_run(const struct conf *cf, int argc, char **argv)
 	return foreign_state_dir(cf) ? 1 : run_here(cf, dry_run);
 }
 
+/* Print one recorded import. */
+static int print_import(long long id, const struct store_import *imp, long levels, void *arg)
+{
+	char when[40];
+	printf("%6lld  %s  %-10s %6ld %6ld %8ld %9ld %6ld %7ld  %s\n", id, format_time(imp->at, 0, when),
+	       imp->who ? imp->who : "?", imp->rows, imp->bad, imp->changed, imp->unchanged, imp->failed, levels,
+	       imp->source ? imp->source : "");
+	return 0;
+}
+
+/* assess list: the recorded imports, newest first. */
+static int cmd_assess_list(const struct conf *cf)
+{
+	store *st = open_store(cf);
+	int rc;
+	if (!st)
+		return 1;
+	printf("%6s  %-23s  %-10s %6s %6s %8s %9s %6s %7s  %s\n", "IMPORT", "WHEN", "WHO", "ROWS", "BAD", "CHANGED",
+	       "UNCHANGED", "FAILED", "LEVELS", "SOURCE");
+	rc = store_imports_each(st, print_import, NULL);
+	store_close(st);
+	return rc < 0 ? 1 : 0;
+}
+
+/* assess import FILE [--key COLUMN] [--strict] [--dry-run], or assess list. */
+static int cmd_assess(const struct conf *cf, int argc, char **argv)
+{
+	struct assess_opts o = {0};
+	struct assess_result r;
+	enum assess_outcome out;
+	int dry_run = 0;
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		return cmd_assess_list(cf);
+	if (argc < 3 || strcmp(argv[1], "import") != 0) {
+		fprintf(stderr, "mentorctl: usage: assess import FILE.csv [--key COLUMN] [--strict] [--dry-run]\n"
+				"                 assess list\n");
+		return EXIT_CONFIG;
+	}
+	o.path = argv[2];
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--strict") == 0)
+			o.strict = 1;
+		else if (strcmp(argv[i], "--dry-run") == 0)
+			dry_run = 1;
+		else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+			o.key = argv[++i];
+		else {
+			fprintf(stderr, "mentorctl: assess import: unknown option \"%s\"\n", argv[i]);
+			return EXIT_CONFIG;
+		}
+	}
+	o.ldif = dry_run ? stdout : NULL;
+	out = assess_import(cf, &o, &r);
+	fprintf(stderr, "%s%s: %ld rows: %ld %s, %ld unchanged, %ld bad, %ld refused%s\n", dry_run ? "dry run: " : "",
+		o.path, r.rows, r.changed, dry_run ? "to change" : "changed", r.unchanged, r.bad, r.failed,
+		r.import ? "" : (dry_run ? "; nothing written" : "; nothing recorded"));
+	if (r.import)
+		fprintf(stderr, "recorded as import #%lld\n", r.import);
+	return (int)out;
+}
+
+/* gaps [--json | --csv]: who is below the minimum standard. */
+static int cmd_gaps(const struct conf *cf, enum format fmt)
+{
+	static const enum gaps_format formats[] = {GAPS_TABLE, GAPS_JSON, GAPS_CSV};
+	store *st = open_store(cf);
+	int rc;
+	if (!st)
+		return 1;
+	rc = gaps_report(st, cf, formats[fmt], stdout);
+	store_close(st);
+	return rc < 0 ? 1 : 0;
+}
+
 /* Parse "-n N" and the format options of history. */
 static int parse_history(int argc, char **argv, enum format *fmt, long *limit)
 {
@@ -550,6 +594,10 @@ int main(int argc, char **argv)
 										 : cmd_history(cf, fmt, limit);
 	} else if (strcmp(cmd, "run") == 0) {
 		rc = cmd_run(cf, argc - optind, argv + optind);
+	} else if (strcmp(cmd, "assess") == 0) {
+		rc = cmd_assess(cf, argc - optind, argv + optind);
+	} else if (strcmp(cmd, "gaps") == 0) {
+		rc = parse_format(argc - optind, argv + optind, 1, &fmt) < 0 ? EXIT_CONFIG : cmd_gaps(cf, fmt);
 	} else {
 		fprintf(stderr, "mentorctl: unknown command \"%s\"\n", cmd);
 		usage(stderr);

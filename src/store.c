@@ -16,7 +16,7 @@
 struct store {
 	sqlite3 *db;
 	char *path;
-	sqlite3_stmt *put_staff, *put_competence, *put_member;
+	sqlite3_stmt *put_staff, *put_competence, *put_member, *put_assessment;
 	int in_txn;
 };
 
@@ -40,6 +40,15 @@ static const char *const migrations[] = {
 	"  mentor_uuid TEXT NOT NULL, mentee_uuid TEXT NOT NULL, dn TEXT NOT NULL,"
 	"  score INTEGER NOT NULL, started INTEGER NOT NULL, run INTEGER NOT NULL,"
 	"  PRIMARY KEY (mentor_uuid, mentee_uuid));",
+	/* 2: assessment imports and the levels each one carried */
+	"CREATE TABLE imports ("
+	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, who TEXT, source TEXT, rows INTEGER,"
+	"  bad INTEGER, changed INTEGER, unchanged INTEGER, failed INTEGER);"
+	"CREATE TABLE assessments ("
+	"  import INTEGER NOT NULL REFERENCES imports (id), uuid TEXT NOT NULL,"
+	"  competence TEXT NOT NULL, level INTEGER NOT NULL, assessed TEXT,"
+	"  PRIMARY KEY (import, uuid, competence)) WITHOUT ROWID;"
+	"CREATE INDEX assessments_by_person ON assessments (uuid, competence);",
 };
 
 /* Log an SQLite failure with the database path and what we were doing. */
@@ -154,6 +163,7 @@ void store_close(store *st)
 	sqlite3_finalize(st->put_staff);
 	sqlite3_finalize(st->put_competence);
 	sqlite3_finalize(st->put_member);
+	sqlite3_finalize(st->put_assessment);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -382,6 +392,91 @@ int store_member_put(store *st, const char *group, const char *uuid)
 	bind_text(st->put_member, 1, group);
 	bind_text(st->put_member, 2, uuid);
 	return store_step_done(st, st->put_member, "store membership");
+}
+
+long long store_import_add(store *st, const struct store_import *imp)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"INSERT INTO imports (at, who, source, rows, bad, changed, unchanged, failed)"
+		" VALUES (?,?,?,?,?,?,?,?)");
+	long counts[] = {imp->rows, imp->bad, imp->changed, imp->unchanged, imp->failed};
+	if (!stmt)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, imp->at);
+	bind_text(stmt, 2, imp->who);
+	bind_text(stmt, 3, imp->source);
+	for (size_t i = 0; i < ARRAY_LEN(counts); i++)
+		sqlite3_bind_int64(stmt, (int)i + 4, counts[i]);
+	if (store_step_done(st, stmt, "record import") < 0) {
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	return (long long)sqlite3_last_insert_rowid(st->db);
+}
+
+int store_imports_each(store *st, int (*fn)(long long id, const struct store_import *imp, long levels, void *arg),
+		       void *arg)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"SELECT i.id, i.at, i.who, i.source, i.rows, i.bad, i.changed, i.unchanged, i.failed,"
+		" (SELECT count(*) FROM assessments a WHERE a.import = i.id) FROM imports i ORDER BY i.id DESC");
+	struct store_import imp;
+	int rc;
+	if (!stmt)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		long *counts[] = {&imp.rows, &imp.bad, &imp.changed, &imp.unchanged, &imp.failed};
+		imp.at = sqlite3_column_int64(stmt, 1);
+		imp.who = (const char *)sqlite3_column_text(stmt, 2);
+		imp.source = (const char *)sqlite3_column_text(stmt, 3);
+		for (size_t i = 0; i < ARRAY_LEN(counts); i++)
+			*counts[i] = (long)sqlite3_column_int64(stmt, (int)i + 4);
+		if (fn(sqlite3_column_int64(stmt, 0), &imp, (long)sqlite3_column_int64(stmt, 9), arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, "read imports");
+}
+
+int store_assessment_put(store *st, long long import, const char *uuid, const char *competence, int level,
+			 const char *assessed)
+{
+	if (!st->put_assessment &&
+	    !(st->put_assessment = store_prepare(st, "INSERT OR REPLACE INTO assessments"
+						     " (import, uuid, competence, level, assessed) VALUES (?,?,?,?,?)")))
+		return -1;
+	sqlite3_bind_int64(st->put_assessment, 1, import);
+	bind_text(st->put_assessment, 2, uuid);
+	bind_text(st->put_assessment, 3, competence);
+	sqlite3_bind_int(st->put_assessment, 4, level);
+	bind_text(st->put_assessment, 5, assessed);
+	return store_step_done(st, st->put_assessment, "record assessment");
+}
+
+int store_levels_each(store *st, int (*fn)(const struct store_level *lv, void *arg), void *arg)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"SELECT s.uuid, s.name, s.mail, s.department, s.location, s.cohort, c.area, c.level"
+		" FROM competence c JOIN staff s ON s.uuid = c.uuid ORDER BY c.area, s.name, s.uuid");
+	struct store_level lv;
+	int rc;
+	if (!stmt)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char **cols[] = {&lv.uuid, &lv.name, &lv.mail, &lv.department, &lv.location, &lv.cohort, &lv.area};
+		for (size_t i = 0; i < ARRAY_LEN(cols); i++)
+			*cols[i] = (const char *)sqlite3_column_text(stmt, (int)i);
+		lv.level = sqlite3_column_int(stmt, 7);
+		if (fn(&lv, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, "read levels");
 }
 
 int store_pairs_load(store *st, struct store_pair **out, size_t *n)

@@ -68,6 +68,29 @@ int store_competence_put(store *st, const char *uuid, const char *area, int leve
 /* Record that uuid is a member of the named participant group ("juniors", "seniors"). */
 int store_member_put(store *st, const char *group, const char *uuid);
 
+/* One assessment import as recorded. */
+struct store_import {
+	const char *who, *source;
+	long long at;
+	long rows, bad, changed, unchanged, failed;
+};
+/* Record an import (inside a transaction); its id, or -1. */
+long long store_import_add(store *st, const struct store_import *imp);
+/* Call fn for each recorded import, newest first, with the number of levels it carried. 0 or -1. */
+int store_imports_each(store *st, int (*fn)(long long id, const struct store_import *imp, long levels, void *arg),
+		       void *arg);
+/* Record one level an import carried for a person; assessed may be NULL. 0 or -1. */
+int store_assessment_put(store *st, long long import, const char *uuid, const char *competence, int level,
+			 const char *assessed);
+
+/* One person's level in one area, with what reports group by. Strings valid during the call only. */
+struct store_level {
+	const char *uuid, *name, *mail, *department, *location, *cohort, *area;
+	int level;
+};
+/* Call fn for every stored level (as of the last sync), by area then name; stops when fn returns non-zero. */
+int store_levels_each(store *st, int (*fn)(const struct store_level *lv, void *arg), void *arg);
+
 /* A current pair. */
 struct store_pair {
 	char *mentor_uuid, *mentee_uuid, *dn;

@@ -34,11 +34,18 @@ struct sync_ctx {
 /* How often (in entries) progress is reported. */
 #define PROGRESS_EVERY 256
 
-/* Skip one value with a warning naming where it came from. */
+/*
+ * Skip one value with a warning naming where it came from. value is NULL
+ * for personal data (birth year, hire date): those are never logged.
+ */
 static void skip_value(struct sync_ctx *c, const char *dn, const char *attr, const char *value,
 		       const char *why)
 {
-	log_entry(LOG_WARNING, dn, "sync", "%s: %s: value \"%s\" skipped: %s", dn, attr, value, why);
+	if (value)
+		log_entry(LOG_WARNING, dn, "sync", "%s: %s: value \"%s\" skipped: %s", dn, attr, value, why);
+	else
+		log_entry(LOG_WARNING, dn, "sync", "%s: %s: value skipped (not shown: personal data): %s",
+			  dn, attr, why);
 	c->stats->skipped_values++;
 }
 
@@ -95,7 +102,7 @@ static void read_cohort(struct sync_ctx *c, const dir_entry *e, struct roster_pe
 	if (!v)
 		return;
 	if (model_parse_year(v, &year) < 0)
-		skip_value(c, p->dn, c->cf->attr.birth_year, v, "not a year between 1900 and 2100");
+		skip_value(c, p->dn, c->cf->attr.birth_year, NULL, "not a year between 1900 and 2100");
 	else if ((p->cohort = model_cohort_of(c->cf, year)) < 0)
 		log_entry(LOG_INFO, p->dn, "sync", "%s: %s: year outside every configured cohort",
 			  p->dn, c->cf->attr.birth_year);
@@ -111,7 +118,7 @@ static void read_seniority(struct sync_ctx *c, const dir_entry *e, struct roster
 	if (!v)
 		return;
 	if (model_parse_date(v, &y, &m, &d) < 0)
-		skip_value(c, p->dn, c->cf->attr.hire_date, v, "not a GeneralizedTime or YYYY-MM-DD date");
+		skip_value(c, p->dn, c->cf->attr.hire_date, NULL, "not a GeneralizedTime or YYYY-MM-DD date");
 	else
 		p->seniority = model_seniority_years(y, m, d, c->now);
 	explicit_bzero(v, strlen(v));

@@ -545,29 +545,13 @@ void wb_plan_counts(const struct wb_plan *plan, struct wb_counts *counts)
 	*counts = plan->counts;
 }
 
-/* One change as an LDIF change record. */
-static void change_ldif(const struct wb_change *c, FILE *fp)
-{
-	static const char *const ops[] = {"add", "delete", "replace"};
-	static const char *const types[] = {"add", "modify", "delete"};
-	dir_ldif_line(fp, "dn", c->dn);
-	fprintf(fp, "changetype: %s\n", types[c->op]);
-	for (size_t i = 0; i < c->n_mods; i++) {
-		const struct dir_mod *m = &c->mods[i];
-		if (c->op == WB_MODIFY)
-			fprintf(fp, "%s: %s\n", ops[m->op], m->attr);
-		for (size_t j = 0; m->values && m->values[j]; j++)
-			dir_ldif_line(fp, m->attr, m->values[j]);
-		if (c->op == WB_MODIFY)
-			fputs("-\n", fp);
-	}
-	fputc('\n', fp);
-}
-
 void wb_plan_ldif(const struct wb_plan *plan, FILE *fp)
 {
-	for (size_t i = 0; i < plan->n; i++)
-		change_ldif(plan->changes[i], fp);
+	static const char *const types[] = {"add", "modify", "delete"};
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct wb_change *c = plan->changes[i];
+		dir_ldif_change(fp, c->dn, types[c->op], c->mods, c->n_mods);
+	}
 }
 
 /* ---- reading and applying ---- */

@@ -185,6 +185,19 @@ START_TEST(bad_values_are_skipped_naming_dn_and_attribute)
 }
 END_TEST
 
+START_TEST(personal_data_is_never_logged)
+{
+	/* hire dates read from a free-text attribute: the fixtures' descriptions are not dates */
+	start_company(300);
+	write_config(td.uri, SENIORS, "people = { attributes = { hire_date = \"description\"; }; };");
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", ": description: value skipped (not shown: personal data): not a GeneralizedTime"));
+	ck_assert(!output_has("mentord.err", "gencompany fixture"));
+	/* the store holds no raw dates either */
+	ck_assert_int_eq(sh("! grep -a -q 'gencompany fixture' %s/mentord.db", td.dir), 0);
+}
+END_TEST
+
 START_TEST(second_cycle_writes_nothing)
 {
 	LDAP *ld;
@@ -412,6 +425,7 @@ static Suite *slapd_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, cycle_writes_pairs_within_the_constraints);
 	tcase_add_test(tc, bad_values_are_skipped_naming_dn_and_attribute);
+	tcase_add_test(tc, personal_data_is_never_logged);
 	tcase_add_test(tc, second_cycle_writes_nothing);
 	tcase_add_test(tc, senior_removed_from_group_loses_pair);
 	tcase_add_test(tc, unreachable_server_changes_nothing);
