@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libconfig.h>
 
@@ -57,12 +58,19 @@ struct conf_error {
 	char *text;    /* "file:line: message" */
 };
 
+/* Where an integer libconfig would truncate sits: a file (NULL: the main one) and line. */
+struct wide_int {
+	const char *file; /* as libconfig names it; owned by the config_t */
+	unsigned line;
+};
+
 /* The state of one load: where errors go and the struct being filled. */
 struct ctx {
 	const char *path;
+	char *dir; /* the directory of path: where @include names are looked up */
 	struct conf_error *errors;
 	size_t n_errors, cap_errors;
-	unsigned *wide_lines; /* lines holding an integer libconfig would truncate */
+	struct wide_int *wide; /* integers libconfig would truncate */
 	size_t n_wide, cap_wide;
 	struct conf *cf;
 };
@@ -80,8 +88,10 @@ static const char *const directory_keys[] = { "uri", "base", "bind_dn", "passwor
 static const char *const people_keys[] = { "base", "filter", "attributes", NULL };
 static const char *const participants_keys[] = { "juniors", "seniors", "member_attribute", NULL };
 static const char *const cohort_keys[] = { "name", "from", "to", NULL };
-static const char *const model_keys[] = { "scale", "areas", NULL };
-static const char *const area_keys[] = { "id", "name", "standard", "weight", NULL };
+static const char *const model_keys[] = { "scale", "levels", "areas", NULL };
+static const char *const area_keys[] = { "id", "name", "description", "direction", "standard",
+					 "weight", "competences", NULL };
+static const char *const competence_keys[] = { "id", "name", "description", "standard", NULL };
 static const char *const matching_keys[] = { "capacity", "min_score", NULL };
 static const char *const writeback_keys[] = { "ou", "owner", "max_delete_percent", NULL };
 static const char *const state_keys[] = { "database", NULL };
@@ -133,6 +143,8 @@ static const struct {
 };
 
 static const char *const tls_names[] = { "none", "starttls", "ldaps" };
+/* Indexed by enum conf_direction. */
+static const char *const direction_names[] = { "digital", "leadership", "business" };
 
 /*
  * The key table of every group and list (by qualified name) below the top
@@ -150,6 +162,7 @@ static const struct {
 	{ "cohorts", cohort_keys },
 	{ "model", model_keys },
 	{ "model.areas", area_keys },
+	{ "model.areas.competences", competence_keys },
 	{ "matching", matching_keys },
 	{ "writeback", writeback_keys },
 	{ "state", state_keys },
@@ -226,14 +239,30 @@ static char *take_errors(struct ctx *cx)
 	return sbuf_take(&sb);
 }
 
+/*
+ * The name to show for a file as libconfig names it: NULL is the file
+ * loaded; libconfig 1.5 keeps an included file's name as written in the
+ * @include, relative to cx->dir, so that is put in front. buf holds PATH_MAX.
+ */
+static const char *file_name(const struct ctx *cx, const char *file, char *buf)
+{
+	if (!file)
+		return cx->path;
+	if (file[0] == '/' || !cx->dir || strcmp(cx->dir, ".") == 0)
+		return file;
+	snprintf(buf, PATH_MAX, "%s%s%s", cx->dir, strcmp(cx->dir, "/") ? "/" : "", file);
+	return buf;
+}
+
 /* Report a problem at setting s (or at the file if s is NULL or the root). */
 static void __attribute__((format(printf, 3, 4)))
 report(struct ctx *cx, const config_setting_t *s, const char *fmt, ...)
 {
-	const char *file = s ? config_setting_source_file(s) : NULL;
+	char buf[PATH_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vreport_at(cx, file ? file : cx->path, s ? s->line : 0, fmt, ap);
+	vreport_at(cx, file_name(cx, s ? config_setting_source_file(s) : NULL, buf),
+		   s ? s->line : 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -241,9 +270,10 @@ report(struct ctx *cx, const config_setting_t *s, const char *fmt, ...)
 static void __attribute__((format(printf, 4, 5)))
 report_line(struct ctx *cx, const char *file, unsigned line, const char *fmt, ...)
 {
+	char buf[PATH_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vreport_at(cx, file ? file : cx->path, line, fmt, ap);
+	vreport_at(cx, file_name(cx, file, buf), line, fmt, ap);
 	va_end(ap);
 }
 
@@ -429,12 +459,15 @@ static const config_setting_t *open_group(struct ctx *cx, const config_setting_t
 	return s;
 }
 
-/* Whether line holds an integer that libconfig truncated (already reported). */
-static int is_wide_line(const struct ctx *cx, unsigned line)
+/* Whether setting s is on a line holding an integer libconfig truncated (already reported). */
+static int is_wide_line(const struct ctx *cx, const config_setting_t *s)
 {
-	for (size_t i = 0; i < cx->n_wide; i++)
-		if (cx->wide_lines[i] == line)
+	const char *file = config_setting_source_file(s);
+	for (size_t i = 0; i < cx->n_wide; i++) {
+		const char *f = cx->wide[i].file;
+		if (cx->wide[i].line == s->line && (f == file || (f && file && strcmp(f, file) == 0)))
 			return 1;
+	}
 	return 0;
 }
 
@@ -443,7 +476,7 @@ static int int_value(struct ctx *cx, const config_setting_t *s, const char *name
 		     long max, int *out)
 {
 	long long v = config_setting_get_int64(s);
-	if (is_wide_line(cx, s->line))
+	if (is_wide_line(cx, s))
 		return -1;
 	if (v < min || v > max) {
 		report(cx, s, "%s: %lld is out of range (%ld..%ld)", name, v, min, max);
@@ -681,6 +714,13 @@ static const char *check_area_id(const char *s)
 				       : "is not a valid area id (1 to 63 of A-Z a-z 0-9 . _ -)";
 }
 
+/* A competence id: the same characters as an area id. */
+static const char *check_competence_id(const char *s)
+{
+	return is_word(s, AREA_ID_MAX) ? NULL
+				       : "is not a valid competence id (1 to 63 of A-Z a-z 0-9 . _ -)";
+}
+
 /* Lower-case DN with the blanks around separators dropped, for comparison. */
 static char *dn_normalise(const char *dn)
 {
@@ -748,8 +788,9 @@ static const char *skip_comment(const char *p, unsigned *line)
 	return *p ? p + 2 : p;
 }
 
-/* Check the number starting at p (a digit); report if it exceeds 32 bits. */
-static const char *check_number(struct ctx *cx, const char *p, unsigned line, int negative)
+/* Check the number starting at p (a digit) in file; report if it exceeds 32 bits. */
+static const char *check_number(struct ctx *cx, const char *file, const char *p, unsigned line,
+				int negative)
 {
 	int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
 	const char *start = p + (hex ? 2 : 0), *end = start;
@@ -763,17 +804,18 @@ static const char *check_number(struct ctx *cx, const char *p, unsigned line, in
 	errno = 0;
 	v = strtoull(start, NULL, hex ? 16 : 10);
 	if (errno == ERANGE || v > (unsigned long long)INT_MAX + (negative && !hex)) {
-		report_line(cx, NULL, line, "integer %s%.*s is too large (at most %d; libconfig would "
+		report_line(cx, file, line, "integer %s%.*s is too large (at most %d; libconfig would "
 				      "silently truncate it)",
 			    negative ? "-" : "", (int)(end - p), p, INT_MAX);
-		cx->wide_lines = xgrow(cx->wide_lines, &cx->cap_wide, cx->n_wide + 1, sizeof(unsigned));
-		cx->wide_lines[cx->n_wide++] = line;
+		cx->wide = xgrow(cx->wide, &cx->cap_wide, cx->n_wide + 1, sizeof(*cx->wide));
+		cx->wide[cx->n_wide].file = file;
+		cx->wide[cx->n_wide++].line = line;
 	}
 	return end;
 }
 
-/* Find integer literals beyond 32 bits, which libconfig 1.5 wraps silently. */
-static void scan_wide_ints(struct ctx *cx, const char *text)
+/* Find integer literals beyond 32 bits in text of file, which libconfig 1.5 wraps silently. */
+static void scan_wide_ints(struct ctx *cx, const char *file, const char *text)
 {
 	unsigned line = 1;
 	const char *p = text;
@@ -789,7 +831,7 @@ static void scan_wide_ints(struct ctx *cx, const char *text)
 			while (*p && (isalnum((unsigned char)*p) || strchr("_*-@", *p)))
 				p++;
 		} else if (isdigit((unsigned char)*p)) {
-			p = check_number(cx, p, line, p > text && p[-1] == '-');
+			p = check_number(cx, file, p, line, p > text && p[-1] == '-');
 		} else {
 			p++;
 		}
@@ -798,6 +840,14 @@ static void scan_wide_ints(struct ctx *cx, const char *text)
 
 /* ------------------------------------------------------------------ */
 /* Defaults and freeing */
+
+/* Free a NULL-terminated string vector. */
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
 
 /* Copy the built-in cohort table. */
 static void set_default_cohorts(struct conf *cf)
@@ -811,7 +861,16 @@ static void set_default_cohorts(struct conf *cf)
 	}
 }
 
-/* Copy the built-in DigComp areas. */
+/* Level names "1".."scale", replacing any. */
+static void set_default_levels(struct conf *cf)
+{
+	free_strv(cf->level_names);
+	cf->level_names = xcalloc((size_t)cf->scale + 1, sizeof(*cf->level_names));
+	for (int i = 0; i < cf->scale; i++)
+		cf->level_names[i] = xasprintf("%d", i + 1);
+}
+
+/* Copy the built-in DigComp areas (digital, assessed as a whole). */
 static void set_default_areas(struct conf *cf)
 {
 	cf->n_areas = ARRAY_LEN(default_areas);
@@ -837,6 +896,7 @@ struct conf *conf_defaults(void)
 	cf->member_attr = xstrdup("member");
 	set_default_cohorts(cf);
 	cf->scale = 8;
+	set_default_levels(cf);
 	set_default_areas(cf);
 	cf->capacity = 3;
 	cf->min_score = 0;
@@ -856,21 +916,30 @@ static void free_cohorts(struct conf_cohort *v, size_t n)
 	free(v);
 }
 
+/* Free the strings of one area. */
+static void free_area_fields(struct conf_area *a)
+{
+	free(a->id);
+	free(a->name);
+	free(a->description);
+}
+
 /* Free an area array. */
 static void free_areas(struct conf_area *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free_area_fields(&v[i]);
+	free(v);
+}
+
+/* Free a competence array. */
+static void free_competences(struct conf_competence *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(v[i].id);
 		free(v[i].name);
+		free(v[i].description);
 	}
-	free(v);
-}
-
-/* Free a NULL-terminated string vector. */
-static void free_strv(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
 	free(v);
 }
 
@@ -892,7 +961,9 @@ void conf_free(struct conf *cf)
 	free(cf->seniors_group);
 	free(cf->member_attr);
 	free_cohorts(cf->cohorts, cf->n_cohorts);
+	free_strv(cf->level_names);
 	free_areas(cf->areas, cf->n_areas);
+	free_competences(cf->competences, cf->n_competences);
 	free(cf->managed_ou);
 	free(cf->owner);
 	free(cf->state_db);
@@ -1173,10 +1244,106 @@ static void parse_cohorts(struct ctx *cx, const config_setting_t *root)
 /* ------------------------------------------------------------------ */
 /* model */
 
+/* An area as read, with its competences, before they move into the conf. */
+struct area_in {
+	struct conf_area a;
+	struct conf_competence *comp;
+	size_t n_comp;
+};
+
+/* One use of an id in the model, for the duplicate check: area i, competence j (-1: none). */
+struct id_use {
+	const char *id;
+	const config_setting_t *s;
+	int area, comp;
+};
+
+/* Whether id is "<area_id>.<something>". */
+static int is_competence_of(const char *id, const char *area_id)
+{
+	size_t n = strlen(area_id);
+	return strncmp(id, area_id, n) == 0 && id[n] == '.' && id[n + 1] != '\0';
+}
+
+/* The direction key of area group g: one of direction_names; 0 when fine or absent. */
+static int parse_direction(struct ctx *cx, const config_setting_t *g, const char *group,
+			   enum conf_direction *out)
+{
+	const config_setting_t *s = member(cx, g, group, "direction", K_STRING);
+	const char *v;
+	if (!s)
+		return config_setting_get_member(g, "direction") ? -1 : 0;
+	v = config_setting_get_string(s);
+	for (size_t i = 0; i < ARRAY_LEN(direction_names); i++)
+		if (strcmp(v, direction_names[i]) == 0) {
+			*out = (enum conf_direction)i;
+			return 0;
+		}
+	report(cx, s, "%s.direction: \"%s\" is not one of \"digital\", \"leadership\", "
+		      "\"business\"", group, v);
+	return -1;
+}
+
+/* Competence j of area i; 0 when valid. The standard defaults to the area's. */
+static int parse_competence(struct ctx *cx, const config_setting_t *s, int i, int j,
+			    const struct conf_area *area, int max_standard,
+			    struct conf_competence *out)
+{
+	char group[QNAME_MAX];
+	int bad = 0;
+	snprintf(group, sizeof(group), "model.areas[%d].competences[%d]", i, j);
+	if (expect_kind(cx, s, group, K_GROUP) < 0)
+		return -1;
+	check_keys(cx, s, group, competence_keys);
+	need(cx, NULL, s, group, "id");
+	out->standard = area->standard;
+	bad |= opt_str(cx, s, group, "id", check_competence_id, &out->id) < 1;
+	bad |= opt_str(cx, s, group, "name", check_label, &out->name) < 0;
+	bad |= opt_str(cx, s, group, "description", check_label, &out->description) < 0;
+	bad |= opt_int(cx, s, group, "standard", 1, max_standard ? max_standard : 100,
+		       &out->standard) < 0;
+	if (!out->id)
+		return -1;
+	ascii_lower(out->id);
+	if (!out->name)
+		out->name = xstrdup(out->id);
+	if (area->id && !is_competence_of(out->id, area->id)) {
+		report(cx, config_setting_get_member(s, "id"),
+		       "%s.id: \"%s\" is not below its area \"%s\" (expected \"%s.<name>\")",
+		       group, out->id, area->id, area->id);
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
+/* The competences of area i (setting s, named group), if any: a non-empty list; 0 if fine. */
+static int parse_competences(struct ctx *cx, const config_setting_t *s, int i, const char *group,
+			     int max_standard, struct area_in *ai)
+{
+	const config_setting_t *list = member(cx, s, group, "competences", K_LIST);
+	size_t n;
+	int bad = 0;
+	if (!list)
+		return config_setting_get_member(s, "competences") ? -1 : 0;
+	n = (size_t)config_setting_length(list);
+	if (n == 0) {
+		report(cx, list, "%s.competences: must list at least one competence (leave the key "
+				 "out to assess the area as a whole)", group);
+		return -1;
+	}
+	ai->comp = xcalloc(n, sizeof(*ai->comp));
+	ai->n_comp = n;
+	for (size_t j = 0; j < n; j++)
+		bad |= parse_competence(cx, config_setting_get_elem(list, (unsigned)j), i, (int)j,
+					&ai->a, max_standard, &ai->comp[j]) < 0;
+	return bad ? -1 : 0;
+}
+
 /* One element of model.areas; 0 when valid. max_standard 0: scale unknown. */
 static int parse_area(struct ctx *cx, const config_setting_t *s, int i, int max_standard,
-		      struct conf_area *out)
+		      struct area_in *out)
 {
+	struct conf_area *a = &out->a;
 	char group[QNAME_MAX];
 	int bad = 0;
 	snprintf(group, sizeof(group), "model.areas[%d]", i);
@@ -1185,43 +1352,115 @@ static int parse_area(struct ctx *cx, const config_setting_t *s, int i, int max_
 	check_keys(cx, s, group, area_keys);
 	need(cx, NULL, s, group, "id");
 	need(cx, NULL, s, group, "standard");
-	out->weight = 1;
-	bad |= opt_str(cx, s, group, "id", check_area_id, &out->id) < 1;
-	bad |= opt_str(cx, s, group, "name", check_label, &out->name) < 0;
+	a->weight = 1;
+	bad |= opt_str(cx, s, group, "id", check_area_id, &a->id) < 1;
+	bad |= opt_str(cx, s, group, "name", check_label, &a->name) < 0;
+	bad |= opt_str(cx, s, group, "description", check_label, &a->description) < 0;
+	bad |= parse_direction(cx, s, group, &a->direction) < 0;
 	bad |= opt_int(cx, s, group, "standard", 1, max_standard ? max_standard : 100,
-		       &out->standard) < 1;
-	bad |= opt_int(cx, s, group, "weight", 0, 1000, &out->weight) < 0;
-	if (out->id) {
-		ascii_lower(out->id);
-		if (!out->name)
-			out->name = xstrdup(out->id);
+		       &a->standard) < 1;
+	bad |= opt_int(cx, s, group, "weight", 0, 1000, &a->weight) < 0;
+	if (a->id) {
+		ascii_lower(a->id);
+		if (!a->name)
+			a->name = xstrdup(a->id);
 	}
+	bad |= parse_competences(cx, s, i, group, max_standard, out) < 0;
 	return bad ? -1 : 0;
 }
 
-/* Report area ids used twice (after lower-casing); 0 if none. */
-static int check_area_ids(struct ctx *cx, const config_setting_t *list, const struct conf_area *v,
-			  size_t n)
+/* "model.areas[i]" or "model.areas[i].competences[j]" for one id use, into buf[QNAME_MAX]. */
+static const char *use_name(char *buf, const struct id_use *u)
 {
-	int bad = 0;
+	if (u->comp < 0)
+		snprintf(buf, QNAME_MAX, "model.areas[%d]", u->area);
+	else
+		snprintf(buf, QNAME_MAX, "model.areas[%d].competences[%d]", u->area, u->comp);
+	return buf;
+}
+
+/* Every id of the model in file order, with the group that holds it; *n set. */
+static struct id_use *list_ids(const config_setting_t *list, const struct area_in *v, size_t n,
+			       size_t *n_uses)
+{
+	size_t total = n, k = 0;
+	struct id_use *uses;
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < i; j++)
-			if (v[i].id && v[j].id && strcmp(v[i].id, v[j].id) == 0) {
-				report(cx, config_setting_get_elem(list, (unsigned)i),
-				       "model.areas[%zu]: the id \"%s\" is already used by "
-				       "model.areas[%zu]", i, v[i].id, j);
+		total += v[i].n_comp;
+	uses = xcalloc(total, sizeof(*uses));
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+		const config_setting_t *comps = config_setting_get_member(s, "competences");
+		uses[k++] = (struct id_use){ v[i].a.id, s, (int)i, -1 };
+		for (size_t j = 0; j < v[i].n_comp; j++)
+			uses[k++] = (struct id_use){ v[i].comp[j].id,
+						     config_setting_get_elem(comps, (unsigned)j),
+						     (int)i, (int)j };
+	}
+	*n_uses = total;
+	return uses;
+}
+
+/* Report ids used twice (areas and competences share one id space); 0 if none. */
+static int check_model_ids(struct ctx *cx, const config_setting_t *list, const struct area_in *v,
+			   size_t n)
+{
+	char here[QNAME_MAX], there[QNAME_MAX];
+	size_t n_uses;
+	struct id_use *u = list_ids(list, v, n, &n_uses);
+	int bad = 0;
+	for (size_t i = 0; i < n_uses; i++)
+		for (size_t j = 0; u[i].id && j < i; j++)
+			if (u[j].id && strcmp(u[i].id, u[j].id) == 0) {
+				report(cx, u[i].s, "%s: the id \"%s\" is already used by %s",
+				       use_name(here, &u[i]), u[i].id, use_name(there, &u[j]));
 				bad = 1;
 				break;
 			}
+	free(u);
 	return bad ? -1 : 0;
+}
+
+/* Free the strings of areas and competences as read, and the array. */
+static void free_area_in(struct area_in *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free_area_fields(&v[i].a);
+		free_competences(v[i].comp, v[i].n_comp);
+	}
+	free(v);
+}
+
+/* Move checked areas into the conf, their competences into one array grouped by area. */
+static void install_areas(struct conf *cf, struct area_in *v, size_t n)
+{
+	size_t total = 0, k = 0;
+	free_areas(cf->areas, cf->n_areas);
+	free_competences(cf->competences, cf->n_competences);
+	for (size_t i = 0; i < n; i++)
+		total += v[i].n_comp;
+	cf->areas = xcalloc(n, sizeof(*cf->areas));
+	cf->competences = total ? xcalloc(total, sizeof(*cf->competences)) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		cf->areas[i] = v[i].a;
+		cf->areas[i].first_competence = k;
+		cf->areas[i].n_competences = v[i].n_comp;
+		for (size_t j = 0; j < v[i].n_comp; j++) {
+			cf->competences[k] = v[i].comp[j];
+			cf->competences[k++].area = i;
+		}
+		free(v[i].comp);
+	}
+	cf->n_areas = n;
+	cf->n_competences = total;
+	free(v);
 }
 
 /* model.areas: the competence areas, in the order given. */
 static void parse_areas(struct ctx *cx, const config_setting_t *g, int max_standard)
 {
-	struct conf *cf = cx->cf;
 	const config_setting_t *s = member(cx, g, "model", "areas", K_LIST);
-	struct conf_area *v;
+	struct area_in *v;
 	size_t n;
 	int bad = 0;
 	if (!s)
@@ -1235,16 +1474,66 @@ static void parse_areas(struct ctx *cx, const config_setting_t *g, int max_stand
 	for (size_t i = 0; i < n; i++)
 		bad |= parse_area(cx, config_setting_get_elem(s, (unsigned)i), (int)i, max_standard,
 				  &v[i]) < 0;
-	if (check_area_ids(cx, s, v, n) < 0 || bad) {
-		free_areas(v, n);
-		return;
-	}
-	free_areas(cf->areas, cf->n_areas);
-	cf->areas = v;
-	cf->n_areas = n;
+	if (check_model_ids(cx, s, v, n) < 0 || bad)
+		free_area_in(v, n);
+	else
+		install_areas(cx->cf, v, n);
 }
 
-/* The model group: the level scale and the areas. */
+/* Element i of model.levels into names[i] (a new string); 0 when valid and not a repeat. */
+static int parse_level_name(struct ctx *cx, const config_setting_t *list, size_t i, char **names)
+{
+	char name[QNAME_MAX];
+	const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+	snprintf(name, sizeof(name), "model.levels[%zu]", i);
+	if (expect_kind(cx, s, name, K_STRING) < 0 || str_value(cx, s, name, check_label) < 0)
+		return -1;
+	names[i] = xstrdup(config_setting_get_string(s));
+	for (size_t j = 0; j < i; j++)
+		if (names[j] && strcasecmp(names[j], names[i]) == 0) {
+			report(cx, s, "%s: the name \"%s\" is already used by model.levels[%zu]",
+			       name, names[i], j);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * model.levels: one name per level, exactly scale of them. scale_ok 0: the
+ * scale is bad (reported), so the count is not checked. Without the key the
+ * names are "1".."scale" for whatever scale is.
+ */
+static void parse_levels(struct ctx *cx, const config_setting_t *g, int scale_ok)
+{
+	struct conf *cf = cx->cf;
+	const config_setting_t *s = member(cx, g, "model", "levels", K_ARRAY | K_LIST);
+	size_t n;
+	char **names;
+	int bad = 0;
+	if (!s) {
+		if (!config_setting_get_member(g, "levels"))
+			set_default_levels(cf);
+		return;
+	}
+	n = (size_t)config_setting_length(s);
+	if (scale_ok && n != (size_t)cf->scale) {
+		report(cx, s, "model.levels: lists %zu names, but model.scale is %d%s; give one "
+			      "name per level", n, cf->scale,
+		       config_setting_get_member(g, "scale") ? "" : " (the default)");
+		bad = 1;
+	}
+	names = xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		bad |= parse_level_name(cx, s, i, names) < 0;
+	if (bad || !scale_ok) {
+		free_strv(names);
+		return;
+	}
+	free_strv(cf->level_names);
+	cf->level_names = names;
+}
+
+/* The model group: the level scale and names, the areas and their competences. */
 static void parse_model(struct ctx *cx, const config_setting_t *root)
 {
 	struct conf *cf = cx->cf;
@@ -1253,6 +1542,7 @@ static void parse_model(struct ctx *cx, const config_setting_t *root)
 	if (!g)
 		return;
 	scale_set = opt_int(cx, g, "model", "scale", 1, 100, &cf->scale);
+	parse_levels(cx, g, scale_set >= 0);
 	parse_areas(cx, g, scale_set < 0 ? 0 : cf->scale);
 	if (scale_set > 0 && !config_setting_get_member(g, "areas") && cf->scale < DEFAULT_STANDARD)
 		report(cx, config_setting_get_member(g, "scale"),
@@ -1331,12 +1621,12 @@ static void parse_root(struct ctx *cx, const config_setting_t *root)
 /* ------------------------------------------------------------------ */
 /* Loading */
 
-/* The rest of fp as a string, or NULL with the reason reported. */
-static char *slurp(struct ctx *cx, FILE *fp)
+/* The rest of fp as a string, or NULL with the reason in *why. */
+static char *slurp(FILE *fp, const char **why)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0, got;
-	const char *why = NULL;
+	*why = NULL;
 	do {
 		buf = xgrow(buf, &cap, len + 4096 + 1, 1);
 		got = fread(buf + len, 1, cap - len - 1, fp);
@@ -1344,14 +1634,13 @@ static char *slurp(struct ctx *cx, FILE *fp)
 	} while (got && len <= CONF_MAX_BYTES);
 	buf[len] = '\0';
 	if (ferror(fp))
-		why = strerror(errno);
+		*why = strerror(errno);
 	else if (len > CONF_MAX_BYTES)
-		why = "larger than 1 MiB";
+		*why = "larger than 1 MiB";
 	else if (memchr(buf, '\0', len))
-		why = "contains a NUL byte";
-	if (!why)
+		*why = "contains a NUL byte";
+	if (!*why)
 		return buf;
-	report(cx, NULL, "cannot read: %s", why);
 	free(buf);
 	return NULL;
 }
@@ -1361,6 +1650,7 @@ static char *read_text(struct ctx *cx)
 {
 	FILE *fp = fopen(cx->path, "r");
 	struct stat st;
+	const char *why;
 	char *text;
 	if (!fp) {
 		report(cx, NULL, "cannot open: %s", strerror(errno));
@@ -1371,9 +1661,104 @@ static char *read_text(struct ctx *cx)
 		fclose(fp);
 		return NULL;
 	}
-	text = slurp(cx, fp);
+	text = slurp(fp, &why);
+	fclose(fp);
+	if (!text)
+		report(cx, NULL, "cannot read: %s", why);
+	return text;
+}
+
+/* The text of an included file (as libconfig names it), or NULL; libconfig has read it once. */
+static char *read_included(const struct ctx *cx, const char *file)
+{
+	char buf[PATH_MAX];
+	const char *why;
+	char *text;
+	FILE *fp = fopen(file_name(cx, file, buf), "r");
+	if (!fp)
+		return NULL;
+	text = slurp(fp, &why);
 	fclose(fp);
 	return text;
+}
+
+/* Add the included files that settings at or below s come from to files[*n] (distinct). */
+static void collect_files(const config_setting_t *s, const char ***files, size_t *n, size_t *cap)
+{
+	const char *f = config_setting_source_file(s);
+	size_t i = 0;
+	while (f && i < *n && strcmp((*files)[i], f) != 0)
+		i++;
+	if (f && i == *n) {
+		*files = xgrow(*files, cap, *n + 1, sizeof(**files));
+		(*files)[(*n)++] = f;
+	}
+	if (!config_setting_is_aggregate(s))
+		return;
+	for (int k = 0; k < config_setting_length(s); k++)
+		collect_files(config_setting_get_elem(s, (unsigned)k), files, n, cap);
+}
+
+/* Look for wide integers in the main text and in every file it included. */
+static void scan_all_wide_ints(struct ctx *cx, const char *text, const config_setting_t *root)
+{
+	const char **files = NULL;
+	size_t n = 0, cap = 0;
+	scan_wide_ints(cx, NULL, text);
+	collect_files(root, &files, &n, &cap);
+	for (size_t i = 0; i < n; i++) {
+		char *other = read_included(cx, files[i]);
+		if (other)
+			scan_wide_ints(cx, files[i], other);
+		free(other);
+	}
+	free(files);
+}
+
+/* The name in `@include "name"` on line `line` of text, into buf[PATH_MAX]; 0 if there. */
+static int include_name_at(const char *text, unsigned line, char *buf)
+{
+	size_t n;
+	for (unsigned l = 1; *text && l < line; text++)
+		if (*text == '\n')
+			l++;
+	text += strspn(text, " \t");
+	if (strncmp(text, "@include", 8) != 0)
+		return -1;
+	text += 8;
+	text += strspn(text, " \t");
+	if (*text++ != '"')
+		return -1;
+	n = strcspn(text, "\"\n");
+	if (text[n] != '"' || n >= PATH_MAX)
+		return -1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * libconfig says only "cannot open include file": name the file and why.
+ * libconfig 1.5 puts the include directory in front of absolute names too,
+ * so an absolute name that exists gets its own advice.
+ */
+static void report_include_error(struct ctx *cx, const char *text, const char *file,
+				 unsigned line)
+{
+	char name[PATH_MAX], buf[PATH_MAX];
+	char *other = file ? read_included(cx, file) : NULL;
+	const char *path;
+	if (include_name_at(other ? other : text, line, name) < 0) {
+		report_line(cx, file, line, "cannot open include file");
+	} else if (name[0] == '/' && access(name, R_OK) == 0) {
+		report_line(cx, file, line, "cannot open include file \"%s\": @include names are "
+					    "taken relative to %s; give a relative name", name, cx->dir);
+	} else {
+		path = name[0] == '/' ? name : file_name(cx, name, buf);
+		report_line(cx, file, line, "cannot open include file \"%s\" (%s: %s)", name, path,
+			    access(path, R_OK) == 0 ? "unreadable" : strerror(errno));
+	}
+	free(other);
 }
 
 /* Parse text with libconfig and check it; errors go to cx. */
@@ -1381,15 +1766,30 @@ static void parse_text(struct ctx *cx, const char *text)
 {
 	config_t lc;
 	config_init(&lc);
+	config_set_include_dir(&lc, cx->dir);
 	if (config_read_string(&lc, text) == CONFIG_TRUE) {
-		scan_wide_ints(cx, text);
+		scan_all_wide_ints(cx, text, config_root_setting(&lc));
 		parse_root(cx, config_root_setting(&lc));
 	} else {
 		int line = config_error_line(&lc);
-		report_line(cx, config_error_file(&lc), line > 0 ? (unsigned)line : 0, "%s",
-			    config_error_text(&lc));
+		unsigned l = line > 0 ? (unsigned)line : 0;
+		if (strcmp(config_error_text(&lc), "cannot open include file") == 0)
+			report_include_error(cx, text, config_error_file(&lc), l);
+		else
+			report_line(cx, config_error_file(&lc), l, "%s", config_error_text(&lc));
 	}
 	config_destroy(&lc);
+}
+
+/* The directory part of path ("." if none), as a new string. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xasprintf("%.*s", (int)(slash - path), path);
 }
 
 int conf_load(const char *path, struct conf **out, char **errors)
@@ -1399,10 +1799,12 @@ int conf_load(const char *path, struct conf **out, char **errors)
 	if (text) {
 		cx.cf = conf_defaults();
 		cx.cf->path = xstrdup(path);
+		cx.dir = dir_of(path);
 		parse_text(&cx, text);
 		free(text);
 	}
-	free(cx.wide_lines);
+	free(cx.dir);
+	free(cx.wide);
 	if (cx.n_errors) {
 		conf_free(cx.cf);
 		*errors = take_errors(&cx);
@@ -1466,6 +1868,19 @@ int conf_area_index(const struct conf *cf, const char *id)
 		if (strcasecmp(cf->areas[i].id, id) == 0)
 			return (int)i;
 	return -1;
+}
+
+int conf_competence_index(const struct conf *cf, const char *id)
+{
+	for (size_t i = 0; i < cf->n_competences; i++)
+		if (strcasecmp(cf->competences[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *conf_direction_name(enum conf_direction d)
+{
+	return (size_t)d < ARRAY_LEN(direction_names) ? direction_names[d] : "digital";
 }
 
 /* ------------------------------------------------------------------ */
@@ -1538,8 +1953,18 @@ static void dump_people(const struct conf *cf, FILE *fp)
 	fputs("};\n", fp);
 }
 
-/* The cohorts list and the model group. */
-static void dump_model(const struct conf *cf, FILE *fp)
+/* Write ` key = "value";` unless value is NULL (for one-line groups). */
+static void put_inline_key(FILE *fp, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	fprintf(fp, " %s = ", key);
+	put_string(fp, value);
+	fputc(';', fp);
+}
+
+/* The cohorts list. */
+static void dump_cohorts(const struct conf *cf, FILE *fp)
 {
 	fputs("cohorts = (\n", fp);
 	for (size_t i = 0; i < cf->n_cohorts; i++) {
@@ -1548,15 +1973,60 @@ static void dump_model(const struct conf *cf, FILE *fp)
 		fprintf(fp, "; from = %d; to = %d; }%s\n", cf->cohorts[i].from, cf->cohorts[i].to,
 			i + 1 < cf->n_cohorts ? "," : "");
 	}
-	fprintf(fp, ");\nmodel = {\n\tscale = %d;\n\tareas = (\n", cf->scale);
-	for (size_t i = 0; i < cf->n_areas; i++) {
-		fputs("\t\t{ id = ", fp);
-		put_string(fp, cf->areas[i].id);
-		fputs("; name = ", fp);
-		put_string(fp, cf->areas[i].name);
-		fprintf(fp, "; standard = %d; weight = %d; }%s\n", cf->areas[i].standard,
-			cf->areas[i].weight, i + 1 < cf->n_areas ? "," : "");
+	fputs(");\n", fp);
+}
+
+/* The competences of area a, as an area key on lines of their own. */
+static void dump_competences(const struct conf *cf, const struct conf_area *a, FILE *fp)
+{
+	fputs("\t\t  competences = (\n", fp);
+	for (size_t k = 0; k < a->n_competences; k++) {
+		const struct conf_competence *c = &cf->competences[a->first_competence + k];
+		fputs("\t\t\t{", fp);
+		put_inline_key(fp, "id", c->id);
+		put_inline_key(fp, "name", c->name);
+		put_inline_key(fp, "description", c->description);
+		fprintf(fp, " standard = %d; }%s\n", c->standard,
+			k + 1 < a->n_competences ? "," : "");
 	}
+	fputs("\t\t  );\n", fp);
+}
+
+/* One element of model.areas. */
+static void dump_area(const struct conf *cf, size_t i, FILE *fp)
+{
+	const struct conf_area *a = &cf->areas[i];
+	fputs("\t\t{", fp);
+	put_inline_key(fp, "id", a->id);
+	put_inline_key(fp, "name", a->name);
+	put_inline_key(fp, "description", a->description);
+	put_inline_key(fp, "direction", conf_direction_name(a->direction));
+	fprintf(fp, " standard = %d; weight = %d;", a->standard, a->weight);
+	if (a->n_competences) {
+		fputc('\n', fp);
+		dump_competences(cf, a, fp);
+		fputs("\t\t", fp);
+	} else {
+		fputc(' ', fp);
+	}
+	fprintf(fp, "}%s\n", i + 1 < cf->n_areas ? "," : "");
+}
+
+/* The model group. */
+static void dump_model(const struct conf *cf, FILE *fp)
+{
+	fprintf(fp, "model = {\n\tscale = %d;\n", cf->scale);
+	if (cf->level_names) {
+		fputs("\tlevels = [", fp);
+		for (int i = 0; i < cf->scale && cf->level_names[i]; i++) {
+			fputs(i ? ", " : " ", fp);
+			put_string(fp, cf->level_names[i]);
+		}
+		fputs(" ];\n", fp);
+	}
+	fputs("\tareas = (\n", fp);
+	for (size_t i = 0; i < cf->n_areas; i++)
+		dump_area(cf, i, fp);
 	fputs("\t);\n};\n", fp);
 }
 
@@ -1582,6 +2052,7 @@ void conf_dump(const struct conf *cf, FILE *fp)
 		cf->path ? cf->path : "");
 	dump_directory(cf, fp);
 	dump_people(cf, fp);
+	dump_cohorts(cf, fp);
 	dump_model(cf, fp);
 	dump_rest(cf, fp);
 }

@@ -26,12 +26,37 @@ struct conf_cohort {
 	int from, to;
 };
 
-/* A competence area of the model: levels run 1..scale, 0 means not assessed. */
+/*
+ * Who teaches an area. Digital areas go junior -> senior: the junior mentor
+ * closes the senior mentee's gap, and only these count in the pair score.
+ * Leadership and business areas go senior -> junior: they give the mentor's
+ * objectives (model_objective_list). 0 is digital, so a zeroed area is digital.
+ */
+enum conf_direction { CONF_DIR_DIGITAL = 0, CONF_DIR_LEADERSHIP, CONF_DIR_BUSINESS };
+
+/*
+ * A competence area of the model: levels run 1..scale, 0 means not assessed.
+ * The fields after weight are new; an area built by hand (tests, benchmarks)
+ * that leaves them zero is digital, without description or competences.
+ */
 struct conf_area {
 	char *id;       /* as written in mentoringCompetence values, e.g. "digcomp.1" */
 	char *name;     /* human-readable; defaults to id */
 	int standard;   /* minimum standard level, 1..scale */
 	int weight;     /* strategic weight, >= 0 */
+	enum conf_direction direction;
+	char *description;       /* NULL: none */
+	size_t first_competence; /* its competences: cf->competences[first_competence ..] */
+	size_t n_competences;    /* 0: assessed as a whole (an area-level model) */
+};
+
+/* A competence inside an area, for competence-level models (e.g. "digcomp.2.4"). */
+struct conf_competence {
+	char *id;          /* "<area id>.<suffix>", lower case; ids are unique across areas too */
+	char *name;        /* defaults to id */
+	char *description; /* NULL: none */
+	size_t area;       /* index in cf->areas */
+	int standard;      /* 1..scale; defaults to the area's */
 };
 
 /* Which person attribute holds each piece of staff data. */
@@ -70,8 +95,13 @@ struct conf {
 
 	/* competence model */
 	int scale;              /* highest level; default 8 */
+	char **level_names;     /* scale names, level l is level_names[l - 1], NULL-terminated;
+				   default "1".."scale" */
 	struct conf_area *areas;
-	size_t n_areas;         /* >= 1; default the five DigComp areas, standard 4, weight 1 */
+	size_t n_areas;         /* >= 1; default the five DigComp areas, digital, standard 4,
+				   weight 1, no competences */
+	struct conf_competence *competences; /* grouped by area, in file order; NULL if none */
+	size_t n_competences;
 
 	/* matching */
 	int capacity;           /* seniors per junior; default 3, 0..100 */
@@ -95,6 +125,9 @@ struct conf {
  * Load and validate path. On success returns 0 and *out (free with
  * conf_free). On failure returns -1 and *errors holds one or more lines of
  * the form "file:line: message" (caller frees); *out is untouched.
+ * `@include "name"` (on a line of its own) is resolved against the
+ * directory of path, also inside included files (libconfig 1.5 has one
+ * include directory per parse); errors in an included file name that file.
  */
 int conf_load(const char *path, struct conf **out, char **errors);
 
@@ -116,7 +149,13 @@ void conf_dump(const struct conf *cf, FILE *fp);
  */
 const char *const *conf_keys(void);
 
-/* Index of the area with this id, or -1. */
+/* Index of the area with this id (ignoring case), or -1. Competence ids are not areas. */
 int conf_area_index(const struct conf *cf, const char *id);
+
+/* Index of the competence with this id (ignoring case) in cf->competences, or -1. */
+int conf_competence_index(const struct conf *cf, const char *id);
+
+/* "digital", "leadership" or "business". */
+const char *conf_direction_name(enum conf_direction d);
 
 #endif

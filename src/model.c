@@ -2,14 +2,17 @@
  * The competence model and the facts derived from staff data. Everything
  * here validates raw directory values strictly (birth years, hire dates,
  * competence values) or computes on already-validated integers (cohorts,
- * seniority, the pair score and objectives). Pure: no I/O, no logging; the
- * caller knows which entry a value came from and logs there.
+ * seniority, the roll-up from competences to areas, the pair score and the
+ * objectives in both directions). Pure: no I/O, no logging; the caller knows
+ * which entry a value came from and logs there.
  */
 #include "config.h"
 
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "model.h"
@@ -214,17 +217,76 @@ int model_parse_competence(const char *s, int scale, char area[MODEL_AREA_MAX], 
 	return 0;
 }
 
-/* How many levels of the mentee's gap to the standard of area a the mentor can close. */
-static int area_cover(const struct conf *cf, size_t a, const int *mentor, const int *mentee)
+/* Whether id is "<prefix>.<more>", comparing the prefix ignoring case. */
+static int id_below(const char *id, const char *prefix)
 {
-	int reach = mentor[a] < cf->areas[a].standard ? mentor[a] : cf->areas[a].standard;
-	return reach > mentee[a] ? reach - mentee[a] : 0;
+	size_t n = strlen(prefix);
+	return strncasecmp(id, prefix, n) == 0 && id[n] == '.';
 }
 
-/* Weighted cover of one area, in long long so a sum of many cannot overflow. */
-static long long area_value(const struct conf *cf, size_t a, const int *mentor, const int *mentee)
+/* The areas first, then only the competences of areas whose id + "." starts id. */
+int model_resolve(const struct conf *cf, const char *id, int *area, int *competence)
 {
-	return (long long)cf->areas[a].weight * area_cover(cf, a, mentor, mentee);
+	for (size_t a = 0; a < cf->n_areas; a++)
+		if (strcasecmp(cf->areas[a].id, id) == 0) {
+			*area = (int)a;
+			*competence = -1;
+			return 0;
+		}
+	for (size_t a = 0; a < cf->n_areas; a++) {
+		const struct conf_area *ar = &cf->areas[a];
+		if (!ar->n_competences || !id_below(id, ar->id))
+			continue;
+		for (size_t c = ar->first_competence; c < ar->first_competence + ar->n_competences; c++)
+			if (strcasecmp(cf->competences[c].id, id) == 0) {
+				*area = (int)a;
+				*competence = (int)c;
+				return 1;
+			}
+	}
+	return -1;
+}
+
+/* floor(mean) of the competence values > 0 of area a; 0 if there are none. */
+static int competence_mean(const struct conf_area *a, const int *competence_values)
+{
+	long long sum = 0;
+	int n = 0;
+	for (size_t c = a->first_competence; competence_values &&
+					     c < a->first_competence + a->n_competences; c++)
+		if (competence_values[c] > 0) {
+			sum += competence_values[c];
+			n++;
+		}
+	return n ? (int)(sum / n) : 0;
+}
+
+void model_rollup(const struct conf *cf, const int *area_values, const int *competence_values,
+		  int *area_levels)
+{
+	for (size_t a = 0; a < cf->n_areas; a++)
+		area_levels[a] = area_values[a] > 0
+					 ? area_values[a]
+					 : competence_mean(&cf->areas[a], competence_values);
+}
+
+const char *model_level_name(const struct conf *cf, int level)
+{
+	if (!cf->level_names || level < 1 || level > cf->scale)
+		return NULL;
+	return cf->level_names[level - 1];
+}
+
+int model_score_weight(const struct conf *cf, size_t a)
+{
+	return cf->areas[a].direction == CONF_DIR_DIGITAL ? cf->areas[a].weight : 0;
+}
+
+/* How many levels of the learner's gap to the standard of area a the teacher can close. */
+static int area_cover(const struct conf *cf, size_t a, const int *teacher, const int *learner)
+{
+	int reach = teacher[a] < cf->areas[a].standard ? teacher[a] : cf->areas[a].standard;
+	return reach > learner[a] ? reach - learner[a] : 0;
 }
 
 /* The sum is clamped to INT_MAX; only absurd weights could reach it. */
@@ -232,49 +294,106 @@ int model_pair_score(const struct conf *cf, const int *mentor_levels, const int 
 {
 	long long sum = 0;
 	for (size_t a = 0; a < cf->n_areas; a++) {
-		sum += area_value(cf, a, mentor_levels, mentee_levels);
+		if (cf->areas[a].direction != CONF_DIR_DIGITAL)
+			continue;
+		sum += (long long)cf->areas[a].weight * area_cover(cf, a, mentor_levels, mentee_levels);
 		if (sum > INT_MAX)
 			return INT_MAX;
 	}
 	return (int)sum;
 }
 
-/* One area the mentor can help with, and what that is worth. */
-struct objective {
-	size_t area;
-	long long value;
-};
-
-/* Most valuable first; equal values keep the configured area order. */
-static int cmp_objective(const void *a, const void *b)
+/* Whether area a gives objectives to who: digital areas to the mentee, the others to the mentor. */
+static int is_side(const struct conf *cf, size_t a, enum model_learner who)
 {
-	const struct objective *x = a, *y = b;
-	if (x->value != y->value)
-		return x->value > y->value ? -1 : 1;
-	return x->area < y->area ? -1 : x->area > y->area;
+	return (cf->areas[a].direction == CONF_DIR_DIGITAL) == (who == MODEL_MENTEE);
 }
 
-/* Collect the areas with a cover, rank them, format the first max. */
+/* The objective of area a for who, if there is one; 1 and *o set, else 0. */
+static int objective_at(const struct conf *cf, size_t a, enum model_learner who,
+			const int *teacher, const int *learner, struct model_objective *o)
+{
+	int cover;
+	if (!is_side(cf, a, who) || (cover = area_cover(cf, a, teacher, learner)) == 0)
+		return 0;
+	o->learner = who;
+	o->area = a;
+	o->current = learner[a];
+	o->target = learner[a] + cover;
+	o->value = (long long)cf->areas[a].weight * cover;
+	return 1;
+}
+
+/* How many objectives who has in this pair. */
+static size_t count_side(const struct conf *cf, enum model_learner who, const int *teacher,
+			 const int *learner)
+{
+	struct model_objective o;
+	size_t n = 0;
+	for (size_t a = 0; a < cf->n_areas; a++)
+		n += (size_t)objective_at(cf, a, who, teacher, learner, &o);
+	return n;
+}
+
+/*
+ * The best quota objectives of who into out[quota], ranked: each new one
+ * goes after those worth as much or more, which keeps area order among
+ * equals. Returns how many were written.
+ */
+static size_t rank_side(const struct conf *cf, enum model_learner who, const int *teacher,
+			const int *learner, struct model_objective *out, size_t quota)
+{
+	struct model_objective o;
+	size_t n = 0;
+	for (size_t a = 0; a < cf->n_areas; a++) {
+		size_t pos = n, end;
+		if (!objective_at(cf, a, who, teacher, learner, &o))
+			continue;
+		while (pos > 0 && out[pos - 1].value < o.value)
+			pos--;
+		if (pos >= quota)
+			continue;
+		end = n < quota ? n : quota - 1;
+		memmove(&out[pos + 1], &out[pos], (end - pos) * sizeof(*out));
+		out[pos] = o;
+		if (n < quota)
+			n++;
+	}
+	return n;
+}
+
+/* Split max between the sides: the mentor side gets up to max / 2 unless the mentee needs less. */
+size_t model_objective_list(const struct conf *cf, const int *mentor_levels,
+			    const int *mentee_levels, struct model_objective *out, size_t max)
+{
+	size_t n_mentee = count_side(cf, MODEL_MENTEE, mentor_levels, mentee_levels);
+	size_t n_mentor = count_side(cf, MODEL_MENTOR, mentee_levels, mentor_levels);
+	size_t q_mentor = n_mentor < max / 2 ? n_mentor : max / 2;
+	size_t q_mentee = n_mentee < max - q_mentor ? n_mentee : max - q_mentor;
+	size_t n;
+	q_mentor = n_mentor < max - q_mentee ? n_mentor : max - q_mentee;
+	n = rank_side(cf, MODEL_MENTEE, mentor_levels, mentee_levels, out, q_mentee);
+	return n + rank_side(cf, MODEL_MENTOR, mentee_levels, mentor_levels, out + n, q_mentor);
+}
+
+int model_objective_format(const struct conf *cf, const struct model_objective *o, char *buf,
+			   size_t size)
+{
+	return snprintf(buf, size, "%s %s %d->%d", o->learner == MODEL_MENTOR ? "mentor" : "mentee",
+			cf->areas[o->area].id, o->current, o->target);
+}
+
+/* The structured list, then one string per objective. */
 size_t model_objectives(const struct conf *cf, const int *mentor_levels, const int *mentee_levels,
 			char **out, size_t max)
 {
-	struct objective *obj = xcalloc(cf->n_areas, sizeof(*obj));
-	size_t n = 0;
-	for (size_t a = 0; a < cf->n_areas; a++) {
-		if (area_cover(cf, a, mentor_levels, mentee_levels) == 0)
-			continue;
-		obj[n].area = a;
-		obj[n].value = area_value(cf, a, mentor_levels, mentee_levels);
-		n++;
-	}
-	qsort(obj, n, sizeof(*obj), cmp_objective);
-	if (n > max)
-		n = max;
+	size_t room = max < cf->n_areas ? max : cf->n_areas;
+	struct model_objective *obj = xcalloc(room ? room : 1, sizeof(*obj));
+	size_t n = model_objective_list(cf, mentor_levels, mentee_levels, obj, room);
 	for (size_t i = 0; i < n; i++) {
-		size_t a = obj[i].area;
-		int target = mentor_levels[a] < cf->areas[a].standard ? mentor_levels[a]
-								      : cf->areas[a].standard;
-		out[i] = xasprintf("mentee %s %d->%d", cf->areas[a].id, mentee_levels[a], target);
+		char line[MODEL_OBJECTIVE_MAX];
+		model_objective_format(cf, &obj[i], line, sizeof(line));
+		out[i] = xstrdup(line);
 	}
 	free(obj);
 	return n;

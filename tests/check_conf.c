@@ -7,9 +7,11 @@
 
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -128,18 +130,82 @@ static int count_errors(void)
 	ck_assert_msg(has_error_like(line, frag), "no error at line %d like \"%s\"\ngot:\n%s", \
 		      line, frag, errors)
 
+/*
+ * A scratch directory for @include tests: inc_dir/mentord.conf, and
+ * inc_dir/models, a directory or a symbolic link; the files made in it are
+ * listed so that teardown removes exactly those.
+ */
+static char inc_dir[48];
+static char inc_files[8][128];
+static size_t n_inc_files;
+static int models_is_link;
+
+/* Make inc_dir; models: 1 for a models/ directory, 0 for none (a link comes later). */
+static void make_inc_dir(int models)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[128];
+	snprintf(inc_dir, sizeof(inc_dir), "%s/check_conf_inc.XXXXXX",
+		 tmp && *tmp && strlen(tmp) < 25 ? tmp : "/tmp");
+	ck_assert_msg(mkdtemp(inc_dir) != NULL, "mkdtemp: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/models", inc_dir);
+	ck_assert(!models || mkdir(path, 0700) == 0);
+	n_inc_files = 0;
+	models_is_link = 0;
+}
+
+/* Write text to inc_dir/name (name relative, e.g. "models/m.conf"). */
+static void write_inc(const char *name, const char *text)
+{
+	char *path = inc_files[n_inc_files++];
+	FILE *fp;
+	ck_assert_uint_le(n_inc_files, 8);
+	snprintf(path, 128, "%s/%s", inc_dir, name);
+	fp = fopen(path, "w");
+	ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
+	fputs(text, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* Write the main file inc_dir/mentord.conf (that becomes conf_path) and load it. */
+static int load_inc(const char *text)
+{
+	write_inc("mentord.conf", text);
+	snprintf(conf_path, sizeof(conf_path), "%s/mentord.conf", inc_dir);
+	return conf_load(conf_path, &cf, &errors);
+}
+
+/* Remove what make_inc_dir and write_inc made. */
+static void remove_inc_dir(void)
+{
+	char path[128];
+	for (size_t i = 0; i < n_inc_files; i++)
+		unlink(inc_files[i]);
+	snprintf(path, sizeof(path), "%s/models", inc_dir);
+	if (models_is_link)
+		unlink(path);
+	else
+		rmdir(path);
+	rmdir(inc_dir);
+	inc_dir[0] = '\0';
+	n_inc_files = 0;
+}
+
 static void setup(void)
 {
 	cf = NULL;
 	errors = NULL;
 	conf_path[0] = '\0';
+	inc_dir[0] = '\0';
 }
 
 static void teardown(void)
 {
 	conf_free(cf);
 	free(errors);
-	if (conf_path[0])
+	if (inc_dir[0])
+		remove_inc_dir();
+	else if (conf_path[0])
 		unlink(conf_path);
 }
 
@@ -167,6 +233,30 @@ static void ck_same_attrs(const struct conf_attrs *a, const struct conf_attrs *b
 	ck_same_str(a->capacity, b->capacity, "attr.capacity");
 }
 
+/* Level names and competences must match too. */
+static void ck_same_competences(const struct conf *a, const struct conf *b)
+{
+	for (int i = 0; i < a->scale; i++)
+		ck_same_str(a->level_names[i], b->level_names[i], "level name");
+	ck_assert_ptr_null(a->level_names[a->scale]);
+	ck_assert_ptr_null(b->level_names[b->scale]);
+	ck_assert_uint_eq(a->n_competences, b->n_competences);
+	for (size_t i = 0; i < a->n_areas; i++) {
+		ck_same_str(a->areas[i].description, b->areas[i].description, "area description");
+		ck_assert_int_eq(a->areas[i].direction, b->areas[i].direction);
+		ck_assert_uint_eq(a->areas[i].first_competence, b->areas[i].first_competence);
+		ck_assert_uint_eq(a->areas[i].n_competences, b->areas[i].n_competences);
+	}
+	for (size_t i = 0; i < a->n_competences; i++) {
+		ck_same_str(a->competences[i].id, b->competences[i].id, "competence id");
+		ck_same_str(a->competences[i].name, b->competences[i].name, "competence name");
+		ck_same_str(a->competences[i].description, b->competences[i].description,
+			    "competence description");
+		ck_assert_uint_eq(a->competences[i].area, b->competences[i].area);
+		ck_assert_int_eq(a->competences[i].standard, b->competences[i].standard);
+	}
+}
+
 static void ck_same_model(const struct conf *a, const struct conf *b)
 {
 	ck_assert_uint_eq(a->n_cohorts, b->n_cohorts);
@@ -183,6 +273,7 @@ static void ck_same_model(const struct conf *a, const struct conf *b)
 		ck_assert_int_eq(a->areas[i].standard, b->areas[i].standard);
 		ck_assert_int_eq(a->areas[i].weight, b->areas[i].weight);
 	}
+	ck_same_competences(a, b);
 }
 
 /* Everything but the path must match. */
@@ -270,7 +361,15 @@ START_TEST(test_defaults)
 	for (size_t i = 0; i < 5; i++) {
 		ck_assert_int_eq(d->areas[i].standard, 4);
 		ck_assert_int_eq(d->areas[i].weight, 1);
+		ck_assert_int_eq(d->areas[i].direction, CONF_DIR_DIGITAL);
+		ck_assert_ptr_null(d->areas[i].description);
+		ck_assert_uint_eq(d->areas[i].n_competences, 0);
 	}
+	ck_assert_uint_eq(d->n_competences, 0);
+	ck_assert_ptr_null(d->competences);
+	ck_assert_str_eq(d->level_names[0], "1");
+	ck_assert_str_eq(d->level_names[7], "8");
+	ck_assert_ptr_null(d->level_names[8]);
 	ck_assert_int_eq(d->capacity, 3);
 	ck_assert_int_eq(d->min_score, 0);
 	ck_assert_str_eq(d->owner, "mentord");
@@ -299,7 +398,10 @@ START_TEST(test_example_loads)
 	ck_assert_str_eq(cf->password_file, "/etc/mentord/bind.pw");
 	ck_assert_str_eq(cf->people_base, "ou=people,dc=example,dc=com");
 	ck_assert_str_eq(cf->managed_ou, "ou=mentoring,dc=example,dc=com");
-	ck_assert_uint_eq(cf->n_areas, 5);
+	/* The example includes contrib/models/digcomp-2.2.conf. */
+	ck_assert_uint_eq(cf->n_areas, 10);
+	ck_assert_uint_eq(cf->n_competences, 21);
+	ck_assert_str_eq(cf->level_names[7], "Highly specialised 8");
 	ck_assert_uint_eq(cf->n_cohorts, 4);
 }
 END_TEST
@@ -629,6 +731,274 @@ START_TEST(test_standard_above_scale)
 }
 END_TEST
 
+/* A competence-level model with every key, inline. */
+#define FULL_MODEL                                                                        \
+	"model = {\n"                                                                     \
+	"  scale = 4;\n"                                                                  \
+	"  levels = [ \"Novice\", \"Practitioner\", \"Expert\", \"Master\" ];\n"          \
+	"  areas = (\n"                                                                   \
+	"    { id = \"Cloud\"; name = \"Cloud services\"; description = \"IaaS, SaaS\";\n" \
+	"      direction = \"digital\"; standard = 3; weight = 2;\n"                     \
+	"      competences = (\n"                                                         \
+	"        { id = \"cloud.iaas\"; name = \"Infrastructure\"; standard = 2; },\n"   \
+	"        { id = \"CLOUD.saas\"; description = \"Office suites\"; } ); },\n"      \
+	"    { id = \"lead.vision\"; direction = \"leadership\"; standard = 2; },\n"      \
+	"    { id = \"biz\"; direction = \"business\"; standard = 1; weight = 0;\n"       \
+	"      competences = ( { id = \"biz.plan\"; name = \"Planning\"; } ); }\n"       \
+	"  );\n"                                                                          \
+	"};\n"
+
+START_TEST(test_model_competences)
+{
+	load_ok(MIN_CONF FULL_MODEL);
+	ck_assert_int_eq(cf->scale, 4);
+	ck_assert_str_eq(cf->level_names[0], "Novice");
+	ck_assert_str_eq(cf->level_names[3], "Master");
+	ck_assert_ptr_null(cf->level_names[4]);
+	ck_assert_uint_eq(cf->n_areas, 3);
+	ck_assert_str_eq(cf->areas[0].id, "cloud");
+	ck_assert_str_eq(cf->areas[0].description, "IaaS, SaaS");
+	ck_assert_int_eq(cf->areas[0].direction, CONF_DIR_DIGITAL);
+	ck_assert_int_eq(cf->areas[1].direction, CONF_DIR_LEADERSHIP);
+	ck_assert_int_eq(cf->areas[2].direction, CONF_DIR_BUSINESS);
+	ck_assert_ptr_null(cf->areas[1].description);
+	ck_assert_int_eq(cf->areas[1].weight, 1);
+	ck_assert_uint_eq(cf->n_competences, 3);
+	ck_assert_uint_eq(cf->areas[0].first_competence, 0);
+	ck_assert_uint_eq(cf->areas[0].n_competences, 2);
+	ck_assert_uint_eq(cf->areas[1].n_competences, 0);
+	ck_assert_uint_eq(cf->areas[2].first_competence, 2);
+	ck_assert_uint_eq(cf->areas[2].n_competences, 1);
+	ck_assert_str_eq(cf->competences[0].id, "cloud.iaas");
+	ck_assert_str_eq(cf->competences[0].name, "Infrastructure");
+	ck_assert_ptr_null(cf->competences[0].description);
+	ck_assert_int_eq(cf->competences[0].standard, 2);
+	ck_assert_str_eq(cf->competences[1].id, "cloud.saas");
+	ck_assert_str_eq(cf->competences[1].name, "cloud.saas");
+	ck_assert_str_eq(cf->competences[1].description, "Office suites");
+	ck_assert_int_eq(cf->competences[1].standard, 3); /* the area's */
+	ck_assert_uint_eq(cf->competences[1].area, 0);
+	ck_assert_uint_eq(cf->competences[2].area, 2);
+	ck_assert_int_eq(conf_competence_index(cf, "Cloud.SaaS"), 1);
+	ck_assert_int_eq(conf_competence_index(cf, "cloud"), -1);
+	ck_assert_int_eq(conf_area_index(cf, "cloud.saas"), -1);
+	ck_assert_str_eq(conf_direction_name(cf->areas[1].direction), "leadership");
+	ck_assert_str_eq(conf_direction_name(CONF_DIR_BUSINESS), "business");
+	ck_assert_str_eq(conf_direction_name(CONF_DIR_DIGITAL), "digital");
+}
+END_TEST
+
+START_TEST(test_model_errors)
+{
+	load_fails(MIN_CONF "model = {\n"
+			    "  scale = 6;\n"
+			    "  levels = [ \"a\", \"b\", \"c\" ];\n"
+			    "  areas = (\n"
+			    "    { id = \"x\"; standard = 3; direction = \"digtal\";\n"
+			    "      competences = ( { id = \"y.1\"; }, { id = \"x.1\"; standard = 7; },\n"
+			    "        { id = \"x\"; }, { id = \"x.\"; }, { id = \"x.2\"; colour = 1; } ); },\n"
+			    "    { id = \"z\"; standard = 2; competences = (); },\n"
+			    "    { id = \"X.1\"; standard = 2; },\n"
+			    "    { id = \"w\"; standard = 9; competences = ( { id = \"w 1\"; } ); }\n"
+			    "  );\n"
+			    "};\n");
+	ck_error(11, "model.levels: lists 3 names, but model.scale is 6; give one name per level");
+	ck_error(13, "model.areas[0].direction: \"digtal\" is not one of \"digital\", "
+		     "\"leadership\", \"business\"");
+	ck_error(14, "model.areas[0].competences[0].id: \"y.1\" is not below its area \"x\" "
+		     "(expected \"x.<name>\")");
+	ck_error(14, "model.areas[0].competences[1].standard: 7 is out of range (1..6)");
+	ck_error(15, "model.areas[0].competences[2].id: \"x\" is not below its area \"x\" "
+		     "(expected \"x.<name>\")");
+	ck_error(15, "model.areas[0].competences[2]: the id \"x\" is already used by model.areas[0]");
+	ck_error_like(15, "model.areas[0].competences[3].id: \"x.\" is not below its area");
+	ck_error(15, "unknown key \"colour\" in group \"model.areas[0].competences[4]\"");
+	ck_error(16, "model.areas[1].competences: must list at least one competence (leave the "
+		     "key out to assess the area as a whole)");
+	ck_error(17, "model.areas[2]: the id \"x.1\" is already used by "
+		     "model.areas[0].competences[1]");
+	ck_error(18, "model.areas[3].standard: 9 is out of range (1..6)");
+	ck_error(18, "model.areas[3].competences[0].id: \"w 1\" is not a valid competence id (1 to "
+		     "63 of A-Z a-z 0-9 . _ -)");
+	ck_assert_int_eq(count_errors(), 12);
+}
+END_TEST
+
+START_TEST(test_model_levels)
+{
+	load_ok(MIN_CONF "model = { scale = 5; areas = ( { id = \"a\"; standard = 5; } ); };\n");
+	ck_assert_str_eq(cf->level_names[0], "1");
+	ck_assert_str_eq(cf->level_names[4], "5");
+	ck_assert_ptr_null(cf->level_names[5]);
+	teardown();
+	setup();
+	load_ok(MIN_CONF "model = { levels = ( \"l1\", \"l2\", \"l3\", \"l4\", \"l5\", \"l6\", "
+			 "\"l7\", \"l8\" ); };\n");
+	ck_assert_str_eq(cf->level_names[7], "l8");
+	ck_assert_uint_eq(cf->n_areas, 5);
+	teardown();
+	setup();
+	load_fails(MIN_CONF "model = {\n"
+			    "  levels = [ \"Low\", \"low\", \"a\", \"b\", \"c\", \"d\", \"e\", \"\" ];\n"
+			    "};\n"
+			    "cohorts = ( { name = \"A\"; from = 1950; to = 1960; } ); model2 = {\n"
+			    "  levels = 1; };\n");
+	ck_error(10, "model.levels[1]: the name \"low\" is already used by model.levels[0]");
+	ck_error(10, "model.levels[7]: \"\" must not be empty");
+	ck_error_like(12, "unknown key \"model2\" at top level");
+	ck_assert_int_eq(count_errors(), 3);
+	teardown();
+	setup();
+	load_fails(MIN_CONF "model = {\n"
+			    "  levels = ( \"a\", 2 );\n"
+			    "};\n");
+	ck_error(10, "model.levels: lists 2 names, but model.scale is 8 (the default); give one "
+		     "name per level");
+	ck_error(10, "model.levels[1]: expected a string, got an integer");
+	ck_assert_int_eq(count_errors(), 2);
+	teardown();
+	setup();
+	/* A bad scale is reported once; the names are not counted against it. */
+	load_fails(MIN_CONF "model = { scale = 0; levels = [ \"a\" ]; };\n");
+	ck_error(9, "model.scale: 0 is out of range (1..100)");
+	ck_assert_int_eq(count_errors(), 1);
+}
+END_TEST
+
+START_TEST(test_model_dump_roundtrip)
+{
+	struct conf *back;
+	load_ok(MIN_CONF FULL_MODEL);
+	back = dump_and_reload(cf);
+	ck_same_conf(cf, back);
+	ck_assert_str_eq(back->competences[1].description, "Office suites");
+	conf_free(back);
+}
+END_TEST
+
+/* The directory of the sources, absolute, into buf[PATH_MAX]. */
+static const char *abs_top_srcdir(char *buf)
+{
+	const char *top = getenv("top_srcdir");
+	ck_assert_msg(realpath(top && *top ? top : ".", buf) != NULL, "realpath: %s",
+		      strerror(errno));
+	return buf;
+}
+
+START_TEST(test_include_model)
+{
+	char want[256];
+	make_inc_dir(1);
+	write_inc("models/m.conf", "scale = 5;\n"
+				   "areas = (\n"
+				   "  { id = \"a\"; standard = 3; direction = \"leadership\"; }\n"
+				   ");\n");
+	ck_assert_int_eq(load_inc(MIN_CONF "model = {\n"
+					   "  @include \"models/m.conf\"\n"
+					   "};\n"),
+			 0);
+	ck_assert_int_eq(cf->scale, 5);
+	ck_assert_uint_eq(cf->n_areas, 1);
+	ck_assert_int_eq(cf->areas[0].direction, CONF_DIR_LEADERSHIP);
+	conf_free(cf);
+	cf = NULL;
+	/* Errors in the included file name that file and its line. */
+	write_inc("models/bad.conf", "scale = 5;\n"
+				     "areas = (\n"
+				     "  { id = \"a\"; standard = 6;\n"
+				     "    weight = 99999999999; }\n"
+				     ");\n");
+	ck_assert_int_eq(load_inc(MIN_CONF "model = {\n"
+					   "  @include \"models/bad.conf\"\n"
+					   "};\n"),
+			 -1);
+	snprintf(want, sizeof(want), "%s/models/bad.conf:3: model.areas[0].standard: 6 is out of "
+		 "range (1..5)", inc_dir);
+	ck_assert_msg(strstr(errors, want) != NULL, "no \"%s\" in:\n%s", want, errors);
+	snprintf(want, sizeof(want), "%s/models/bad.conf:4: integer 99999999999 is too large",
+		 inc_dir);
+	ck_assert_msg(strstr(errors, want) != NULL, "no \"%s\" in:\n%s", want, errors);
+	ck_assert_int_eq(count_errors(), 2);
+}
+END_TEST
+
+START_TEST(test_include_errors)
+{
+	char want[512];
+	make_inc_dir(1);
+	write_inc("models/syntax.conf", "scale = 5;\nareas = ;\n");
+	ck_assert_int_eq(load_inc(MIN_CONF "model = {\n@include \"models/syntax.conf\"\n};\n"), -1);
+	snprintf(want, sizeof(want), "%s/models/syntax.conf:2: syntax error", inc_dir);
+	ck_assert_msg(strcmp(errors, want) == 0, "got:\n%s", errors);
+	free(errors);
+	errors = NULL;
+	ck_assert_int_eq(load_inc(MIN_CONF "model = {\n"
+					   "  @include \"models/none.conf\"\n"
+					   "};\n"),
+			 -1);
+	snprintf(want, sizeof(want), "cannot open include file \"models/none.conf\" "
+		 "(%s/models/none.conf: %s)", inc_dir, strerror(ENOENT));
+	ck_error(10, want);
+	free(errors);
+	errors = NULL;
+	/* libconfig 1.5 puts the include directory in front of an absolute name. */
+	snprintf(want, sizeof(want), MIN_CONF "model = {\n  @include \"%s\"\n};\n", inc_files[0]);
+	if (load_inc(want) == -1 && strstr(errors, "give a relative name"))
+		ck_error_like(10, "@include names are taken relative to");
+}
+END_TEST
+
+START_TEST(test_digcomp_model_loads)
+{
+	char top[PATH_MAX], link_target[PATH_MAX + 32], path[128];
+	int digital = 0;
+	make_inc_dir(0);
+	snprintf(link_target, sizeof(link_target), "%s/contrib/models", abs_top_srcdir(top));
+	snprintf(path, sizeof(path), "%s/models", inc_dir);
+	ck_assert_int_eq(symlink(link_target, path), 0);
+	models_is_link = 1;
+	ck_assert_msg(load_inc(MIN_CONF "model = {\n"
+					"  @include \"models/digcomp-2.2.conf\"\n"
+					"};\n") == 0,
+		      "the shipped model does not load:\n%s", errors);
+	ck_assert_int_eq(cf->scale, 8);
+	ck_assert_str_eq(cf->level_names[0], "Foundation 1");
+	ck_assert_str_eq(cf->level_names[2], "Intermediate 3");
+	ck_assert_str_eq(cf->level_names[4], "Advanced 5");
+	ck_assert_str_eq(cf->level_names[7], "Highly specialised 8");
+	ck_assert_uint_eq(cf->n_competences, 21);
+	for (size_t a = 0; a < cf->n_areas; a++) {
+		const struct conf_area *ar = &cf->areas[a];
+		if (ar->direction != CONF_DIR_DIGITAL) {
+			ck_assert_uint_eq(ar->n_competences, 0);
+			continue;
+		}
+		digital++;
+		snprintf(path, sizeof(path), "digcomp.%d", digital);
+		ck_assert_str_eq(ar->id, path);
+		for (size_t c = 0; c < ar->n_competences; c++) {
+			snprintf(path, sizeof(path), "digcomp.%d.%zu", digital, c + 1);
+			ck_assert_str_eq(cf->competences[ar->first_competence + c].id, path);
+		}
+	}
+	ck_assert_int_eq(digital, 5);
+	ck_assert_uint_ge(cf->n_areas, 5 + 2);
+	ck_assert_uint_eq(cf->areas[0].n_competences, 3);
+	ck_assert_uint_eq(cf->areas[1].n_competences, 6);
+	ck_assert_uint_eq(cf->areas[2].n_competences, 4);
+	ck_assert_uint_eq(cf->areas[3].n_competences, 4);
+	ck_assert_uint_eq(cf->areas[4].n_competences, 4);
+	ck_assert_str_eq(cf->competences[conf_competence_index(cf, "digcomp.2.5")].name,
+			 "Netiquette");
+	ck_assert_str_eq(cf->competences[conf_competence_index(cf, "digcomp.3.4")].name,
+			 "Programming");
+	ck_assert_int_ge(conf_area_index(cf, "lead.vision"), 5);
+	ck_assert_int_ge(conf_area_index(cf, "biz.planning"), 5);
+	ck_assert_int_eq(cf->areas[conf_area_index(cf, "biz.planning")].direction,
+			 CONF_DIR_BUSINESS);
+}
+END_TEST
+
 START_TEST(test_multiple_errors)
 {
 	struct conf *sentinel = (struct conf *)&errors;
@@ -913,7 +1283,10 @@ START_TEST(test_conf_keys_list)
 		"directory.uri", "directory.page_size", "directory.password_file", "people.base",
 		"people.attributes.birth_year", "people.attributes.capacity",
 		"participants.member_attribute", "cohorts.name", "cohorts.from", "cohorts.to",
-		"model.scale", "model.areas.id", "model.areas.weight", "matching.min_score",
+		"model.scale", "model.levels", "model.areas.id", "model.areas.weight",
+		"model.areas.description", "model.areas.direction", "model.areas.competences.id",
+		"model.areas.competences.name", "model.areas.competences.description",
+		"model.areas.competences.standard", "matching.min_score",
 		"writeback.max_delete_percent", "state.database", "daemon.interval", "daemon.jitter",
 		"daemon.metrics_file",
 	};
@@ -925,6 +1298,7 @@ START_TEST(test_conf_keys_list)
 	/* Leaves only: no groups, no lists, no top-level names, no duplicates. */
 	ck_assert(!listed(keys, "people.attributes"));
 	ck_assert(!listed(keys, "model.areas"));
+	ck_assert(!listed(keys, "model.areas.competences"));
 	ck_assert(!listed(keys, "cohorts"));
 	ck_assert(!listed(keys, "directory"));
 	for (; keys[n]; n++) {
@@ -936,11 +1310,12 @@ START_TEST(test_conf_keys_list)
 }
 END_TEST
 
-/* Whether the first i + 1 parts of a key name a list of groups (cohorts, model.areas). */
+/* Whether the first i + 1 parts of a key name a list of groups (cohorts, model.areas, ...). */
 static int names_list(char *const *parts, size_t i)
 {
 	return (i == 0 && strcmp(parts[0], "cohorts") == 0) ||
-	       (i == 1 && strcmp(parts[0], "model") == 0 && strcmp(parts[1], "areas") == 0);
+	       (i == 1 && strcmp(parts[0], "model") == 0 && strcmp(parts[1], "areas") == 0) ||
+	       (i == 2 && strcmp(parts[0], "model") == 0 && strcmp(parts[2], "competences") == 0);
 }
 
 /* Write into buf a one-line file that sets the leaf group.key to an empty group. */
@@ -1068,6 +1443,13 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_areas);
 	tcase_add_test(tc, test_duplicate_area_ids);
 	tcase_add_test(tc, test_standard_above_scale);
+	tcase_add_test(tc, test_model_competences);
+	tcase_add_test(tc, test_model_errors);
+	tcase_add_test(tc, test_model_levels);
+	tcase_add_test(tc, test_model_dump_roundtrip);
+	tcase_add_test(tc, test_include_model);
+	tcase_add_test(tc, test_include_errors);
+	tcase_add_test(tc, test_digcomp_model_loads);
 	tcase_add_test(tc, test_multiple_errors);
 	tcase_add_test(tc, test_syntax_error);
 	tcase_add_test(tc, test_cannot_open);

@@ -20,19 +20,50 @@ static struct conf_cohort default_cohorts[] = {
 	{ "Generation Z", 2001, 2010 },
 };
 
+/* A digital area with id, standard and weight (direction, competences: none). */
+#define AREA(i, n, s, w) { .id = (i), .name = (n), .standard = (s), .weight = (w) }
+
 /* Four areas with different standards and weights, to exercise both. */
 static struct conf_area weighted_areas[] = {
-	{ "digcomp.1", "Information", 4, 1 },
-	{ "digcomp.2", "Communication", 6, 3 },
-	{ "digcomp.3", "Content", 5, 2 },
-	{ "digcomp.4", "Safety", 4, 0 },
+	AREA("digcomp.1", "Information", 4, 1),
+	AREA("digcomp.2", "Communication", 6, 3),
+	AREA("digcomp.3", "Content", 5, 2),
+	AREA("digcomp.4", "Safety", 4, 0),
 };
 
 static struct conf_area plain_areas[] = {
-	{ "a", "a", 4, 1 },
-	{ "b", "b", 4, 1 },
-	{ "c", "c", 4, 1 },
+	AREA("a", "a", 4, 1),
+	AREA("b", "b", 4, 1),
+	AREA("c", "c", 4, 1),
 };
+
+/*
+ * Both directions and both granularities: digcomp.1 is assessed by three
+ * competences, "lead" by one, and "lead.vision" is an area whose id "lead"
+ * prefixes (so resolving must not take it for a competence of "lead").
+ */
+static struct conf_area mixed_areas[] = {
+	{ .id = "digcomp.1", .name = "Information", .standard = 4, .weight = 1,
+	  .first_competence = 0, .n_competences = 3 },
+	{ .id = "digcomp.2", .name = "Communication", .standard = 6, .weight = 3 },
+	{ .id = "lead.vision", .name = "Vision", .standard = 5, .weight = 2,
+	  .direction = CONF_DIR_LEADERSHIP },
+	{ .id = "biz.planning", .name = "Business planning", .standard = 4, .weight = 1,
+	  .direction = CONF_DIR_BUSINESS },
+	{ .id = "lead", .name = "Leadership", .standard = 4, .weight = 1,
+	  .direction = CONF_DIR_LEADERSHIP, .first_competence = 3, .n_competences = 1 },
+};
+
+static struct conf_competence mixed_competences[] = {
+	{ .id = "digcomp.1.1", .name = "Browsing", .area = 0, .standard = 4 },
+	{ .id = "digcomp.1.2", .name = "Evaluating", .area = 0, .standard = 4 },
+	{ .id = "digcomp.1.3", .name = "Managing data", .area = 0, .standard = 5 },
+	{ .id = "lead.goals", .name = "Goal setting", .area = 4, .standard = 4 },
+};
+
+static char *mixed_levels[] = { "Foundation 1", "Foundation 2", "Intermediate 3",
+				"Intermediate 4", "Advanced 5", "Advanced 6",
+				"Highly specialised 7", "Highly specialised 8", NULL };
 
 static struct conf make_conf(struct conf_area *areas, size_t n_areas)
 {
@@ -44,6 +75,16 @@ static struct conf make_conf(struct conf_area *areas, size_t n_areas)
 	cf.areas = areas;
 	cf.n_areas = n_areas;
 	cf.capacity = 3;
+	return cf;
+}
+
+/* The mixed model: five areas, four competences, named levels. */
+static struct conf mixed_conf(void)
+{
+	struct conf cf = make_conf(mixed_areas, 5);
+	cf.competences = mixed_competences;
+	cf.n_competences = 4;
+	cf.level_names = mixed_levels;
 	return cf;
 }
 
@@ -296,7 +337,7 @@ END_TEST
 
 START_TEST(score_clamped)
 {
-	static struct conf_area heavy[] = { { "a", "a", 8, INT_MAX }, { "b", "b", 8, INT_MAX } };
+	static struct conf_area heavy[] = { AREA("a", "a", 8, INT_MAX), AREA("b", "b", 8, INT_MAX) };
 	static const int mentor[] = { 8, 8 }, mentee[] = { 0, 0 };
 	struct conf cf = make_conf(heavy, 2);
 	ck_assert_int_eq(model_pair_score(&cf, mentor, mentee), INT_MAX);
@@ -348,6 +389,187 @@ START_TEST(objectives_ties_by_area_order)
 }
 END_TEST
 
+/* Resolves id and checks what it names. */
+static void expect_resolve(const struct conf *cf, const char *id, int rc, int area, int comp)
+{
+	int a = 99, c = 99;
+	ck_assert_msg(model_resolve(cf, id, &a, &c) == rc, "\"%s\": not %d", id, rc);
+	ck_assert_msg(a == (rc < 0 ? 99 : area) && c == (rc < 0 ? 99 : comp),
+		      "\"%s\": area %d competence %d", id, a, c);
+}
+
+START_TEST(resolve_areas_and_competences)
+{
+	struct conf cf = mixed_conf();
+	expect_resolve(&cf, "digcomp.1", 0, 0, -1);
+	expect_resolve(&cf, "DigComp.2", 0, 1, -1);
+	expect_resolve(&cf, "digcomp.1.1", 1, 0, 0);
+	expect_resolve(&cf, "digcomp.1.3", 1, 0, 2);
+	expect_resolve(&cf, "LEAD.GOALS", 1, 4, 3);
+	expect_resolve(&cf, "lead", 0, 4, -1);
+	expect_resolve(&cf, "lead.vision", 0, 2, -1);
+	static const char *const unknown[] = { "digcomp", "digcomp.1.", "digcomp.1.4",
+					       "digcomp.2.1", "lead.vision.1", "lead.goals.x",
+					       "biz", "", "digcomp.11" };
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+		expect_resolve(&cf, unknown[i], -1, 0, 0);
+	/* An area-level model has no competences at all. */
+	cf = make_conf(weighted_areas, 4);
+	expect_resolve(&cf, "digcomp.3", 0, 2, -1);
+	expect_resolve(&cf, "digcomp.3.1", -1, 0, 0);
+}
+END_TEST
+
+START_TEST(rollup_rule)
+{
+	struct conf cf = mixed_conf();
+	int levels[5];
+	/* area value wins; floor(mean of 3, 4) = 3 with 0 ignored; lead from its one competence */
+	static const int area_values[5] = { 0, 5, 2, 0, 0 }, comp_values[4] = { 3, 0, 4, 6 };
+	static const int given[5] = { 7, 0, 0, 0, 0 }, none[4] = { 0, 0, 0, 0 };
+	static const int no_area[5] = { 0, 0, 0, 0, 0 };
+	static const int all3[4] = { 8, 7, 7, 0 };
+	model_rollup(&cf, area_values, comp_values, levels);
+	ck_assert_int_eq(levels[0], 3);
+	ck_assert_int_eq(levels[1], 5);
+	ck_assert_int_eq(levels[2], 2);
+	ck_assert_int_eq(levels[3], 0);
+	ck_assert_int_eq(levels[4], 6);
+	model_rollup(&cf, given, comp_values, levels);
+	ck_assert_int_eq(levels[0], 7); /* the area's own value, not the mean 3 */
+	model_rollup(&cf, given, none, levels);
+	ck_assert_int_eq(levels[0], 7);
+	ck_assert_int_eq(levels[4], 0);
+	model_rollup(&cf, no_area, all3, levels);
+	ck_assert_int_eq(levels[0], 7); /* floor(22 / 3) */
+	/* In place, and without competences. */
+	{
+		struct conf plain = make_conf(plain_areas, 3);
+		int v[3] = { 1, 0, 8 };
+		model_rollup(&plain, v, NULL, v);
+		ck_assert(v[0] == 1 && v[1] == 0 && v[2] == 8);
+	}
+}
+END_TEST
+
+START_TEST(level_names)
+{
+	struct conf cf = mixed_conf();
+	ck_assert_str_eq(model_level_name(&cf, 1), "Foundation 1");
+	ck_assert_str_eq(model_level_name(&cf, 8), "Highly specialised 8");
+	ck_assert_ptr_null(model_level_name(&cf, 0));
+	ck_assert_ptr_null(model_level_name(&cf, 9));
+	cf.level_names = NULL;
+	ck_assert_ptr_null(model_level_name(&cf, 1));
+}
+END_TEST
+
+START_TEST(score_digital_only)
+{
+	struct conf cf = mixed_conf();
+	/* digcomp.1: min(6,4)-1 = 3 x1; digcomp.2: min(8,6)-2 = 4 x3; the rest is not digital */
+	static const int mentor[5] = { 6, 8, 8, 8, 8 }, mentee[5] = { 1, 2, 0, 0, 0 };
+	ck_assert_int_eq(model_pair_score(&cf, mentor, mentee), 3 + 12);
+	ck_assert_int_eq(model_pair_score(&cf, mentee, mentor), 0);
+	ck_assert_int_eq(model_score_weight(&cf, 0), 1);
+	ck_assert_int_eq(model_score_weight(&cf, 1), 3);
+	ck_assert_int_eq(model_score_weight(&cf, 2), 0);
+	ck_assert_int_eq(model_score_weight(&cf, 3), 0);
+	ck_assert_int_eq(model_score_weight(&cf, 4), 0);
+}
+END_TEST
+
+START_TEST(objectives_both_directions)
+{
+	struct conf cf = mixed_conf();
+	/* The junior mentor is strong in digital, weak in leadership/business; the senior the reverse. */
+	static const int mentor[5] = { 6, 5, 1, 2, 4 }, mentee[5] = { 2, 3, 7, 3, 8 };
+	struct model_objective obj[8];
+	char *out[8], line[MODEL_OBJECTIVE_MAX];
+	size_t n = model_objective_list(&cf, mentor, mentee, obj, 8);
+	ck_assert_uint_eq(n, 4);
+	/* mentee: digcomp.2 2x3 = 6, digcomp.1 2x1 = 2; mentor: lead.vision 4x2 = 8, biz 1x1 */
+	ck_assert(obj[0].learner == MODEL_MENTEE && obj[0].area == 1 && obj[0].value == 6);
+	ck_assert(obj[1].learner == MODEL_MENTEE && obj[1].area == 0 && obj[1].value == 2);
+	ck_assert(obj[2].learner == MODEL_MENTOR && obj[2].area == 2 && obj[2].value == 8);
+	ck_assert(obj[3].learner == MODEL_MENTOR && obj[3].area == 3 && obj[3].value == 1);
+	ck_assert_int_eq(model_objective_format(&cf, &obj[2], line, sizeof(line)), 23);
+	ck_assert_str_eq(line, "mentor lead.vision 1->5");
+	n = model_objectives(&cf, mentor, mentee, out, 8);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(out[0], "mentee digcomp.2 3->5");
+	ck_assert_str_eq(out[1], "mentee digcomp.1 2->4");
+	ck_assert_str_eq(out[2], "mentor lead.vision 1->5");
+	ck_assert_str_eq(out[3], "mentor biz.planning 2->3");
+	free_lines(out, n);
+	/* lead (standard 4): the mentor is at standard already, so nothing to develop. */
+	/* Swapped roles: nothing either way (the senior is no digital teacher here). */
+	ck_assert_uint_eq(model_objective_list(&cf, mentee, mentor, obj, 8), 0);
+}
+END_TEST
+
+START_TEST(objectives_split_when_limited)
+{
+	struct conf cf = mixed_conf();
+	static const int mentor[5] = { 6, 5, 1, 2, 4 }, mentee[5] = { 2, 3, 7, 3, 8 };
+	/* Only the mentor has objectives; only the mentee has objectives. */
+	static const int mentor_learns[5] = { 0, 0, 1, 2, 0 }, senior[5] = { 0, 0, 8, 8, 8 };
+	static const int junior[5] = { 6, 5, 5, 4, 4 }, weak[5] = { 1, 1, 8, 8, 8 };
+	struct model_objective obj[4];
+	char *out[4];
+	size_t n = model_objectives(&cf, mentor, mentee, out, 3);
+	/* 2 + 2 candidates, 3 places: the mentor side keeps 3 / 2 = 1, the best one. */
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(out[0], "mentee digcomp.2 3->5");
+	ck_assert_str_eq(out[1], "mentee digcomp.1 2->4");
+	ck_assert_str_eq(out[2], "mentor lead.vision 1->5");
+	free_lines(out, n);
+	n = model_objectives(&cf, mentor, mentee, out, 1);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(out[0], "mentee digcomp.2 3->5");
+	free_lines(out, n);
+	n = model_objectives(&cf, mentor, mentee, out, 2);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(out[0], "mentee digcomp.2 3->5");
+	ck_assert_str_eq(out[1], "mentor lead.vision 1->5");
+	free_lines(out, n);
+	/* One side empty: the other takes every place. */
+	ck_assert_uint_eq(model_objective_list(&cf, mentor_learns, senior, obj, 4), 3);
+	ck_assert_uint_eq(model_objective_list(&cf, mentor_learns, senior, obj, 1), 1);
+	ck_assert(obj[0].learner == MODEL_MENTOR && obj[0].area == 2 && obj[0].value == 8);
+	ck_assert_uint_eq(model_objective_list(&cf, junior, weak, obj, 2), 2);
+	ck_assert(obj[0].learner == MODEL_MENTEE && obj[0].area == 1 && obj[0].target == 5);
+	ck_assert(obj[1].learner == MODEL_MENTEE && obj[1].area == 0 && obj[1].target == 4);
+	ck_assert_uint_eq(model_objective_list(&cf, junior, weak, obj, 0), 0);
+}
+END_TEST
+
+START_TEST(objectives_stable)
+{
+	struct conf cf = mixed_conf();
+	static const int mentor[5] = { 6, 5, 1, 2, 4 }, mentee[5] = { 2, 3, 7, 3, 8 };
+	struct model_objective a[8], b[8];
+	size_t n = model_objective_list(&cf, mentor, mentee, a, 8);
+	ck_assert_uint_eq(model_objective_list(&cf, mentor, mentee, b, 8), n);
+	ck_assert(memcmp(a, b, n * sizeof(a[0])) == 0);
+	/* Ties keep area order in both directions. */
+	{
+		static const int m2[5] = { 5, 0, 4, 3, 0 }, s2[5] = { 3, 0, 5, 4, 0 };
+		char *out[4];
+		struct conf_area tie_areas[5];
+		memcpy(tie_areas, mixed_areas, sizeof(tie_areas));
+		tie_areas[2].weight = 1;
+		cf.areas = tie_areas;
+		n = model_objectives(&cf, m2, s2, out, 4);
+		ck_assert_uint_eq(n, 3);
+		ck_assert_str_eq(out[0], "mentee digcomp.1 3->4");
+		ck_assert_str_eq(out[1], "mentor lead.vision 4->5");
+		ck_assert_str_eq(out[2], "mentor biz.planning 3->4");
+		free_lines(out, n);
+	}
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
 	Suite *s = suite_create("model");
@@ -372,6 +594,15 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, score_clamped);
 	tcase_add_test(tc, objectives_ranked);
 	tcase_add_test(tc, objectives_ties_by_area_order);
+	tcase_add_test(tc, score_digital_only);
+	tcase_add_test(tc, objectives_both_directions);
+	tcase_add_test(tc, objectives_split_when_limited);
+	tcase_add_test(tc, objectives_stable);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rollup");
+	tcase_add_test(tc, resolve_areas_and_competences);
+	tcase_add_test(tc, rollup_rule);
+	tcase_add_test(tc, level_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
