@@ -162,6 +162,7 @@ static int read_rows(struct sheet *sh, struct csv *csv, struct assess_result *re
 static int read_header(struct sheet *sh, const struct conf *cf, const char *key)
 {
 	static const char *const keys[] = {"uid", "mail", "dn"};
+	int area, comp;
 	sh->key = sh->date = NO_COLUMN;
 	sh->competence = xcalloc(sh->n_cols ? sh->n_cols : 1, sizeof(int));
 	for (size_t i = 0; i < sh->n_cols; i++) {
@@ -173,7 +174,7 @@ static int read_header(struct sheet *sh, const struct conf *cf, const char *key)
 			sh->key = i;
 		else if (strcasecmp(h, "date") == 0 || strcasecmp(h, "assessed") == 0)
 			sh->date = i;
-		else if (conf_area_index(cf, h) >= 0)
+		else if (model_resolve(cf, h, &area, &comp) >= 0)
 			sh->competence[i] = 1;
 		else {
 			report(sh, 1, "column %zu (\"%s\"): unknown competence; its values are not imported", i + 1, h);
@@ -357,6 +358,14 @@ static char *row_date(const struct sheet *sh, const struct row *r)
 	return xasprintf("%04d%02d%02d000000Z", y, m, d);
 }
 
+/* The model's own spelling of a column's competence or area id. */
+static const char *column_id(const struct conf *cf, const char *header)
+{
+	int area, comp;
+	int rc = model_resolve(cf, header, &area, &comp);
+	return rc == 1 ? cf->competences[comp].id : cf->areas[area].id;
+}
+
 /* Plan the modify of one good row; c->n is 0 when nothing changes. */
 static void plan_row(const struct sheet *sh, const struct row *r, const struct person *p, const struct conf *cf,
 		     struct change *c)
@@ -365,7 +374,7 @@ static void plan_row(const struct sheet *sh, const struct row *r, const struct p
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < sh->n_cols; i++)
 		if (sh->competence[i] && r->cells[i][0])
-			plan_cell(c, p, cf->areas[conf_area_index(cf, sh->header[i])].id, r->cells[i]);
+			plan_cell(c, p, column_id(cf, sh->header[i]), r->cells[i]);
 	c->date[0] = row_date(sh, r);
 	if (c->date[0] && p->assessed && strcmp(c->date[0], p->assessed) == 0) {
 		free(c->date[0]);
@@ -407,8 +416,7 @@ static long long record(const struct conf *cf, const struct sheet *sh, const str
 		char *date = applied[i] ? row_date(sh, r) : NULL;
 		for (size_t k = 0; applied[i] && rc == 0 && k < sh->n_cols; k++)
 			if (sh->competence[k] && r->cells[k][0])
-				rc = store_assessment_put(st, id, pp->list[r->person].uuid,
-							  cf->areas[conf_area_index(cf, sh->header[k])].id,
+				rc = store_assessment_put(st, id, pp->list[r->person].uuid, column_id(cf, sh->header[k]),
 							  (int)strtol(r->cells[k], NULL, 10), date);
 		free(date);
 	}

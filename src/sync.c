@@ -29,6 +29,9 @@ struct sync_ctx {
 	const struct progress *progress;
 	long expected;         /* staff count of the previous sync, for progress */
 	int stopped;           /* progress asked to stop */
+	/* one entry's competence values before the roll-up (reused) */
+	int *area_values, *comp_values;
+	char *area_seen, *comp_seen;
 };
 
 /* How often (in entries) progress is reported. */
@@ -139,26 +142,48 @@ static void read_capacity(struct sync_ctx *c, const dir_entry *e, struct roster_
 	free(v);
 }
 
-/* Competence values "<area>=<level>" for the areas of the model. */
+/* Keep one competence value "<id>=<level>" for an area or a competence; 0, or -1 with why. */
+static int take_value(struct sync_ctx *c, const char *value, const char **why)
+{
+	char id[MODEL_AREA_MAX];
+	int level, area, comp, rc = model_parse_competence(value, c->cf->scale, id, &level);
+	char *seen;
+	if (rc < 0) {
+		*why = rc == -1 ? "expected <id>=<level>" : "level outside the scale";
+		return -1;
+	}
+	rc = model_resolve(c->cf, id, &area, &comp);
+	if (rc < 0) {
+		*why = "unknown competence or area";
+		return -1;
+	}
+	seen = rc == 1 ? &c->comp_seen[comp] : &c->area_seen[area];
+	if (*seen) {
+		*why = "second value for the same id";
+		return -1;
+	}
+	*seen = 1;
+	if (rc == 1)
+		c->comp_values[comp] = level;
+	else
+		c->area_values[area] = level;
+	return 0;
+}
+
+/* Competence values for the areas and competences of the model, rolled up to area levels. */
 static void read_competences(struct sync_ctx *c, const dir_entry *e, struct roster_person *p)
 {
-	const char *attr = c->cf->attr.competence;
+	const struct conf *cf = c->cf;
+	const char *attr = cf->attr.competence, *why;
 	char **vals = attr && *attr ? dir_entry_values(e, attr) : NULL;
-	char area[MODEL_AREA_MAX];
-	int level, idx, rc;
-	for (size_t i = 0; vals && vals[i]; i++) {
-		rc = model_parse_competence(vals[i], c->cf->scale, area, &level);
-		if (rc == -1)
-			skip_value(c, p->dn, attr, vals[i], "expected <area>=<level>");
-		else if (rc == -2)
-			skip_value(c, p->dn, attr, vals[i], "level outside the scale");
-		else if ((idx = conf_area_index(c->cf, area)) < 0)
-			skip_value(c, p->dn, attr, vals[i], "unknown competence area");
-		else if (p->levels[idx] != 0)
-			skip_value(c, p->dn, attr, vals[i], "second value for the same area");
-		else
-			p->levels[idx] = level;
-	}
+	memset(c->area_values, 0, cf->n_areas * sizeof(int));
+	memset(c->area_seen, 0, cf->n_areas);
+	memset(c->comp_values, 0, cf->n_competences * sizeof(int));
+	memset(c->comp_seen, 0, cf->n_competences);
+	for (size_t i = 0; vals && vals[i]; i++)
+		if (take_value(c, vals[i], &why) < 0)
+			skip_value(c, p->dn, attr, vals[i], why);
+	model_rollup(cf, c->area_values, c->comp_values, p->levels);
 	dir_values_free(vals);
 }
 
@@ -178,6 +203,9 @@ static int store_person(struct sync_ctx *c, const struct roster_person *p, const
 	for (size_t i = 0; rc == 0 && i < cf->n_areas; i++)
 		if (p->levels[i] > 0)
 			rc = store_competence_put(c->st, p->uuid, cf->areas[i].id, p->levels[i]);
+	for (size_t i = 0; rc == 0 && i < cf->n_competences; i++)
+		if (c->comp_values[i] > 0)
+			rc = store_competence_put(c->st, p->uuid, cf->competences[i].id, c->comp_values[i]);
 	return rc;
 }
 
@@ -348,6 +376,10 @@ int sync_full(dir *d, store *st, const struct conf *cf, time_t now, const struct
 	struct roster *r = xcalloc(1, sizeof(*r));
 	struct sync_ctx c = {.cf = cf, .st = st, .r = r, .stats = stats, .now = now, .progress = progress};
 	int rc;
+	c.area_values = xcalloc(cf->n_areas + 1, sizeof(int));
+	c.comp_values = xcalloc(cf->n_competences + 1, sizeof(int));
+	c.area_seen = xcalloc(cf->n_areas + 1, 1);
+	c.comp_seen = xcalloc(cf->n_competences + 1, 1);
 	memset(stats, 0, sizeof(*stats));
 	r->n_areas = cf->n_areas;
 	r->by_cdn = strmap_new(1024);
@@ -364,6 +396,10 @@ int sync_full(dir *d, store *st, const struct conf *cf, time_t now, const struct
 		rc = read_group(d, &c, cf->juniors_group, "juniors", ROSTER_JUNIOR);
 	if (rc == 0)
 		rc = read_group(d, &c, cf->seniors_group, "seniors", ROSTER_SENIOR);
+	free(c.area_values);
+	free(c.comp_values);
+	free(c.area_seen);
+	free(c.comp_seen);
 	if (rc != 0 || c.failed || c.stopped) {
 		roster_free(r);
 		return c.stopped ? -2 : -1;

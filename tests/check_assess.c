@@ -213,6 +213,38 @@ START_TEST(gaps_agree_with_the_directory)
 }
 END_TEST
 
+START_TEST(competence_level_columns_with_the_digcomp_model)
+{
+	LDAP *ld;
+	const char *path;
+	char *c;
+	start_company(300);
+	/* the shipped DigComp 2.2 model, included as an admin would */
+	ck_assert_int_eq(sh("mkdir -p %s/models && cp %s/contrib/models/digcomp-2.2.conf %s/models/", td.dir,
+			    getenv("top_srcdir"), td.dir), 0);
+	write_config(td.uri, SENIORS, "model = {\n@include \"models/digcomp-2.2.conf\"\n};");
+	ck_assert_int_eq(sh("%s -n -c %s >/dev/null", build_path("src/mentord"), conf_path), 0);
+	path = write_csv("fine.csv", "uid,digcomp.1.1,digcomp.1.2,lead.vision\nu000040,6,2,3\n");
+	ck_assert_int_eq(sh("%s -c %s assess import %s >%s/ctl.out 2>%s/ctl.err", build_path("src/mentorctl"),
+			    conf_path, path, td.dir, td.dir), 0);
+	ld = admin();
+	c = competences(ld, "u000040");
+	ck_assert_ptr_nonnull(strstr(c, "digcomp.1.1=6 "));
+	ck_assert_ptr_nonnull(strstr(c, "digcomp.1.2=2 "));
+	ck_assert_ptr_nonnull(strstr(c, "lead.vision=3 "));
+	free(c);
+	/* a competence id the model does not have is an unknown column */
+	path = write_csv("typo.csv", "uid,digcomp.1.9\nu000040,6\n");
+	ck_assert_int_eq(sh("%s -c %s assess import %s >%s/ctl.out 2>%s/ctl.err", build_path("src/mentorctl"),
+			    conf_path, path, td.dir, td.dir), 7);
+	ck_assert(output_has("ctl.err", "typo.csv:1: column 2 (\"digcomp.1.9\"): unknown competence"));
+	/* sync reads the competence-level values and keeps them */
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(!output_has("mentord.err", "u000040,ou=people," SUFFIX ": mentoringCompetence"));
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
 static Suite *assess_suite(void)
 {
 	Suite *s = suite_create("assess");
@@ -223,6 +255,7 @@ static Suite *assess_suite(void)
 	tcase_add_test(tc, bad_rows_are_named_and_skipped);
 	tcase_add_test(tc, strict_and_dry_run_write_nothing);
 	tcase_add_test(tc, gaps_agree_with_the_directory);
+	tcase_add_test(tc, competence_level_columns_with_the_digcomp_model);
 	suite_add_tcase(s, tc);
 	return s;
 }
