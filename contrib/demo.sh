@@ -61,6 +61,11 @@ echo "== mentorctl status"
 "$bin/mentorctl" -c "$work/mentord.conf" status
 echo "== mentorctl pairs (first 10)"
 "$bin/mentorctl" -c "$work/mentord.conf" pairs | head -n 11
+echo "== mentorctl gaps (who is below the minimum standard)"
+"$bin/mentorctl" -c "$work/mentord.conf" gaps | head -n 11
+first=$("$bin/mentorctl" -c "$work/mentord.conf" pairs --csv | sed -n '2p' | cut -d, -f6)
+echo "== mentorctl explain $first"
+"$bin/mentorctl" -c "$work/mentord.conf" explain "$first"
 echo "== the pair groups in the directory (first 2)"
 ldapsearch -x -H "$SLAPD_URI" -b ou=pairs,ou=mentoring,dc=example,dc=com -LLL '(objectClass=mentoringPair)' \
 	member mentoringMentor mentoringMentee mentoringObjective mentoringScore mentoringStarted |

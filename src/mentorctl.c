@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "cycle.h"
 #include "gaps.h"
+#include "model.h"
 #include "log.h"
 #include "output.h"
 #include "store.h"
@@ -42,6 +43,7 @@ static void usage(FILE *fp)
 		"                             competence levels from a CSV file into the directory\n"
 		"  assess list                the recorded imports\n"
 		"  gaps [--json | --csv]      who is below the minimum standard, by area\n"
+		"  explain PERSON             a person's pairs: the score term by term, the objectives\n"
 		"  check-config               check the configuration file\n\n"
 		"Options:\n"
 		"  -c, --config FILE          configuration file (default %s)\n"
@@ -512,6 +514,96 @@ static int cmd_gaps(const struct conf *cf, enum format fmt)
 	return rc < 0 ? 1 : 0;
 }
 
+struct explain_ctx {
+	const struct conf *cf;
+	store *st;
+	const char *uuid;
+	int n;
+};
+
+/* One side of a pair for explain: "name (cohort, department)". */
+static void print_side(const struct store_pair_side *s)
+{
+	printf("%s (%s, %s)", s->name ? s->name : s->dn, s->cohort ? s->cohort : "no cohort",
+	       s->department ? s->department : "no department");
+}
+
+/* The score of a pair term by term, then its objectives. */
+static void explain_pair(const struct explain_ctx *x, const struct store_pair_row *p, int *mentor, int *mentee)
+{
+	char *objectives[16];
+	size_t n;
+	long total = 0;
+	printf("%-14s %-28s %6s %6s %6s %8s %6s\n", "AREA", "NAME", "WEIGHT", "MENTOR", "MENTEE", "STANDARD", "POINTS");
+	for (size_t a = 0; a < x->cf->n_areas; a++) {
+		const struct conf_area *ar = &x->cf->areas[a];
+		int term = model_pair_term(x->cf, a, mentor, mentee);
+		total += term;
+		printf("%-14.14s %-28.28s %6d %6d %6d %8d %6d%s\n", ar->id, ar->name, ar->weight, mentor[a], mentee[a],
+		       ar->standard, term, ar->direction == CONF_DIR_DIGITAL ? "" : "  (not scored: senior teaches)");
+	}
+	printf("score = sum of weight x max(0, min(mentor, standard) - mentee) = %ld", total);
+	if (total != p->score)
+		printf(" (the last cycle wrote %d: levels changed since)", p->score);
+	n = model_objectives(x->cf, mentor, mentee, objectives, ARRAY_LEN(objectives));
+	printf("\nobjectives (mentoringObjective):%s\n", n ? "" : " none");
+	for (size_t i = 0; i < n; i++) {
+		printf("  %s\n", objectives[i]);
+		free(objectives[i]);
+	}
+}
+
+/* Explain one pair if the person is in it. */
+static int explain_row(const struct store_pair_row *p, void *arg)
+{
+	struct explain_ctx *x = arg;
+	int *mentor, *mentee;
+	char when[40];
+	if (strcmp(p->mentor.uuid, x->uuid) != 0 && strcmp(p->mentee.uuid, x->uuid) != 0)
+		return 0;
+	mentor = xcalloc(x->cf->n_areas + 1, sizeof(int));
+	mentee = xcalloc(x->cf->n_areas + 1, sizeof(int));
+	printf("%s", x->n++ ? "\n" : "");
+	print_side(&p->mentor);
+	fputs(" mentors ", stdout);
+	print_side(&p->mentee);
+	printf("\n  since %s, group %s\n", format_time(p->started, 0, when), p->dn);
+	if (store_person_levels(x->st, x->cf, p->mentor.uuid, mentor) == 0 &&
+	    store_person_levels(x->st, x->cf, p->mentee.uuid, mentee) == 0)
+		explain_pair(x, p, mentor, mentee);
+	free(mentor);
+	free(mentee);
+	return 0;
+}
+
+/* explain PERSON: the person's pairs, score term by term, objectives. */
+static int cmd_explain(const struct conf *cf, int argc, char **argv)
+{
+	struct store_found who;
+	struct explain_ctx x = {cf, NULL, NULL, 0};
+	int rc;
+	if (argc != 2) {
+		fprintf(stderr, "mentorctl: usage: explain PERSON (an id, DN, mail, uid or name)\n");
+		return EXIT_CONFIG;
+	}
+	if (!(x.st = open_store(cf)))
+		return 1;
+	rc = store_person_find(x.st, argv[1], &who);
+	if (rc != 0) {
+		fprintf(stderr, "mentorctl: explain: %s \"%s\" among the staff of the last cycle\n",
+			rc == 2 ? "more than one person matches" : "nobody matches", argv[1]);
+		store_close(x.st);
+		return 1;
+	}
+	x.uuid = who.uuid;
+	rc = store_pairs_each(x.st, explain_row, &x);
+	if (rc == 0 && x.n == 0)
+		printf("%s (%s) is not in a pair after the last cycle\n", who.name ? who.name : who.dn, who.dn);
+	store_person_clear(&who);
+	store_close(x.st);
+	return rc < 0 ? 1 : 0;
+}
+
 /* Parse "-n N" and the format options of history. */
 static int parse_history(int argc, char **argv, enum format *fmt, long *limit)
 {
@@ -594,6 +686,8 @@ int main(int argc, char **argv)
 										 : cmd_history(cf, fmt, limit);
 	} else if (strcmp(cmd, "run") == 0) {
 		rc = cmd_run(cf, argc - optind, argv + optind);
+	} else if (strcmp(cmd, "explain") == 0) {
+		rc = cmd_explain(cf, argc - optind, argv + optind);
 	} else if (strcmp(cmd, "assess") == 0) {
 		rc = cmd_assess(cf, argc - optind, argv + optind);
 	} else if (strcmp(cmd, "gaps") == 0) {

@@ -290,6 +290,13 @@ static int area_cover(const struct conf *cf, size_t a, const int *teacher, const
 }
 
 /* The sum is clamped to INT_MAX; only absurd weights could reach it. */
+int model_pair_term(const struct conf *cf, size_t a, const int *mentor_levels, const int *mentee_levels)
+{
+	if (cf->areas[a].direction != CONF_DIR_DIGITAL)
+		return 0;
+	return cf->areas[a].weight * area_cover(cf, a, mentor_levels, mentee_levels);
+}
+
 int model_pair_score(const struct conf *cf, const int *mentor_levels, const int *mentee_levels)
 {
 	long long sum = 0;

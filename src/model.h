@@ -102,6 +102,9 @@ int model_score_weight(const struct conf *cf, size_t a);
  */
 int model_pair_score(const struct conf *cf, const int *mentor_levels, const int *mentee_levels);
 
+/* The term of area a in model_pair_score: weight x cover (0 for areas that do not count). */
+int model_pair_term(const struct conf *cf, size_t a, const int *mentor_levels, const int *mentee_levels);
+
 /* Who develops in an objective. */
 enum model_learner {
 	MODEL_MENTEE, /* a digital area: the junior mentor teaches the senior mentee */

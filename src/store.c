@@ -479,6 +479,61 @@ int store_levels_each(store *st, int (*fn)(const struct store_level *lv, void *a
 	return rc == SQLITE_DONE ? 0 : store_fail(st, "read levels");
 }
 
+int store_person_find(store *st, const char *key, struct store_found *out)
+{
+	static const char *const ways[] = {
+		"uuid = ?1", "lower(dn) = lower(?1)", "lower(mail) = lower(?1)",
+		"lower(substr(dn, instr(dn, '=') + 1, instr(dn, ',') - instr(dn, '=') - 1)) = lower(?1)",
+		"name = ?1",
+	};
+	int found = 0;
+	memset(out, 0, sizeof(*out));
+	for (size_t w = 0; w < ARRAY_LEN(ways) && !found; w++) {
+		char *sql = xasprintf("SELECT uuid, dn, name, cohort, department FROM staff WHERE %s LIMIT 2", ways[w]);
+		sqlite3_stmt *stmt = store_prepare(st, sql);
+		free(sql);
+		if (!stmt)
+			return -1;
+		bind_text(stmt, 1, key);
+		while (sqlite3_step(stmt) == SQLITE_ROW && found < 2) {
+			if (found++ == 0) {
+				out->uuid = column_strdup(stmt, 0);
+				out->dn = column_strdup(stmt, 1);
+				out->name = column_strdup(stmt, 2);
+				out->cohort = column_strdup(stmt, 3);
+				out->department = column_strdup(stmt, 4);
+			}
+		}
+		sqlite3_finalize(stmt);
+	}
+	return found == 0 ? 1 : found == 1 ? 0 : 2;
+}
+
+void store_person_clear(struct store_found *p)
+{
+	free(p->uuid);
+	free(p->dn);
+	free(p->name);
+	free(p->cohort);
+	free(p->department);
+	memset(p, 0, sizeof(*p));
+}
+
+int store_person_levels(store *st, const struct conf *cf, const char *uuid, int *levels)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT area, level FROM competence WHERE uuid = ?");
+	int rc, a;
+	if (!stmt)
+		return -1;
+	memset(levels, 0, cf->n_areas * sizeof(int));
+	bind_text(stmt, 1, uuid);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if ((a = conf_area_index(cf, (const char *)sqlite3_column_text(stmt, 0))) >= 0)
+			levels[a] = sqlite3_column_int(stmt, 1);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, "read levels");
+}
+
 int store_pairs_load(store *st, struct store_pair **out, size_t *n)
 {
 	sqlite3_stmt *stmt = store_prepare(st,

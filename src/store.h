@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "conf.h"
+
 typedef struct store store;
 
 /*
@@ -90,6 +92,20 @@ struct store_level {
 };
 /* Call fn for every stored level (as of the last sync), by area then name; stops when fn returns non-zero. */
 int store_levels_each(store *st, int (*fn)(const struct store_level *lv, void *arg), void *arg);
+
+/*
+ * Find a person by stable id, DN, mail, the value of the DN's first RDN
+ * (e.g. a uid) or exact name, in that order. 0 with *out filled (strings are
+ * copies, freed with store_person_clear), 1 if nobody matches, 2 if several
+ * match by name or RDN value, -1 on error.
+ */
+struct store_found {
+	char *uuid, *dn, *name, *cohort, *department;
+};
+int store_person_find(store *st, const char *key, struct store_found *out);
+void store_person_clear(struct store_found *p);
+/* The stored level of uuid in each area of the model (0: not assessed). 0 or -1. */
+int store_person_levels(store *st, const struct conf *cf, const char *uuid, int *levels);
 
 /* A current pair. */
 struct store_pair {

@@ -198,6 +198,40 @@ START_TEST(personal_data_is_never_logged)
 }
 END_TEST
 
+START_TEST(explain_shows_the_score_term_by_term)
+{
+	LDAP *ld;
+	size_t n;
+	char *score, line[256];
+	start_company(300);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ld = admin();
+	n = read_pairs(ld, pairs, MAXPAIRS);
+	ck_assert_uint_gt(n, 0);
+	char filter[1024], *attrs[] = {"1.1", NULL};
+	snprintf(filter, sizeof(filter), "(mentoringMentee=%s)", pairs[0].mentee);
+	LDAPMessage *res = search(ld, PAIRS_OU, LDAP_SCOPE_ONELEVEL, filter, attrs);
+	char *group = ldap_get_dn(ld, ldap_first_entry(ld, res));
+	ldap_msgfree(res);
+	score = value_of(ld, group, "mentoringScore");
+	ck_assert_ptr_nonnull(score);
+	ck_assert_int_eq(sh("%s -c %s explain '%s' > %s/explain.txt", build_path("src/mentorctl"), conf_path,
+			    pairs[0].mentee, td.dir), 0);
+	snprintf(line, sizeof(line), "score = sum of weight x max(0, min(mentor, standard) - mentee) = %s\n", score);
+	ck_assert(output_has("explain.txt", line));
+	ck_assert(output_has("explain.txt", group));
+	ck_assert(output_has("explain.txt", "objectives (mentoringObjective):"));
+	/* an unknown person, and someone without a pair */
+	ck_assert_int_eq(sh("%s -c %s explain nobody-at-all 2>/dev/null", build_path("src/mentorctl"), conf_path), 1);
+	ck_assert_int_eq(sh("%s -c %s explain 'cn=mentord,ou=services," SUFFIX "' 2>/dev/null",
+			    build_path("src/mentorctl"), conf_path), 1);
+	free(score);
+	ldap_memfree(group);
+	free_pairs(pairs, n);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
 START_TEST(second_cycle_writes_nothing)
 {
 	LDAP *ld;
@@ -426,6 +460,7 @@ static Suite *slapd_suite(void)
 	tcase_add_test(tc, cycle_writes_pairs_within_the_constraints);
 	tcase_add_test(tc, bad_values_are_skipped_naming_dn_and_attribute);
 	tcase_add_test(tc, personal_data_is_never_logged);
+	tcase_add_test(tc, explain_shows_the_score_term_by_term);
 	tcase_add_test(tc, second_cycle_writes_nothing);
 	tcase_add_test(tc, senior_removed_from_group_loses_pair);
 	tcase_add_test(tc, unreachable_server_changes_nothing);
