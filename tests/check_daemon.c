@@ -385,6 +385,20 @@ START_TEST(structured_journal_records)
 }
 END_TEST
 
+START_TEST(bind_password_from_systemd_credential)
+{
+	start_company(300);
+	/* the password file is wrong: only the credential can make the bind work */
+	ck_assert_int_eq(sh("echo wrong-password > %s/bind.pw && mkdir -p %s/creds && "
+			    "echo mentord-secret > %s/creds/bindpw", td.dir, td.dir, td.dir), 0);
+	ck_assert_int_eq(mentord("--once"), 3);
+	ck_assert(output_has("mentord.err", "bind cn=mentord,ou=services," SUFFIX ": Invalid credentials"));
+	ck_assert_int_eq(sh("CREDENTIALS_DIRECTORY=%s/creds %s -c %s --once 2>%s/mentord.err", td.dir,
+			    build_path("src/mentord"), conf_path, td.dir), 0);
+	ck_assert(output_has("mentord.err", "cycle ok"));
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
 	Suite *s = suite_create("daemon");
@@ -398,6 +412,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, one_cycle_at_a_time);
 	tcase_add_test(tc, metrics_file_after_each_cycle);
 	tcase_add_test(tc, structured_journal_records);
+	tcase_add_test(tc, bind_password_from_systemd_credential);
 	suite_add_tcase(s, tc);
 	return s;
 }
