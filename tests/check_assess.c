@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/check_main.h"
 #include "lib/testdir.h"
 #include "lib/testutil.h"
 
@@ -262,10 +263,5 @@ static Suite *assess_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(assess_suite());
-	int failed;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(assess_suite());
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/check_main.h"
 #include "model.h"
 
 static struct conf_cohort default_cohorts[] = {
@@ -609,10 +610,5 @@ static Suite *model_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(model_suite());
-	int failed;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(model_suite());
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "lib/check_main.h"
 #include "lib/testdir.h"
 #include "lib/testutil.h"
 
@@ -475,10 +476,5 @@ static Suite *slapd_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(slapd_suite());
-	int failed;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(slapd_suite());
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/check_main.h"
 #include "conf.h"
 #include "dir.h"
 #include "writeback.h"
@@ -296,10 +297,5 @@ static Suite *writeback_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(writeback_suite());
-	int failed;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(writeback_suite());
 }
