@@ -85,7 +85,7 @@ static const char *const top_keys[] = { "directory", "people", "participants", "
 					"model", "matching", "writeback", "state", "daemon", NULL };
 static const char *const directory_keys[] = { "uri", "base", "bind_dn", "password_file", "tls",
 					      "ca_file", "timeout", "page_size", NULL };
-static const char *const people_keys[] = { "base", "filter", "attributes", NULL };
+static const char *const people_keys[] = { "base", "filter", "attributes", "full_sync_interval", NULL };
 static const char *const participants_keys[] = { "juniors", "seniors", "member_attribute", NULL };
 static const char *const cohort_keys[] = { "name", "from", "to", NULL };
 static const char *const model_keys[] = { "scale", "levels", "areas", NULL };
@@ -891,6 +891,7 @@ struct conf *conf_defaults(void)
 	cf->timeout = 10;
 	cf->page_size = 500;
 	cf->people_filter = xstrdup("(objectClass=inetOrgPerson)");
+	cf->full_sync_interval = 86400;
 	for (size_t i = 0; i < ARRAY_LEN(attr_keys); i++)
 		*attr_field(&cf->attr, attr_keys[i].offset) = xstrdup(attr_keys[i].def);
 	cf->member_attr = xstrdup("member");
@@ -1111,6 +1112,7 @@ static void parse_people(struct ctx *cx, const config_setting_t *root)
 		return;
 	opt_str(cx, g, "people", "base", check_dn, &cf->people_base);
 	opt_str(cx, g, "people", "filter", check_filter, &cf->people_filter);
+	opt_int(cx, g, "people", "full_sync_interval", 0, 31 * 86400, &cf->full_sync_interval);
 	parse_attributes(cx, g);
 }
 
@@ -1942,6 +1944,7 @@ static void dump_people(const struct conf *cf, FILE *fp)
 	fputs("people = {\n", fp);
 	put_str_key(fp, "\t", "base", cf->people_base);
 	put_str_key(fp, "\t", "filter", cf->people_filter);
+	fprintf(fp, "\tfull_sync_interval = %d;\n", cf->full_sync_interval);
 	fputs("\tattributes = {\n", fp);
 	for (size_t i = 0; i < ARRAY_LEN(attr_keys); i++)
 		put_str_key(fp, "\t\t", attr_keys[i].key, attr_value(&cf->attr, attr_keys[i].offset));

@@ -82,6 +82,7 @@ struct conf {
 	/* people */
 	char *people_base;      /* default base_dn */
 	char *people_filter;    /* default "(objectClass=inetOrgPerson)" */
+	int full_sync_interval; /* seconds between complete reads (0: every cycle); default 86400 */
 	struct conf_attrs attr;
 
 	/* participants */

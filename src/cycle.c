@@ -149,7 +149,7 @@ static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 		return fail(c, CYCLE_UNREACHABLE, "no directory server reachable");
 	if (store_begin(c->st) < 0)
 		return fail(c, CYCLE_FAILED, "state database busy or unwritable");
-	switch (sync_full(c->d, c->st, c->cf, c->rep->started, c->progress, &c->roster, &c->rep->sync)) {
+	switch (sync_run(c->d, c->st, c->cf, c->rep->started, c->progress, &c->roster, &c->rep->sync)) {
 	case 0: break;
 	case -2: return fail(c, CYCLE_STOPPED, "stopped during the directory read; nothing changed");
 	default: return fail(c, CYCLE_FAILED, "directory read failed; nothing changed");

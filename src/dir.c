@@ -313,6 +313,158 @@ int dir_search(dir *d, const char *base, enum dir_scope scope, const char *filte
 	return rc;
 }
 
+/* State of one dir_sync, reached through ls_private. */
+struct do_sync {
+	dir *d;
+	const struct dir_sync_ops *ops;
+	void *arg;
+	long messages;        /* entries and id sets received */
+	int failed;           /* a callback gave up or a message was unusable */
+	int refresh_deletes;  /* from syncDoneValue; -1 until the result came */
+};
+
+/* An entryUUID from the sync controls (16 octets) in text form; 0, or -1 if malformed. */
+static int do_uuid_text(const struct berval *bv, char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+	if (bv->bv_len != 16)
+		return -1;
+	for (size_t i = 0; i < 16; i++) {
+		unsigned char c = (unsigned char)bv->bv_val[i];
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[k++] = '-';
+		out[k++] = hex[c >> 4];
+		out[k++] = hex[c & 15];
+	}
+	out[k] = '\0';
+	return 0;
+}
+
+/* ls_search_entry: hand one entry, with its sync state, to the caller. */
+static int do_sync_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid, ldap_sync_refresh_t phase)
+{
+	struct do_sync *s = ls->ls_private;
+	struct dir_entry e = {ls->ls_ld, msg, NULL};
+	enum dir_sync_state state = phase == LDAP_SYNC_CAPI_DELETE ? DIR_SYNC_DELETE :
+				    phase == LDAP_SYNC_CAPI_PRESENT ? DIR_SYNC_PRESENT : DIR_SYNC_UPSERT;
+	char text[37];
+	s->messages++;
+	if (s->failed)
+		return 0;
+	if (do_uuid_text(uuid, text) < 0 || !(e.dn = ldap_get_dn(ls->ls_ld, msg))) {
+		log_err("%s: sync: entry with a malformed sync state", s->d->uri);
+		s->failed = 1;
+		return 0;
+	}
+	if (s->ops->entry(&e, text, state, s->arg) < 0)
+		s->failed = 1;
+	ldap_memfree(e.dn);
+	return 0;
+}
+
+/* ls_intermediate: a syncIdSet goes to the caller; phase changes need nothing. */
+static int do_sync_intermediate(ldap_sync_t *ls, LDAPMessage *msg, BerVarray uuids, ldap_sync_refresh_t phase)
+{
+	struct do_sync *s = ls->ls_private;
+	size_t n = 0;
+	char **text;
+	(void)msg;
+	if (!uuids || s->failed)
+		return 0;
+	s->messages++;
+	while (uuids[n].bv_val)
+		n++;
+	text = xcalloc(n + 1, sizeof(*text));
+	for (size_t i = 0; i < n && !s->failed; i++) {
+		text[i] = xmalloc(37);
+		if (do_uuid_text(&uuids[i], text[i]) < 0) {
+			log_err("%s: sync: malformed uuid in a syncIdSet", s->d->uri);
+			s->failed = 1;
+		}
+	}
+	if (!s->failed && s->ops->ids(text, phase == LDAP_SYNC_CAPI_DELETES_IDSET ? DIR_SYNC_DELETE : DIR_SYNC_PRESENT,
+				      s->arg) < 0)
+		s->failed = 1;
+	dir_values_free(text);
+	return 0;
+}
+
+/* ls_search_result: remember how the refresh ended. */
+static int do_sync_result(ldap_sync_t *ls, LDAPMessage *msg, int refresh_deletes)
+{
+	struct do_sync *s = ls->ls_private;
+	(void)msg;
+	s->refresh_deletes = refresh_deletes;
+	return 0;
+}
+
+/* Take the new cookie out of ls (a copy), when it is usable text. */
+static char *do_sync_cookie(const ldap_sync_t *ls)
+{
+	const struct berval *c = &ls->ls_cookie;
+	if (!c->bv_val || c->bv_len == 0 || memchr(c->bv_val, '\0', c->bv_len))
+		return NULL;
+	char *out = xmalloc(c->bv_len + 1);
+	memcpy(out, c->bv_val, c->bv_len);
+	out[c->bv_len] = '\0';
+	return out;
+}
+
+/* Map a failed ldap_sync_init_refresh_only to our result, logging what needs it. */
+static int do_sync_failed(dir *d, const char *base, const char *cookie, const struct do_sync *s, int rc)
+{
+	if (rc == LDAP_SYNC_REFRESH_REQUIRED)
+		return DIR_SYNC_RELOAD;
+	if (rc > 0 && s->messages == 0 && cookie)
+		return DIR_SYNC_RELOAD;
+	if (rc == LDAP_NO_SUCH_OBJECT && s->messages == 0)
+		return DIR_NO_SUCH_OBJECT;
+	/* refused before any content: the control is unknown, not allowed here, or not understood */
+	if (s->messages == 0 && (rc == LDAP_UNAVAILABLE_CRITICAL_EXTENSION || rc == LDAP_UNWILLING_TO_PERFORM ||
+				 rc == LDAP_PROTOCOL_ERROR))
+		return DIR_SYNC_UNSUPPORTED;
+	do_log_error(d->ld, d->uri, "sync", base, rc);
+	return -1;
+}
+
+int dir_sync(dir *d, const char *base, const char *filter, const char *const *attrs, const char *cookie,
+	     const struct dir_sync_ops *ops, void *arg, char **new_cookie, int *refresh_deletes)
+{
+	struct do_sync s = {d, ops, arg, 0, 0, -1};
+	ldap_sync_t ls;
+	int rc;
+	*new_cookie = NULL;
+	if (!ldap_sync_initialize(&ls))
+		abort();
+	ls.ls_ld = d->ld;
+	ls.ls_base = (char *)base;
+	ls.ls_scope = LDAP_SCOPE_SUBTREE;
+	ls.ls_filter = (char *)filter;
+	ls.ls_attrs = (char **)attrs;
+	ls.ls_search_entry = do_sync_entry;
+	ls.ls_intermediate = do_sync_intermediate;
+	ls.ls_search_result = do_sync_result;
+	ls.ls_private = &s;
+	if (cookie)
+		ber_str2bv(cookie, 0, 1, &ls.ls_cookie);
+	rc = ldap_sync_init_refresh_only(&ls);
+	if (rc == LDAP_SUCCESS && s.refresh_deletes < 0) {
+		log_err("%s: sync %s: the refresh ended without a Sync Done control", d->uri, base);
+		rc = -1;
+	} else if (rc != LDAP_SUCCESS) {
+		rc = do_sync_failed(d, base, cookie, &s, rc);
+	} else if (s.failed) {
+		rc = -1;
+	} else {
+		*new_cookie = do_sync_cookie(&ls);
+		*refresh_deletes = s.refresh_deletes;
+	}
+	/* ldap_sync_destroy would free what we lent it and unbind: keep only the cookie's release. */
+	ldap_memfree(ls.ls_cookie.bv_val);
+	return rc;
+}
+
 const char *dir_entry_dn(const dir_entry *e)
 {
 	return e->dn;

@@ -45,6 +45,38 @@ typedef int (*dir_entry_fn)(const dir_entry *e, void *arg);
 int dir_search(dir *d, const char *base, enum dir_scope scope, const char *filter,
 	       const char *const *attrs, dir_entry_fn fn, void *arg);
 
+/* Results of dir_sync besides 0 and -1. */
+#define DIR_SYNC_UNSUPPORTED 3 /* the server refused the Sync Request control (no syncprov) */
+#define DIR_SYNC_RELOAD 4      /* e-syncRefreshRequired, or the server refused the cookie */
+
+/* What a sync reports. */
+enum dir_sync_state { DIR_SYNC_PRESENT, DIR_SYNC_UPSERT, DIR_SYNC_DELETE };
+
+/*
+ * Callbacks of dir_sync. entry: one entry with its state; for UPSERT e holds
+ * the requested attributes, otherwise only the DN. ids: a syncIdSet, uuids
+ * NULL-terminated. uuid strings are entryUUIDs in their usual text form.
+ * Return 0 to go on, -1 to give up (the read then completes but fails).
+ */
+struct dir_sync_ops {
+	int (*entry)(const dir_entry *e, const char *uuid, enum dir_sync_state state, void *arg);
+	int (*ids)(char **uuids, enum dir_sync_state state, void *arg);
+};
+
+/*
+ * One RFC 4533 refreshOnly read of base (subtree) with filter, through
+ * libldap's ldap_sync API. cookie is the one from the previous read (NULL:
+ * everything is sent). Returns 0 when the refresh completed, with
+ * *new_cookie set (new string, NULL if the server sent none) and
+ * *refresh_deletes 0 when it was a present phase: everyone not reported as
+ * present or changed is gone. DIR_SYNC_UNSUPPORTED: the control was refused
+ * before any entry came (logged at notice level by the caller).
+ * DIR_SYNC_RELOAD: the server cannot continue from cookie. -1: any other
+ * failure (logged) or a callback gave up.
+ */
+int dir_sync(dir *d, const char *base, const char *filter, const char *const *attrs, const char *cookie,
+	     const struct dir_sync_ops *ops, void *arg, char **new_cookie, int *refresh_deletes);
+
 /* The entry's DN (owned by the entry). */
 const char *dir_entry_dn(const dir_entry *e);
 /*

@@ -17,6 +17,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *put_staff, *put_competence, *put_member, *put_assessment;
+	sqlite3_stmt *del_staff[3], *clear_competence, *put_seen;
 	int in_txn;
 };
 
@@ -49,6 +50,9 @@ static const char *const migrations[] = {
 	"  competence TEXT NOT NULL, level INTEGER NOT NULL, assessed TEXT,"
 	"  PRIMARY KEY (import, uuid, competence)) WITHOUT ROWID;"
 	"CREATE INDEX assessments_by_person ON assessments (uuid, competence);",
+	/* 3: incremental sync: canonical DNs kept with the staff, the sync cookie and when the last full read ran */
+	"ALTER TABLE staff ADD COLUMN cdn TEXT;"
+	"CREATE TABLE sync_state (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
 };
 
 /* Log an SQLite failure with the database path and what we were doing. */
@@ -118,7 +122,7 @@ static int store_prepare_hot(store *st)
 {
 	st->put_staff = store_prepare(st,
 		"INSERT OR REPLACE INTO staff (uuid, dn, name, mail, title, department, location,"
-		" manager_dn, cohort, seniority, capacity) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+		" manager_dn, cohort, seniority, capacity, cdn) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
 	st->put_competence = store_prepare(st,
 		"INSERT OR REPLACE INTO competence (uuid, area, level) VALUES (?,?,?)");
 	st->put_member = store_prepare(st, "INSERT OR IGNORE INTO membership (grp, uuid) VALUES (?,?)");
@@ -164,6 +168,10 @@ void store_close(store *st)
 	sqlite3_finalize(st->put_competence);
 	sqlite3_finalize(st->put_member);
 	sqlite3_finalize(st->put_assessment);
+	for (size_t i = 0; i < ARRAY_LEN(st->del_staff); i++)
+		sqlite3_finalize(st->del_staff[i]);
+	sqlite3_finalize(st->clear_competence);
+	sqlite3_finalize(st->put_seen);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -376,7 +384,147 @@ int store_staff_put(store *st, const struct store_person *p)
 		bind_text(s, (int)i + 1, texts[i]);
 	bind_int_or_null(s, 10, p->seniority);
 	bind_int_or_null(s, 11, p->capacity);
+	bind_text(s, 12, p->cdn);
 	return store_step_done(st, s, "store staff record");
+}
+
+/* A statement prepared on first use and kept in *slot. */
+static sqlite3_stmt *store_lazy(store *st, sqlite3_stmt **slot, const char *sql)
+{
+	if (!*slot)
+		*slot = store_prepare(st, sql);
+	return *slot;
+}
+
+int store_staff_delete(store *st, const char *uuid)
+{
+	static const char *const sql[] = {"DELETE FROM competence WHERE uuid = ?",
+					  "DELETE FROM membership WHERE uuid = ?",
+					  "DELETE FROM staff WHERE uuid = ?"};
+	for (size_t i = 0; i < ARRAY_LEN(sql); i++) {
+		sqlite3_stmt *s = store_lazy(st, &st->del_staff[i], sql[i]);
+		if (!s)
+			return -1;
+		bind_text(s, 1, uuid);
+		if (store_step_done(st, s, "delete staff record") < 0)
+			return -1;
+	}
+	return sqlite3_changes(st->db) > 0;
+}
+
+int store_competence_clear(store *st, const char *uuid)
+{
+	sqlite3_stmt *s = store_lazy(st, &st->clear_competence, "DELETE FROM competence WHERE uuid = ?");
+	if (!s)
+		return -1;
+	bind_text(s, 1, uuid);
+	return store_step_done(st, s, "clear competences");
+}
+
+int store_seen_reset(store *st)
+{
+	return store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS seen (uuid TEXT PRIMARY KEY) WITHOUT ROWID;"
+			  "DELETE FROM temp.seen;", "reset the present set");
+}
+
+int store_seen_put(store *st, const char *uuid)
+{
+	sqlite3_stmt *s = store_lazy(st, &st->put_seen, "INSERT OR IGNORE INTO temp.seen (uuid) VALUES (?)");
+	if (!s)
+		return -1;
+	bind_text(s, 1, uuid);
+	return store_step_done(st, s, "record a present entry");
+}
+
+long store_staff_delete_unseen(store *st)
+{
+	long n;
+	if (store_exec(st, "DELETE FROM competence WHERE uuid NOT IN (SELECT uuid FROM temp.seen);"
+			   "DELETE FROM membership WHERE uuid NOT IN (SELECT uuid FROM temp.seen);"
+			   "DELETE FROM staff WHERE uuid NOT IN (SELECT uuid FROM temp.seen);",
+		       "delete staff not present") < 0)
+		return -1;
+	n = (long)sqlite3_changes(st->db);
+	return n;
+}
+
+int store_members_reset(store *st)
+{
+	return store_exec(st, "DELETE FROM membership", "reset memberships");
+}
+
+int store_staff_each(store *st, int (*fn)(const struct store_person *p, void *arg), void *arg)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"SELECT uuid, dn, name, mail, title, department, location, manager_dn, cohort,"
+		" coalesce(seniority, -1), coalesce(capacity, -1), cdn FROM staff");
+	struct store_person p;
+	int rc;
+	if (!stmt)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char **cols[] = {&p.uuid, &p.dn, &p.name, &p.mail, &p.title, &p.department,
+				       &p.location, &p.manager_dn, &p.cohort};
+		for (size_t i = 0; i < ARRAY_LEN(cols); i++)
+			*cols[i] = (const char *)sqlite3_column_text(stmt, (int)i);
+		p.seniority = sqlite3_column_int(stmt, 9);
+		p.capacity = sqlite3_column_int(stmt, 10);
+		p.cdn = (const char *)sqlite3_column_text(stmt, 11);
+		if (fn(&p, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, "read staff");
+}
+
+int store_competence_each(store *st, int (*fn)(const char *uuid, const char *id, int level, void *arg), void *arg)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT uuid, area, level FROM competence");
+	int rc;
+	if (!stmt)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (fn((const char *)sqlite3_column_text(stmt, 0), (const char *)sqlite3_column_text(stmt, 1),
+		       sqlite3_column_int(stmt, 2), arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, "read competences");
+}
+
+int store_sync_get(store *st, const char *name, char **value)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT value FROM sync_state WHERE name = ?");
+	int rc;
+	*value = NULL;
+	if (!stmt)
+		return -1;
+	bind_text(stmt, 1, name);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*value = column_strdup(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : store_fail(st, "read sync state");
+}
+
+int store_sync_set(store *st, const char *name, const char *value)
+{
+	sqlite3_stmt *stmt = store_prepare(st, value ? "INSERT OR REPLACE INTO sync_state (name, value) VALUES (?, ?)"
+						    : "DELETE FROM sync_state WHERE name = ?");
+	int rc;
+	if (!stmt)
+		return -1;
+	bind_text(stmt, 1, name);
+	if (value)
+		bind_text(stmt, 2, value);
+	rc = store_step_done(st, stmt, "write sync state");
+	sqlite3_finalize(stmt);
+	return rc;
 }
 
 int store_competence_put(store *st, const char *uuid, const char *area, int level)

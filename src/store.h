@@ -59,6 +59,7 @@ struct store_person {
 	const char *cohort;      /* cohort label; NULL when unknown */
 	int seniority;           /* full years since hire; -1 unknown */
 	int capacity;            /* override; -1 none */
+	const char *cdn;         /* canonical form of dn (for group member lookups) */
 };
 
 /* Number of staff records stored (0 on error). */
@@ -69,6 +70,31 @@ int store_staff_put(store *st, const struct store_person *p);
 int store_competence_put(store *st, const char *uuid, const char *area, int level);
 /* Record that uuid is a member of the named participant group ("juniors", "seniors"). */
 int store_member_put(store *st, const char *group, const char *uuid);
+/* Forget every participant group membership (before the groups are read again). */
+int store_members_reset(store *st);
+/* Delete one person with their competences and memberships: 1 if they were stored, 0 if not, -1. */
+int store_staff_delete(store *st, const char *uuid);
+/* Forget one person's competences (before their entry is stored again). 0 or -1. */
+int store_competence_clear(store *st, const char *uuid);
+/*
+ * The present set of a sync refresh (RFC 4533 present phase), a temporary
+ * table: reset it, put every uuid the server lists as present, then delete
+ * every stored person not in it (returns how many rows went, or -1).
+ */
+int store_seen_reset(store *st);
+int store_seen_put(store *st, const char *uuid);
+long store_staff_delete_unseen(store *st);
+/* Call fn for every stored person (strings valid during the call); stops when fn returns non-zero. 0 or -1. */
+int store_staff_each(store *st, int (*fn)(const struct store_person *p, void *arg), void *arg);
+/* Call fn for every stored level (area or competence id); stops when fn returns non-zero. 0 or -1. */
+int store_competence_each(store *st, int (*fn)(const char *uuid, const char *id, int level, void *arg), void *arg);
+/*
+ * Sync state by name ("cookie": the RFC 4533 cookie; "full_at": Unix time of
+ * the last complete read). get: 0 with *value set (caller frees), 1 when
+ * unset, -1 on error. set: value NULL removes it; 0 or -1.
+ */
+int store_sync_get(store *st, const char *name, char **value);
+int store_sync_set(store *st, const char *name, const char *value);
 
 /* One assessment import as recorded. */
 struct store_import {

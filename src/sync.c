@@ -7,8 +7,11 @@
  */
 #include "config.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "model.h"
@@ -28,6 +31,9 @@ struct sync_ctx {
 	int failed;            /* a store write failed: abandon */
 	const struct progress *progress;
 	long expected;         /* staff count of the previous sync, for progress */
+	int incremental;       /* applying changes on top of the store (not after a reset) */
+	struct strmap *seen;   /* ids read in this sync, to catch duplicates */
+	struct roster_person one; /* the entry being read (reused) */
 	int stopped;           /* progress asked to stop */
 	/* one entry's competence values before the roll-up (reused) */
 	int *area_values, *comp_values;
@@ -63,6 +69,19 @@ static struct roster_person *roster_append(struct roster *r)
 	p->cohort = p->seniority = p->capacity = -1;
 	p->levels = xcalloc(r->n_areas ? r->n_areas : 1, sizeof(int));
 	return p;
+}
+
+/* Free the strings of one person, keeping the levels buffer. */
+static void person_strings_clear(struct roster_person *p)
+{
+	free(p->uuid);
+	free(p->dn);
+	free(p->cdn);
+	free(p->name);
+	free(p->mail);
+	free(p->department);
+	free(p->location);
+	free(p->manager_cdn);
 }
 
 /* Free the strings of one person. */
@@ -196,7 +215,7 @@ static int store_person(struct sync_ctx *c, const struct roster_person *p, const
 		.uuid = p->uuid, .dn = p->dn, .name = p->name, .mail = p->mail, .title = title,
 		.department = p->department, .location = p->location, .manager_dn = p->manager_cdn,
 		.cohort = p->cohort >= 0 ? cf->cohorts[p->cohort].name : NULL,
-		.seniority = p->seniority, .capacity = p->capacity,
+		.seniority = p->seniority, .capacity = p->capacity, .cdn = p->cdn,
 	};
 	int rc = store_staff_put(c->st, &sp);
 	free(title);
@@ -219,9 +238,9 @@ static char *entry_identity(struct sync_ctx *c, const dir_entry *e, char **cdn)
 	if (!uuid || !*cdn)
 		log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s", dn,
 			  !uuid ? "no stable id attribute" : "DN cannot be parsed");
-	else if (strmap_get(c->r->by_uuid, uuid, &idx) == 0)
-		log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s %s already seen at %s", dn,
-			  c->cf->attr.id, uuid, c->r->people[idx].dn);
+	else if (strmap_get(c->seen, uuid, &idx) == 0)
+		log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s %s seen twice in one read", dn,
+			  c->cf->attr.id, uuid);
 	else
 		return uuid;
 	free(uuid);
@@ -231,16 +250,20 @@ static char *entry_identity(struct sync_ctx *c, const dir_entry *e, char **cdn)
 	return NULL;
 }
 
-/* Entry callback for the people search. */
+/* Entry callback for people: check and store one person (not kept in memory). */
 static int on_person(const dir_entry *e, void *arg)
 {
 	struct sync_ctx *c = arg;
 	const struct conf *cf = c->cf;
-	struct roster_person *p;
-	char *cdn, *uuid = entry_identity(c, e, &cdn), *manager;
-	if (!uuid)
+	struct roster_person *p = &c->one;
+	char *cdn, *uuid, *manager;
+	int rc;
+	c->stats->read++;
+	if (!(uuid = entry_identity(c, e, &cdn)))
 		return 0;
-	p = roster_append(c->r);
+	memset(p, 0, offsetof(struct roster_person, levels));
+	p->manager = ROSTER_NONE;
+	p->cohort = p->seniority = p->capacity = -1;
 	p->uuid = uuid;
 	p->cdn = cdn;
 	p->dn = xstrdup(dir_entry_dn(e));
@@ -255,14 +278,16 @@ static int on_person(const dir_entry *e, void *arg)
 	read_seniority(c, e, p);
 	read_capacity(c, e, p);
 	read_competences(c, e, p);
-	if (store_person(c, p, e) < 0) {
+	rc = c->incremental ? store_competence_clear(c->st, p->uuid) : 0;
+	if (rc == 0)
+		rc = store_person(c, p, e);
+	if (rc == 0)
+		strmap_put(c->seen, p->uuid, 0);
+	person_strings_clear(p);
+	if (rc < 0) {
 		c->failed = 1;
-		person_clear(p);
 		return -1;
 	}
-	strmap_put(c->r->by_uuid, p->uuid, c->r->n);
-	strmap_put(c->r->by_cdn, p->cdn, c->r->n);
-	c->r->n++;
 	c->stats->staff++;
 	if (c->stats->staff % PROGRESS_EVERY == 0 &&
 	    progress_report(c->progress, SYNC_PHASE, c->stats->staff, c->expected)) {
@@ -270,6 +295,54 @@ static int on_person(const dir_entry *e, void *arg)
 		return -1;
 	}
 	return 0;
+}
+
+/* A person the server reports as gone. */
+static int forget_person(struct sync_ctx *c, const char *uuid)
+{
+	int rc = store_staff_delete(c->st, uuid);
+	if (rc < 0) {
+		c->failed = 1;
+		return -1;
+	}
+	c->stats->removed += rc;
+	return 0;
+}
+
+/* Sync callback: one entry added, changed, present or deleted. */
+static int on_sync_entry(const dir_entry *e, const char *uuid, enum dir_sync_state state, void *arg)
+{
+	struct sync_ctx *c = arg;
+	if (c->failed || c->stopped)
+		return -1; /* libldap reads on to the end of the refresh; nothing more is applied */
+	if (state == DIR_SYNC_DELETE) {
+		c->stats->read++;
+		return forget_person(c, uuid);
+	}
+	if (c->incremental && store_seen_put(c->st, uuid) < 0) {
+		c->failed = 1;
+		return -1;
+	}
+	if (state == DIR_SYNC_PRESENT)
+		return 0;
+	return on_person(e, c);
+}
+
+/* Sync callback: a syncIdSet, the uuids of present or of deleted entries. */
+static int on_sync_ids(char **uuids, enum dir_sync_state state, void *arg)
+{
+	struct sync_ctx *c = arg;
+	int rc = 0;
+	if (c->failed || c->stopped)
+		return -1;
+	for (size_t i = 0; uuids[i] && rc == 0; i++) {
+		if (state == DIR_SYNC_DELETE)
+			rc = forget_person(c, uuids[i]);
+		else if (c->incremental && (rc = store_seen_put(c->st, uuids[i])) < 0)
+			c->failed = 1;
+	}
+	c->stats->ids += (long)dir_values_count(uuids);
+	return rc;
 }
 
 /* Record one group member found among the synced staff. */
@@ -369,8 +442,162 @@ static void people_attrs(const struct conf *cf, const char **attrs)
 	attrs[n] = NULL;
 }
 
-int sync_full(dir *d, store *st, const struct conf *cf, time_t now, const struct progress *progress,
-	      struct roster **out, struct sync_stats *stats)
+/* A stored person into the roster. */
+static int load_person(const struct store_person *sp, void *arg)
+{
+	struct sync_ctx *c = arg;
+	struct roster_person *p = roster_append(c->r);
+	p->uuid = xstrdup(sp->uuid);
+	p->dn = xstrdup(sp->dn);
+	p->cdn = sp->cdn ? xstrdup(sp->cdn) : dir_dn_canonical(sp->dn);
+	if (!p->cdn)
+		p->cdn = ascii_lower(xstrdup(sp->dn));
+	p->name = xstrdup(sp->name);
+	p->mail = xstrdup(sp->mail);
+	p->department = xstrdup(sp->department);
+	p->location = xstrdup(sp->location);
+	p->manager_cdn = xstrdup(sp->manager_dn);
+	for (size_t i = 0; sp->cohort && i < c->cf->n_cohorts && p->cohort < 0; i++)
+		if (strcmp(c->cf->cohorts[i].name, sp->cohort) == 0)
+			p->cohort = (int)i;
+	p->seniority = sp->seniority;
+	p->capacity = sp->capacity;
+	strmap_put(c->r->by_uuid, p->uuid, c->r->n);
+	strmap_put(c->r->by_cdn, p->cdn, c->r->n);
+	c->r->n++;
+	return 0;
+}
+
+/* A stored area level into the roster (competence-level rows are not needed for matching). */
+static int load_level(const char *uuid, const char *id, int level, void *arg)
+{
+	struct sync_ctx *c = arg;
+	size_t idx;
+	int area = conf_area_index(c->cf, id);
+	if (area >= 0 && strmap_get(c->r->by_uuid, uuid, &idx) == 0)
+		c->r->people[idx].levels[area] = level;
+	return 0;
+}
+
+/* The roster for matching: everyone stored now, whatever this cycle read. */
+static int load_roster(struct sync_ctx *c)
+{
+	long n = store_staff_count(c->st);
+	c->r->by_cdn = strmap_new(n > 1024 ? (size_t)n : 1024);
+	c->r->by_uuid = strmap_new(n > 1024 ? (size_t)n : 1024);
+	if (store_staff_each(c->st, load_person, c) < 0 || store_competence_each(c->st, load_level, c) < 0)
+		return -1;
+	c->stats->staff = (long)c->r->n;
+	return 0;
+}
+
+/* Forget the ids read so far (a new read starts). */
+static void reset_seen(struct sync_ctx *c, size_t expected)
+{
+	strmap_free(c->seen);
+	c->seen = strmap_new(expected > 1024 ? expected : 1024);
+	c->stats->read = c->stats->ids = c->stats->removed = c->stats->staff = 0;
+}
+
+/* A complete read that replaces everyone stored: RFC 4533 without a cookie, else paged. */
+static int read_full(dir *d, struct sync_ctx *c, const char *const *attrs, int use_sync, char **cookie)
+{
+	static const struct dir_sync_ops ops = {on_sync_entry, on_sync_ids};
+	const struct conf *cf = c->cf;
+	int rc = DIR_SYNC_UNSUPPORTED, deletes;
+	c->incremental = 0;
+	c->stats->mode = SYNC_MODE_FULL;
+	reset_seen(c, (size_t)c->expected);
+	if (store_staff_reset(c->st) < 0)
+		return -1;
+	if (use_sync)
+		rc = dir_sync(d, cf->people_base, cf->people_filter, attrs, NULL, &ops, c, cookie, &deletes);
+	if (rc == DIR_SYNC_UNSUPPORTED) {
+		if (use_sync)
+			log_notice("%s: the server does not offer content synchronization (RFC 4533, syncprov) "
+				   "for %s; reading all people with paged searches", dir_uri(d), cf->people_base);
+		c->stats->mode = SYNC_MODE_PAGED;
+		rc = dir_search(d, cf->people_base, DIR_SCOPE_SUB, cf->people_filter, attrs, on_person, c);
+	}
+	return rc;
+}
+
+/* Changes since cookie on top of the store; falls back to a full read when the server asks. */
+static int read_changes(dir *d, struct sync_ctx *c, const char *const *attrs, const char *cookie,
+			char **new_cookie)
+{
+	static const struct dir_sync_ops ops = {on_sync_entry, on_sync_ids};
+	const struct conf *cf = c->cf;
+	int rc, deletes = 1;
+	long gone;
+	c->incremental = 1;
+	c->stats->mode = SYNC_MODE_INCREMENTAL;
+	reset_seen(c, 1024);
+	if (store_seen_reset(c->st) < 0)
+		return -1;
+	rc = dir_sync(d, cf->people_base, cf->people_filter, attrs, cookie, &ops, c, new_cookie, &deletes);
+	if (rc == DIR_SYNC_RELOAD) {
+		log_notice("%s: the server cannot send changes since the stored sync cookie (refresh required "
+			   "or cookie refused); reading all people", dir_uri(d));
+		return read_full(d, c, attrs, 1, new_cookie);
+	}
+	if (rc == 0 && !deletes && !c->failed && !c->stopped) {
+		/* a present phase: whoever the server did not list is gone */
+		if ((gone = store_staff_delete_unseen(c->st)) < 0)
+			return -1;
+		c->stats->removed += gone;
+	}
+	return rc;
+}
+
+/* Whether this cycle may read only changes: a cookie, entryUUID ids, and a recent full read. */
+static char *usable_cookie(store *st, const struct conf *cf, time_t now)
+{
+	char *cookie = NULL, *full_at = NULL;
+	long long at = 0;
+	if (strcasecmp(cf->attr.id, "entryUUID") != 0 || cf->full_sync_interval == 0 ||
+	    store_sync_get(st, "cookie", &cookie) != 0 || store_sync_get(st, "full_at", &full_at) != 0 ||
+	    sscanf(full_at, "%lld", &at) != 1 || (long long)now - at >= cf->full_sync_interval || now < at) {
+		free(cookie);
+		cookie = NULL;
+	}
+	free(full_at);
+	return cookie;
+}
+
+/* Read people into the store: changes when possible, everyone otherwise; records the new sync state. */
+static int read_people(dir *d, struct sync_ctx *c, const char *const *attrs)
+{
+	char *cookie = usable_cookie(c->st, c->cf, c->now), *new_cookie = NULL, at[32];
+	int rc, use_sync = strcasecmp(c->cf->attr.id, "entryUUID") == 0;
+	if (cookie)
+		rc = read_changes(d, c, attrs, cookie, &new_cookie);
+	else
+		rc = read_full(d, c, attrs, use_sync, &new_cookie);
+	free(cookie);
+	if (rc == DIR_NO_SUCH_OBJECT)
+		log_err("people base %s does not exist", c->cf->people_base);
+	if (rc == 0 && !c->failed && !c->stopped) {
+		snprintf(at, sizeof(at), "%lld", (long long)c->now);
+		if (store_sync_set(c->st, "cookie", new_cookie) < 0 ||
+		    (c->stats->mode != SYNC_MODE_INCREMENTAL && store_sync_set(c->st, "full_at", at) < 0))
+			rc = -1;
+	}
+	free(new_cookie);
+	return rc;
+}
+
+const char *sync_mode_name(enum sync_mode mode)
+{
+	switch (mode) {
+	case SYNC_MODE_INCREMENTAL: return "incremental";
+	case SYNC_MODE_PAGED: return "full, paged";
+	default: return "full";
+	}
+}
+
+int sync_run(dir *d, store *st, const struct conf *cf, time_t now, const struct progress *progress,
+	     struct roster **out, struct sync_stats *stats)
 {
 	const char *attrs[16];
 	struct roster *r = xcalloc(1, sizeof(*r));
@@ -380,18 +607,18 @@ int sync_full(dir *d, store *st, const struct conf *cf, time_t now, const struct
 	c.comp_values = xcalloc(cf->n_competences + 1, sizeof(int));
 	c.area_seen = xcalloc(cf->n_areas + 1, 1);
 	c.comp_seen = xcalloc(cf->n_competences + 1, 1);
+	c.one.levels = xcalloc(cf->n_areas + 1, sizeof(int));
 	memset(stats, 0, sizeof(*stats));
 	r->n_areas = cf->n_areas;
-	r->by_cdn = strmap_new(1024);
-	r->by_uuid = strmap_new(1024);
 	people_attrs(cf, attrs);
 	c.expected = store_staff_count(st);
 	progress_report(progress, SYNC_PHASE, 0, c.expected);
-	rc = store_staff_reset(st);
-	if (rc == 0)
-		rc = dir_search(d, cf->people_base, DIR_SCOPE_SUB, cf->people_filter, attrs, on_person, &c);
-	if (rc == DIR_NO_SUCH_OBJECT)
-		log_err("people base %s does not exist", cf->people_base);
+	rc = read_people(d, &c, attrs);
+	if (rc == 0 && !c.failed && !c.stopped) {
+		rc = store_members_reset(st);
+		if (rc == 0)
+			rc = load_roster(&c);
+	}
 	if (rc == 0)
 		rc = read_group(d, &c, cf->juniors_group, "juniors", ROSTER_JUNIOR);
 	if (rc == 0)
@@ -400,6 +627,8 @@ int sync_full(dir *d, store *st, const struct conf *cf, time_t now, const struct
 	free(c.comp_values);
 	free(c.area_seen);
 	free(c.comp_seen);
+	free(c.one.levels);
+	strmap_free(c.seen);
 	if (rc != 0 || c.failed || c.stopped) {
 		roster_free(r);
 		return c.stopped ? -2 : -1;

@@ -42,7 +42,21 @@ struct roster {
 	struct strmap *by_uuid; /* uuid -> index */
 };
 
+/* How people were read. */
+enum sync_mode {
+	SYNC_MODE_FULL,        /* everyone, RFC 4533 without a cookie */
+	SYNC_MODE_PAGED,       /* everyone, paged searches (no syncprov, or ids other than entryUUID) */
+	SYNC_MODE_INCREMENTAL, /* changes since the stored cookie */
+};
+
+/* "full", "full, paged" or "incremental". */
+const char *sync_mode_name(enum sync_mode mode);
+
 struct sync_stats {
+	enum sync_mode mode;
+	long read;             /* entries read from the directory (changed, added or deleted) */
+	long ids;              /* uuids received in syncIdSets */
+	long removed;          /* people removed by an incremental read */
 	long staff;            /* people stored */
 	long skipped_entries;  /* entries that could not be used at all */
 	long skipped_values;   /* single values skipped */
@@ -54,15 +68,22 @@ struct sync_stats {
 #define SYNC_PHASE 0
 
 /*
- * Full sync: replace the staff in the store (inside the caller's
- * transaction) with what the directory holds now. progress (may be NULL)
- * is told every few hundred entries, with the previous staff count as the
- * expected total. Returns 0 with *out set (roster_free) only when every read
- * completed; -1 on a failure (logged) and -2 when progress asked to stop; in
- * both cases the caller must roll the transaction back.
+ * Sync people into the store (inside the caller's transaction), then build
+ * the roster for matching from everyone stored, with the participant groups
+ * read again. People are read as changes since the stored RFC 4533 cookie
+ * when there is one and the last full read is younger than
+ * people.full_sync_interval; otherwise, or when the server asks for it
+ * (e-syncRefreshRequired, cookie refused), everyone is read and replaces the
+ * stored staff: by RFC 4533 without a cookie, or by paged searches when the
+ * server has no syncprov. The new cookie and the time of a full read are
+ * stored with the changes. progress (may be NULL) is told every few hundred
+ * entries, with the previous staff count as the expected total. Returns 0
+ * with *out set (roster_free) only when every read completed; -1 on a
+ * failure (logged) and -2 when progress asked to stop; in both cases the
+ * caller must roll the transaction back.
  */
-int sync_full(dir *d, store *st, const struct conf *cf, time_t now, const struct progress *progress,
-	      struct roster **out, struct sync_stats *stats);
+int sync_run(dir *d, store *st, const struct conf *cf, time_t now, const struct progress *progress,
+	     struct roster **out, struct sync_stats *stats);
 
 void roster_free(struct roster *r);
 

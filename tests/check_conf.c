@@ -292,6 +292,7 @@ static void ck_same_conf(const struct conf *a, const struct conf *b)
 	ck_assert_int_eq(a->page_size, b->page_size);
 	ck_same_str(a->people_base, b->people_base, "people_base");
 	ck_same_str(a->people_filter, b->people_filter, "people_filter");
+	ck_assert_int_eq(a->full_sync_interval, b->full_sync_interval);
 	ck_same_attrs(&a->attr, &b->attr);
 	ck_same_str(a->juniors_group, b->juniors_group, "juniors_group");
 	ck_same_str(a->seniors_group, b->seniors_group, "seniors_group");
@@ -336,6 +337,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(d->timeout, 10);
 	ck_assert_int_eq(d->page_size, 500);
 	ck_assert_str_eq(d->people_filter, "(objectClass=inetOrgPerson)");
+	ck_assert_int_eq(d->full_sync_interval, 86400);
 	ck_assert_str_eq(d->attr.id, "entryUUID");
 	ck_assert_str_eq(d->attr.department, "departmentNumber");
 	ck_assert_str_eq(d->attr.location, "l");
@@ -518,6 +520,19 @@ START_TEST(test_out_of_range)
 	ck_error_like(18, "integer 99999999999 is too large");
 	ck_error(18, "unknown key \"directory2\" at top level; did you mean directory?");
 	ck_assert_int_eq(count_errors(), 11);
+}
+END_TEST
+
+/* people.full_sync_interval: seconds, 0 (every cycle reads everything) up to 31 days. */
+START_TEST(test_full_sync_interval)
+{
+	load_ok(MIN_CONF "people = { full_sync_interval = 0; };\n");
+	ck_assert_int_eq(cf->full_sync_interval, 0);
+	conf_free(cf);
+	cf = NULL;
+	load_fails(MIN_CONF "people = {\n  full_sync_interval = -1;\n};\n");
+	ck_error(10, "people.full_sync_interval: -1 is out of range (0..2678400)");
+	ck_assert_int_eq(count_errors(), 1);
 }
 END_TEST
 
@@ -1281,7 +1296,7 @@ static int listed(const char *const *keys, const char *key)
 START_TEST(test_conf_keys_list)
 {
 	static const char *const expected[] = {
-		"directory.uri", "directory.page_size", "directory.password_file", "people.base",
+		"directory.uri", "directory.page_size", "directory.password_file", "people.base", "people.full_sync_interval",
 		"people.attributes.birth_year", "people.attributes.capacity",
 		"participants.member_attribute", "cohorts.name", "cohorts.from", "cohorts.to",
 		"model.scale", "model.levels", "model.areas.id", "model.areas.weight",
@@ -1370,7 +1385,7 @@ START_TEST(test_dump_roundtrip)
 		"  ca_file = \"/etc/ssl/odd\\nname.pem\";\n"
 		"  timeout = 30; page_size = 1000;\n"
 		"};\n"
-		"people = { base = \"ou=people,dc=example,dc=com\"; filter = \"(uid=*)\";\n"
+		"people = { base = \"ou=people,dc=example,dc=com\"; filter = \"(uid=*)\"; full_sync_interval = 3600;\n"
 		"  attributes = { id = \"uid\"; capacity = \"x-capacity;binary\"; }; };\n"
 		"participants = { juniors = \"cn=j,dc=example,dc=com\"; "
 		"seniors = \"cn=s,dc=example,dc=com\"; member_attribute = \"uniqueMember\"; };\n"
@@ -1386,6 +1401,7 @@ START_TEST(test_dump_roundtrip)
 		"  metrics_file = \"/var/lib/node exporter/mentord.prom\"; };\n");
 	ck_assert_int_eq(cf->tls, CONF_TLS_LDAPS);
 	ck_assert_int_eq(cf->jitter, 0);
+	ck_assert_int_eq(cf->full_sync_interval, 3600);
 	ck_assert_str_eq(cf->cohorts[1].name, "Quote \" and \\ back");
 	ck_assert_str_eq(cf->ca_file, "/etc/ssl/odd\nname.pem");
 	back = dump_and_reload(cf);
@@ -1428,6 +1444,7 @@ static Suite *conf_suite(void)
 	TCase *tc = tcase_create("load");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_full_sync_interval);
 	tcase_add_test(tc, test_example_loads);
 	tcase_add_test(tc, test_minimal_gets_defaults);
 	tcase_add_test(tc, test_unknown_top_level);

@@ -20,7 +20,9 @@
 # levels above this script); MENTORING_SCHEMA (the project schema LDIF, default
 # $top_srcdir/schema/mentoring.ldif; "none" leaves it out, and refint then
 # covers member and manager only); SLAPD, SLAPADD, LDAPSEARCH (default: found
-# in PATH or /usr/sbin). Only 127.0.0.1 is ever used. Runs as root or as any
+# in PATH or /usr/sbin); SYNCPROV ("none": no syncprov overlay on the
+# database, so RFC 4533 syncs are refused; "reloadhint": olcSpReloadHint TRUE,
+# so a cookie older than the data gets e-syncRefreshRequired). Only 127.0.0.1 is ever used. Runs as root or as any
 # user who can write DIR. The database is ready for sync tests: the service
 # account cn=mentord,ou=services,SUFFIX may write everything and has no size
 # limit, anonymous users may read everything but passwords (size limit 500).
@@ -185,6 +187,9 @@ objectClass: olcRefintConfig
 olcOverlay: {1}refint
 $(for a in $REFINT_ATTRS; do echo "olcRefintAttribute: $a"; done)
 olcRefintNothing: cn=nobody,$SUFFIX
+EOF
+	[ "$SYNCPROV" != none ] || return 0
+	cat <<EOF
 
 dn: olcOverlay={2}syncprov,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
@@ -193,6 +198,7 @@ olcOverlay: {2}syncprov
 olcSpCheckpoint: 100 10
 olcSpSessionlog: 10000
 EOF
+	[ "$SYNCPROV" != reloadhint ] || echo "olcSpReloadHint: TRUE"
 }
 
 # Run "$@" with its output in DIR/slapadd.log; on failure show it and stop.
@@ -305,6 +311,7 @@ cmd_start() {
 	here=$(cd "$(dirname "$0")" && pwd)
 	top=${top_srcdir:-$here/../..}
 	SCHEMA=${MENTORING_SCHEMA:-$top/schema/mentoring.ldif}
+	SYNCPROV=${SYNCPROV:-yes}
 	REFINT_ATTRS="member manager mentoringMentor mentoringMentee"
 	[ "$SCHEMA" != none ] || REFINT_ATTRS="member manager"
 

@@ -1,0 +1,371 @@
+/*
+ * Incremental sync against a real slapd with syncprov: each test starts its
+ * own server with a generated company, runs the real mentord binary, changes
+ * the directory with ldapmodify, and checks what the next cycle read (the
+ * "cycle sync: read N entries (mode)" line) and what the state database holds.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <ldap.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/testdir.h"
+#include "lib/testutil.h"
+
+#define PEOPLE "ou=people," SUFFIX
+
+/* The state database of the test. */
+static const char *db_path(void)
+{
+	static char path[4200];
+	snprintf(path, sizeof(path), "%s/mentord.db", td.dir);
+	return path;
+}
+
+/* Run SQL on the state database; the rows, one per line with "|" between columns (caller frees). */
+static char *db_query(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&out, &len);
+	ck_assert_int_eq(sqlite3_open(db_path(), &db), SQLITE_OK);
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(stmt); i++) {
+			const unsigned char *v = sqlite3_column_text(stmt, i);
+			fprintf(fp, "%s%s", i ? "|" : "", v ? (const char *)v : "NULL");
+		}
+		fputc('\n', fp);
+	}
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	fclose(fp);
+	return out;
+}
+
+/* Run SQL that returns nothing. */
+static void db_exec(const char *sql)
+{
+	free(db_query(sql));
+}
+
+/* The first column of the first row of a query, as an integer. */
+static int db_int(const char *sql)
+{
+	char *rows = db_query(sql);
+	int v = atoi(rows);
+	free(rows);
+	return v;
+}
+
+/* Whether a query gives exactly text. */
+static int db_is(const char *sql, const char *text)
+{
+	char *rows = db_query(sql);
+	int same = strcmp(rows, text) == 0;
+	free(rows);
+	return same;
+}
+
+/* Everything sync keeps about people, in a stable order, for comparing two reads. */
+static char *staff_dump(void)
+{
+	char *staff = db_query("SELECT uuid, dn, name, mail, title, department, location, manager_dn, cohort,"
+			       " seniority, capacity, cdn FROM staff ORDER BY uuid");
+	char *comp = db_query("SELECT uuid, area, level FROM competence ORDER BY uuid, area");
+	char *member = db_query("SELECT grp, uuid FROM membership ORDER BY grp, uuid");
+	char *all = NULL;
+	ck_assert_int_gt(asprintf(&all, "%s--\n%s--\n%s", staff, comp, member), 0);
+	free(staff);
+	free(comp);
+	free(member);
+	return all;
+}
+
+/* Apply LDIF change records as the directory admin. */
+static void ldap_change(const char *ldif)
+{
+	char path[4200];
+	FILE *fp;
+	snprintf(path, sizeof(path), "%s/change.ldif", td.dir);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs(ldif, fp);
+	fclose(fp);
+	ck_assert_int_eq(sh("ldapmodify -x -H %s -D cn=admin," SUFFIX " -w secret -f %s >/dev/null", td.uri, path), 0);
+}
+
+/* Run one cycle that must succeed and read people in the given way, e.g. "read 3 entries (incremental)". */
+static void cycle_reads(const char *what)
+{
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert_msg(output_has("mentord.err", what), "the cycle did not log \"%s\"", what);
+}
+
+/* The stored uuid of the person at dn, or NULL (caller frees). */
+static char *uuid_of(const char *dn)
+{
+	char sql[1024], *rows, *nl;
+	snprintf(sql, sizeof(sql), "SELECT uuid FROM staff WHERE dn = '%s'", dn);
+	rows = db_query(sql);
+	if (!*rows) {
+		free(rows);
+		return NULL;
+	}
+	if ((nl = strchr(rows, '\n')))
+		*nl = '\0';
+	return rows;
+}
+
+/* The first mentee (mentoringMentee) of any pair group: someone with a pair. */
+static char *some_mentee(LDAP *ld, const char *skip)
+{
+	char *attrs[] = {"mentoringMentee", NULL}, *out = NULL;
+	LDAPMessage *res = search(ld, PAIRS_OU, LDAP_SCOPE_ONELEVEL, "(objectClass=mentoringPair)", attrs);
+	for (LDAPMessage *e = ldap_first_entry(ld, res); e && !out; e = ldap_next_entry(ld, e)) {
+		struct berval **v = ldap_get_values_len(ld, e, "mentoringMentee");
+		if (v && (!skip || strncasecmp(v[0]->bv_val, skip, v[0]->bv_len) != 0))
+			out = strndup(v[0]->bv_val, v[0]->bv_len);
+		ldap_value_free_len(v);
+	}
+	ldap_msgfree(res);
+	ck_assert_ptr_nonnull(out);
+	return out;
+}
+
+/* Number of pair groups naming dn as mentee (filter on the exact DN). */
+static int pairs_with_mentee(LDAP *ld, const char *dn)
+{
+	char filter[1200];
+	snprintf(filter, sizeof(filter), "(&(mentoringMentee=%s)(member=%s))", dn, dn);
+	return count(ld, PAIRS_OU, filter);
+}
+
+START_TEST(incremental_applies_adds_modifies_and_deletes)
+{
+	char *inc, *full;
+	start_company(600);
+	cycle_reads("read 600 entries (full)");
+	ldap_change("dn: uid=newcomer,ou=people," SUFFIX "\nchangetype: add\nobjectClass: inetOrgPerson\n"
+		    "objectClass: mentoringParticipant\nuid: newcomer\ncn: New Comer\nsn: Comer\ntitle: Intern\n"
+		    "mentoringBirthYear: 1999\nmentoringCompetence: digcomp.1=6\n\n"
+		    "dn: uid=u000100,ou=people," SUFFIX "\nchangetype: modify\nreplace: title\ntitle: Chief Tester\n-\n"
+		    "replace: mentoringCompetence\nmentoringCompetence: digcomp.2=7\n\n"
+		    "dn: uid=u000101,ou=people," SUFFIX "\nchangetype: delete\n");
+	/* a new process with the cookie from the database: only the two entries and the delete */
+	cycle_reads("read 2 entries (incremental)");
+	ck_assert(output_has("mentord.err", "1 people removed"));
+	ck_assert_ptr_null(uuid_of("uid=u000101,ou=people," SUFFIX));
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff WHERE name = 'New Comer' AND title = 'Intern'")), 1);
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff s JOIN competence c ON c.uuid = s.uuid"
+				       " WHERE s.title = 'Chief Tester' AND c.area = 'digcomp.2' AND c.level = 7")), 1);
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff s JOIN competence c ON c.uuid = s.uuid"
+				       " WHERE s.title = 'Chief Tester'")), 1);
+	/* what the increments built is exactly what a complete read gives */
+	inc = staff_dump();
+	write_config(td.uri, SENIORS, "people = { full_sync_interval = 0; };");
+	cycle_reads("read 600 entries (full)");
+	full = staff_dump();
+	ck_assert_str_eq(inc, full);
+	free(inc);
+	free(full);
+}
+END_TEST
+
+START_TEST(rename_and_move_keep_the_person_and_the_pair)
+{
+	LDAP *ld;
+	char *renamed_old, *moved_old, *uuid_r, *uuid_m, *levels_r, *pairs_before, *pairs_after, *s;
+	char renamed_new[512], moved_new[512], ldif[4096];
+	start_company(600);
+	cycle_reads("(full)");
+	ld = admin();
+	renamed_old = some_mentee(ld, NULL);
+	moved_old = some_mentee(ld, renamed_old);
+	ck_assert_ptr_nonnull(uuid_r = uuid_of(renamed_old));
+	ck_assert_ptr_nonnull(uuid_m = uuid_of(moved_old));
+	ck_assert_int_gt(asprintf(&s, "SELECT area, level FROM competence WHERE uuid = '%s' ORDER BY area", uuid_r), 0);
+	levels_r = db_query(s);
+	free(s);
+	ck_assert_int_gt((int)strlen(levels_r), 0);
+	pairs_before = db_query("SELECT mentor_uuid, mentee_uuid, dn FROM pairs ORDER BY 1, 2");
+	snprintf(renamed_new, sizeof(renamed_new), "uid=renamed,ou=people," SUFFIX);
+	snprintf(moved_new, sizeof(moved_new), "%.*s,ou=moved,ou=people," SUFFIX,
+		 (int)(strchr(moved_old, ',') - moved_old), moved_old);
+	snprintf(ldif, sizeof(ldif),
+		 "dn: %s\nchangetype: modrdn\nnewrdn: uid=renamed\ndeleteoldrdn: 1\n\n"
+		 "dn: ou=moved,ou=people," SUFFIX "\nchangetype: add\nobjectClass: organizationalUnit\nou: moved\n\n"
+		 "dn: %s\nchangetype: modrdn\nnewrdn: %.*s\ndeleteoldrdn: 0\nnewsuperior: ou=moved,ou=people," SUFFIX "\n",
+		 renamed_old, moved_old, (int)(strchr(moved_old, ',') - moved_old), moved_old);
+	ldap_change(ldif);
+	cycle_reads("read 2 entries (incremental)");
+	ck_assert(output_has("mentord.err", "0 people removed"));
+	/* same uuid at the new DN, competences kept */
+	s = uuid_of(renamed_new);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, uuid_r);
+	free(s);
+	s = uuid_of(moved_new);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, uuid_m);
+	free(s);
+	ck_assert_ptr_null(uuid_of(renamed_old));
+	ck_assert_ptr_null(uuid_of(moved_old));
+	ck_assert_int_gt(asprintf(&s, "SELECT area, level FROM competence WHERE uuid = '%s' ORDER BY area", uuid_r), 0);
+	pairs_after = db_query(s);
+	ck_assert_str_eq(pairs_after, levels_r);
+	free(pairs_after);
+	free(s);
+	/* the same pairs (by uuid, so the same pair groups), which now name the new DNs */
+	pairs_after = db_query("SELECT mentor_uuid, mentee_uuid, dn FROM pairs ORDER BY 1, 2");
+	ck_assert_str_eq(pairs_after, pairs_before);
+	ck_assert_int_eq(pairs_with_mentee(ld, renamed_new), 1);
+	ck_assert_int_eq(pairs_with_mentee(ld, moved_new), 1);
+	ck_assert_int_eq(pairs_with_mentee(ld, renamed_old), 0);
+	ck_assert_int_eq(pairs_with_mentee(ld, moved_old), 0);
+	/* and a cycle after that has nothing to read or write */
+	cycle_reads("read 0 entries (incremental)");
+	ck_assert(output_has("mentord.err", "0 adds, 0 modifies, 0 deletes"));
+	free(pairs_before);
+	free(pairs_after);
+	free(levels_r);
+	free(uuid_r);
+	free(uuid_m);
+	free(renamed_old);
+	free(moved_old);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
+START_TEST(present_phase_removes_whoever_is_not_listed)
+{
+	char *before;
+	start_company(300);
+	cycle_reads("read 300 entries (full)");
+	ldap_change("dn: uid=u000050,ou=people," SUFFIX "\nchangetype: delete\n");
+	/* a cookie older than any entry: syncprov answers with every entry and refreshDeletes FALSE */
+	db_exec("UPDATE sync_state SET value = 'rid=000,csn=19991122225005.421914Z#000000#000#000000'"
+		" WHERE name = 'cookie'");
+	before = db_query("SELECT value FROM sync_state WHERE name = 'cookie'");
+	cycle_reads("(incremental)");
+	ck_assert(output_has("mentord.err", "1 people removed"));
+	ck_assert_ptr_null(uuid_of("uid=u000050,ou=people," SUFFIX));
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff")), 299);
+	ck_assert(!db_is("SELECT value FROM sync_state WHERE name = 'cookie'", before));
+	free(before);
+}
+END_TEST
+
+START_TEST(refresh_required_or_refused_cookie_reads_everyone)
+{
+	setenv("SYNCPROV", "reloadhint", 1);
+	start_company(300);
+	cycle_reads("read 300 entries (full)");
+	ldap_change("dn: uid=u000060,ou=people," SUFFIX "\nchangetype: delete\n");
+	/* e-syncRefreshRequired: the server has no entry as old as the cookie's CSN */
+	db_exec("UPDATE sync_state SET value = 'rid=000,csn=19991122225005.421914Z#000000#000#000000'"
+		" WHERE name = 'cookie'");
+	cycle_reads("read 299 entries (full)");
+	ck_assert(output_has("mentord.err", "cannot send changes since the stored sync cookie"));
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff")), 299);
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM sync_state WHERE name = 'cookie'"
+				       " AND value LIKE 'rid=000,csn=2%'")), 1);
+	/* a cookie newer than the server's state is refused (unwillingToPerform): the same fallback */
+	db_exec("UPDATE sync_state SET value = 'rid=000,csn=20991122225005.421914Z#000000#000#000000'"
+		" WHERE name = 'cookie'");
+	cycle_reads("read 299 entries (full)");
+	ck_assert(output_has("mentord.err", "cannot send changes since the stored sync cookie"));
+	/* and the cookie taken by the fallback works */
+	cycle_reads("read 0 entries (incremental)");
+}
+END_TEST
+
+START_TEST(without_syncprov_every_cycle_is_a_paged_read)
+{
+	setenv("SYNCPROV", "none", 1);
+	start_company(300);
+	cycle_reads("read 300 entries (full, paged)");
+	ck_assert_int_eq(sh("grep -c 'does not offer content synchronization' %s/mentord.err | grep -qx 1", td.dir), 0);
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM sync_state WHERE name = 'cookie'")), 0);
+	ldap_change("dn: uid=u000070,ou=people," SUFFIX "\nchangetype: delete\n");
+	cycle_reads("read 299 entries (full, paged)");
+	ck_assert_int_eq(sh("grep -c 'does not offer content synchronization' %s/mentord.err | grep -qx 1", td.dir), 0);
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff")), 299);
+}
+END_TEST
+
+START_TEST(periodic_full_read_replaces_the_stored_people)
+{
+	start_company(300);
+	write_config(td.uri, SENIORS, "people = { full_sync_interval = 3600; };");
+	cycle_reads("read 300 entries (full)");
+	/* a person the change reads never reported gone (e.g. a delete older than the session log) */
+	db_exec("INSERT INTO staff (uuid, dn, name, cdn) VALUES ('00000000-0000-0000-0000-000000000001',"
+		" 'uid=ghost,ou=people," SUFFIX "', 'Ghost', 'uid=ghost,ou=people," SUFFIX "')");
+	cycle_reads("read 0 entries (incremental)");
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff")), 301);
+	/* the last full read is now older than full_sync_interval */
+	db_exec("UPDATE sync_state SET value = value - 3601 WHERE name = 'full_at'");
+	cycle_reads("read 300 entries (full)");
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff")), 300);
+	ck_assert_ptr_null(uuid_of("uid=ghost,ou=people," SUFFIX));
+	cycle_reads("read 0 entries (incremental)");
+}
+END_TEST
+
+START_TEST(failed_incremental_read_keeps_store_and_cookie)
+{
+	char *before, *after, *cookie;
+	start_company(300);
+	cycle_reads("read 300 entries (full)");
+	before = staff_dump();
+	cookie = db_query("SELECT value FROM sync_state ORDER BY name");
+	ldap_change("dn: uid=u000080,ou=people," SUFFIX "\nchangetype: delete\n\n"
+		    "dn: uid=u000081,ou=people," SUFFIX "\nchangetype: modify\nreplace: title\ntitle: Changed\n");
+	/* the seniors group is gone: the cycle fails after the people were read */
+	write_config(td.uri, "cn=nonexistent,ou=groups," SUFFIX, NULL);
+	ck_assert_int_ne(mentord("--once"), 0);
+	after = staff_dump();
+	ck_assert_str_eq(after, before);
+	free(after);
+	ck_assert(db_is("SELECT value FROM sync_state ORDER BY name", cookie));
+	/* the next good cycle still gets the changes */
+	write_config(td.uri, SENIORS, NULL);
+	cycle_reads("read 1 entries (incremental)");
+	ck_assert(output_has("mentord.err", "1 people removed"));
+	free(before);
+	free(cookie);
+}
+END_TEST
+
+static Suite *sync_suite(void)
+{
+	Suite *s = suite_create("sync");
+	TCase *tc = tcase_create("slapd");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, incremental_applies_adds_modifies_and_deletes);
+	tcase_add_test(tc, rename_and_move_keep_the_person_and_the_pair);
+	tcase_add_test(tc, present_phase_removes_whoever_is_not_listed);
+	tcase_add_test(tc, refresh_required_or_refused_cookie_reads_everyone);
+	tcase_add_test(tc, without_syncprov_every_cycle_is_a_paged_read);
+	tcase_add_test(tc, periodic_full_read_replaces_the_stored_people);
+	tcase_add_test(tc, failed_incremental_read_keeps_store_and_cookie);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	int failed;
+	SRunner *sr = srunner_create(sync_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
