@@ -14,6 +14,7 @@
 #include <ldif.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "dir.h"
@@ -29,10 +30,19 @@ struct dir {
 	const struct conf *cf;
 };
 
+/* Attributes indexed per entry: enough for every mapped one, the rest is looked up slowly. */
+#define DIR_ENTRY_ATTRS 32
+
 struct dir_entry {
 	LDAP *ld;
 	LDAPMessage *msg;
 	char *dn;
+	/* the entry's attributes, read in one pass over the message (names point into ber) */
+	BerElement *ber;
+	size_t n_attrs;
+	int complete;           /* every attribute of the entry is in the index */
+	struct berval names[DIR_ENTRY_ATTRS];
+	BerVarray values[DIR_ENTRY_ATTRS];
 };
 
 /* Log a failed operation once: server, operation, DN, result and diagnostic. */
@@ -202,16 +212,55 @@ static int do_scope(enum dir_scope scope)
 	}
 }
 
+/*
+ * Index the attributes of an entry in one pass: ldap_get_values_len walks
+ * the whole message for every attribute asked for, which is most of the
+ * client-side cost of reading 100k entries.
+ */
+static void do_entry_index(struct dir_entry *e)
+{
+	struct berval name;
+	BerVarray vals;
+	e->n_attrs = 0;
+	e->complete = 0;
+	if (ldap_get_dn_ber(e->ld, e->msg, &e->ber, &name) != LDAP_SUCCESS)
+		return;
+	while (e->n_attrs < DIR_ENTRY_ATTRS) {
+		vals = NULL;
+		if (ldap_get_attribute_ber(e->ld, e->msg, e->ber, &name, &vals) != LDAP_SUCCESS)
+			return;
+		if (!name.bv_val) {
+			e->complete = 1;
+			return;
+		}
+		e->names[e->n_attrs] = name;
+		e->values[e->n_attrs++] = vals;
+	}
+}
+
+/* Release the index of an entry. */
+static void do_entry_unindex(struct dir_entry *e)
+{
+	for (size_t i = 0; i < e->n_attrs; i++)
+		ber_memfree(e->values[i]);
+	e->n_attrs = 0;
+	if (e->ber)
+		ber_free(e->ber, 0);
+	e->ber = NULL;
+}
+
 /* Hand one search entry to the callback. */
 static int do_entry(dir *d, LDAPMessage *msg, dir_entry_fn fn, void *arg)
 {
-	struct dir_entry e = {d->ld, msg, ldap_get_dn(d->ld, msg)};
+	struct dir_entry e = {.ld = d->ld, .msg = msg, .dn = ldap_get_dn(d->ld, msg)};
 	int rc;
 	if (!e.dn) {
 		log_err("%s: search entry without a DN", d->uri);
 		return -1;
 	}
+	do_entry_index(&e);
 	rc = fn(&e, arg);
+	do_entry_unindex(&e);
 	ldap_memfree(e.dn);
 	return rc;
 }
@@ -345,7 +394,7 @@ static int do_uuid_text(const struct berval *bv, char out[37])
 static int do_sync_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid, ldap_sync_refresh_t phase)
 {
 	struct do_sync *s = ls->ls_private;
-	struct dir_entry e = {ls->ls_ld, msg, NULL};
+	struct dir_entry e = {.ld = ls->ls_ld, .msg = msg};
 	enum dir_sync_state state = phase == LDAP_SYNC_CAPI_DELETE ? DIR_SYNC_DELETE :
 				    phase == LDAP_SYNC_CAPI_PRESENT ? DIR_SYNC_PRESENT : DIR_SYNC_UPSERT;
 	char text[37];
@@ -357,8 +406,10 @@ static int do_sync_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid,
 		s->failed = 1;
 		return 0;
 	}
+	do_entry_index(&e);
 	if (s->ops->entry(&e, text, state, s->arg) < 0)
 		s->failed = 1;
+	do_entry_unindex(&e);
 	ldap_memfree(e.dn);
 	return 0;
 }
@@ -470,30 +521,57 @@ const char *dir_entry_dn(const dir_entry *e)
 	return e->dn;
 }
 
-char **dir_entry_values(const dir_entry *e, const char *attr)
+/* Index slot of attr, or -1. */
+static long do_entry_slot(const dir_entry *e, const char *attr)
 {
-	struct berval **bv = ldap_get_values_len(e->ld, e->msg, attr);
-	size_t n = 0, k = 0;
-	char **out;
-	if (!bv)
-		return NULL;
-	n = (size_t)ldap_count_values_len(bv);
-	out = xcalloc(n + 1, sizeof(*out));
+	size_t len = strlen(attr);
+	for (size_t i = 0; i < e->n_attrs; i++)
+		if (e->names[i].bv_len == len && strncasecmp(e->names[i].bv_val, attr, len) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Copy NUL-free values into a NULL-terminated string array (NULL when none). */
+static char **do_values_strings(const dir_entry *e, const char *attr, struct berval *const *bvp,
+				const struct berval *bv, size_t n)
+{
+	char **out = xcalloc(n + 1, sizeof(*out));
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (memchr(bv[i]->bv_val, '\0', bv[i]->bv_len)) {
+		const struct berval *v = bvp ? bvp[i] : &bv[i];
+		if (memchr(v->bv_val, '\0', v->bv_len)) {
 			log_entry(LOG_WARNING, e->dn, "read", "%s: %s: skipped a value holding a NUL byte",
 				  e->dn, attr);
 			continue;
 		}
-		out[k] = xmalloc(bv[i]->bv_len + 1);
-		memcpy(out[k], bv[i]->bv_val, bv[i]->bv_len);
-		out[k++][bv[i]->bv_len] = '\0';
+		out[k] = xmalloc(v->bv_len + 1);
+		memcpy(out[k], v->bv_val, v->bv_len);
+		out[k++][v->bv_len] = '\0';
 	}
-	ldap_value_free_len(bv);
 	if (k == 0) {
 		free(out);
 		return NULL;
 	}
+	return out;
+}
+
+char **dir_entry_values(const dir_entry *e, const char *attr)
+{
+	long slot = do_entry_slot(e, attr);
+	struct berval **bv;
+	char **out;
+	size_t n = 0;
+	if (slot >= 0) {
+		const struct berval *vals = e->values[slot];
+		while (vals && vals[n].bv_val)
+			n++;
+		return n ? do_values_strings(e, attr, NULL, vals, n) : NULL;
+	}
+	/* not in the index: absent, or beyond the first DIR_ENTRY_ATTRS attributes */
+	if (e->complete || !(bv = ldap_get_values_len(e->ld, e->msg, attr)))
+		return NULL;
+	out = do_values_strings(e, attr, bv, NULL, (size_t)ldap_count_values_len(bv));
+	ldap_value_free_len(bv);
 	return out;
 }
 
