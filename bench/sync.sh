@@ -9,7 +9,8 @@
 #                than its cookie)
 #   incremental: a cycle after 100 ldapmodify changes: sync phase, whole
 #                cycle, entries read
-#   peak RSS of mentord in the full cycle (GNU time, when installed)
+#   peak RSS of mentord when the full sync ended (from its log) and for the
+#   whole cycle, matching included (GNU time, when installed)
 # Run from a build tree (make bench-sync) or with top_builddir set.
 set -eu
 staff=${1:-100000}
@@ -34,6 +35,7 @@ run_cycle() {
 }
 sync_s() { sed -n 's/.*cycle phases: sync \([0-9.]*\) s.*/\1/p' "$work/$1.log"; }
 cycle_s() { sed -n 's/.*cycle ok in \([0-9.]*\) s.*/\1/p' "$work/$1.log"; }
+sync_rss() { sed -n 's/.*peak RSS \([0-9]*\) KiB after the sync.*/\1/p' "$work/$1.log"; }
 read_n() { sed -n 's/.*cycle sync: \(read [0-9]* entries ([a-z, ]*)\), \([0-9]*\) ids.*/\1, \2 ids/p' "$work/$1.log"; }
 
 attrs="entryUUID cn mail title departmentNumber manager l mentoringBirthYear mentoringHireDate mentoringCompetence mentoringCapacity"
@@ -60,7 +62,8 @@ printf 'staff: %s\n' "$staff"
 printf '%-40s %9s %9s %7s\n' "" mentord reference ratio
 printf '%-40s %8.3fs %8.3fs %7s\n' "full sync vs ldapsearch -E pr=1000" "$(sync_s full)" "$t_search" \
 	"$(ratio "$(sync_s full)" "$t_search")"
-printf '%-40s %s\n' "  full cycle" "$(cycle_s full) s, $(read_n full), peak RSS $(cat "$work/full.rss") KiB"
+printf '%-40s %s\n' "  full cycle" "$(cycle_s full) s, $(read_n full)"
+printf '%-40s %s\n' "  peak RSS" "$(sync_rss full) KiB when the sync ended, $(cat "$work/full.rss") KiB for the whole cycle"
 printf '%-40s %8.3fs   (%s; cycle %s s)\n' "catch-up after the first writes" "$(sync_s catchup)" "$(read_n catchup)" \
 	"$(cycle_s catchup)"
 printf '%-40s %8.3fs   (%s)\n' "incremental sync after $changes changes" "$(sync_s incremental)" "$(read_n incremental)"

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,6 +145,7 @@ static int store_pairs(struct cycle *c)
 static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 {
 	double t0 = now_seconds(), t1;
+	struct rusage ru;
 	log_set_phase("sync");
 	if (dir_open(c->cf, &c->d) < 0)
 		return fail(c, CYCLE_UNREACHABLE, "no directory server reachable");
@@ -156,6 +158,8 @@ static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 	}
 	t1 = now_seconds();
 	c->rep->sync_seconds = t1 - t0;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		c->rep->sync_peak_kib = ru.ru_maxrss;
 	log_set_phase("plan");
 	if (progress_report(c->progress, CYCLE_PHASE_PLAN, 0, 0))
 		return fail(c, CYCLE_STOPPED, "stopped before matching; nothing changed");

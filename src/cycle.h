@@ -39,6 +39,7 @@ struct cycle_report {
 	double plan_seconds;     /* matching, reading the managed OU, diffing */
 	double write_seconds;    /* applying the changes */
 	struct sync_stats sync;
+	long sync_peak_kib;      /* the process's peak RSS when the sync phase ended (KiB) */
 	long pairs;              /* pairs in the plan */
 	struct wb_counts changes;
 	char error[256];         /* short cause when result != CYCLE_OK */

@@ -111,8 +111,9 @@ static void log_report(const struct cycle_report *rep, int dry_run)
 	log_info("cycle phases: sync %.3f s, match and plan %.3f s, write %.3f s",
 		 rep->sync_seconds, rep->plan_seconds, rep->write_seconds);
 	if (ok)
-		log_info("cycle sync: read %ld entries (%s), %ld ids listed, %ld people removed",
-			 rep->sync.read, sync_mode_name(rep->sync.mode), rep->sync.ids, rep->sync.removed);
+		log_info("cycle sync: read %ld entries (%s), %ld ids listed, %ld people removed; "
+			 "peak RSS %ld KiB after the sync", rep->sync.read, sync_mode_name(rep->sync.mode),
+			 rep->sync.ids, rep->sync.removed, rep->sync_peak_kib);
 }
 
 /* Run one cycle with progress reporting; returns its result. */
