@@ -272,6 +272,7 @@ START_TEST(refresh_required_or_refused_cookie_reads_everyone)
 		" WHERE name = 'cookie'");
 	cycle_reads("read 299 entries (full)");
 	ck_assert(output_has("mentord.err", "cannot send changes since the stored sync cookie"));
+	ck_assert(output_has("mentord.err", "(4096)"));
 	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff")), 299);
 	ck_assert_int_eq(db_int(("SELECT count(*) FROM sync_state WHERE name = 'cookie'"
 				       " AND value LIKE 'rid=000,csn=2%'")), 1);
@@ -280,6 +281,7 @@ START_TEST(refresh_required_or_refused_cookie_reads_everyone)
 		" WHERE name = 'cookie'");
 	cycle_reads("read 299 entries (full)");
 	ck_assert(output_has("mentord.err", "cannot send changes since the stored sync cookie"));
+	ck_assert(output_has("mentord.err", "(53)"));
 	/* and the cookie taken by the fallback works */
 	cycle_reads("read 0 entries (incremental)");
 }
