@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/check_main.h"
 #include "lib/testdir.h"
 #include "lib/testutil.h"
 
@@ -364,10 +365,5 @@ static Suite *sync_suite(void)
 
 int main(void)
 {
-	int failed;
-	SRunner *sr = srunner_create(sync_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(sync_suite());
 }
