@@ -1,46 +1,41 @@
 /*
- * The exact matcher: an optimal capacitated assignment of seniors to junior
- * mentors, solved as a min-cost flow. It is small and exact rather than fast
- * at every scale; a scalable engine can be checked against it.
+ * The matching engine: the optimal capacitated assignment of seniors to
+ * junior mentors (most seniors matched, then the highest total score, then
+ * the most current pairs kept), proven optimal over every eligible pair
+ * without building them all.
  *
- * The network: source -> junior (capacity = the junior's capacity, cost 0),
- * junior -> senior for every eligible pair (capacity 1, cost -(BIG + score)),
- * senior -> sink (capacity 1, cost 0). BIG is one more than the sum of every
- * senior's best score, so a minimum-cost flow matches the most seniors first
- * and then has the highest total score. Costs are int64: exact while the
- * number of seniors times the highest score stays below about 2^60.
+ * 1. Classes. A pair's score depends only on the mentor's levels capped at
+ *    each standard and the mentee's levels capped the same way, so people
+ *    fall into few classes: (cohort, capped levels). With five areas and
+ *    standard 4 there are at most 5^5 level keys per cohort, whatever the
+ *    headcount. Juniors that can never mentor (capacity 0, cohort unknown)
+ *    and seniors that can never be mentored (cohort unknown) get no class.
+ * 2. Candidates. Each senior takes its top_k eligible juniors by score
+ *    (junior classes best score first; within a class, where all scores
+ *    are equal, from an offset that depends on the senior, and skipping
+ *    juniors already on LIST_PER_SLOT lists per unit of capacity, so that
+ *    the strongest juniors do not fill every list) plus its current mentor.
+ *    Eligibility itself is always match_eligible.
+ * 3. Solve the candidate graph exactly (match_flow.c), with weights
+ *    big + score * tie_scale + current, which make the lexicographic
+ *    objective one sum; the solver also returns exact dual prices.
+ * 4. Certify. A pair (j, s) outside the graph could improve the result only
+ *    if its weight exceeds jdual[j] + sdual[s]. The scan visits every senior
+ *    and, per junior class (cohorts that cannot pair are skipped as a range),
+ *    bounds the weight by the class score and the class's cheapest junior:
+ *    whole classes drop out at once, and within a class juniors are visited
+ *    cheapest first until none can violate. Violating pairs (at most add_k
+ *    per senior, most negative first) join the graph and it is solved again,
+ *    until a scan finds none: then the duals prove the result over all pairs.
+ *    Each solve's duals are checked against the graph before use
+ *    (duals_prove), so the certificate does not rest on the solver.
  *
- * Successive shortest paths on reduced costs. Each phase runs Dijkstra from
- * the source, stopped as soon as the sink is settled; the settled nodes'
- * potentials move by dist - dist(sink), which keeps every residual reduced
- * cost non-negative and gives every shortest path cost 0. One unit goes along
- * the path found, then along every further zero-cost path a depth-first
- * search finds (Dinic-style, dead ends remembered for the phase): each is a
- * shortest path too, so this is still successive shortest paths, with one
- * Dijkstra per distinct path length instead of one per unit. It stops when
- * the sink is unreachable or the next path would not lower the cost.
+ * Each round re-solves the grown graph from scratch with successive
+ * shortest paths; that, not the scans, is where the time goes at scale.
  *
- * Two facts keep a phase small. The initial potentials are the exact
- * distances in the layered network (0 on the source and juniors, the
- * cheapest incoming pair on each senior, the least of those on the sink), so
- * search radii are on the scale of the scores, not of BIG. And a junior with
- * room left is always at distance 0 and keeps the source's potential, so
- * instead of scanning all its pairs every phase, each senior keeps its best
- * offer from such a junior (its row is sorted best first, and juniors only
- * ever fill up).
- *
- * Cost: building the pairs is O(J x S) eligibility checks. Then at most
- * min(S, total capacity) units, each phase O(E log V) at worst (E eligible
- * pairs, V = J + S); the number of phases is at most the number of distinct
- * marginal gains, small when scores are small integers (the usual model:
- * levels 0..8, modest weights) and up to one per unit when nearly every
- * score differs.
- *
- * Determinism: juniors and seniors are sorted by id (then by index), pairs
- * and offers are kept in that order, and the heap breaks equal distances by
- * node number, so the same people always give the same pairs whatever order
- * the input arrays list them in. Which of several equally good solutions is
- * returned is otherwise unspecified.
+ * Determinism: juniors and seniors are sorted by id first and every later
+ * order derives from that and from the data, so the same people give the
+ * same pairs whatever order the input arrays list them in. Single-threaded.
  */
 #include "config.h"
 
@@ -48,12 +43,18 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "match.h"
+#include "match_flow.h"
 #include "model.h"
 #include "util.h"
 
-#define NO_NODE SIZE_MAX
+#define NO_CLASS SIZE_MAX
+#define DEFAULT_TOP_K 4
+#define DEFAULT_ADD_K 32
+#define MAX_BUCKETS (1 << 20)
+#define LIST_PER_SLOT 4 /* first lists a junior may be on, per unit of capacity */
 
 /* Non-zero if people[boss] is above people[who], at any depth, in the manager links. */
 static int is_above(const struct match_input *in, size_t boss, size_t who)
@@ -95,6 +96,8 @@ int match_eligible(const struct match_input *in, size_t j, size_t s, int *score)
 	return 1;
 }
 
+/* --- input ---------------------------------------------------------------- */
+
 /* A person index with its id, so sorting needs no global state. */
 struct keyed {
 	const char *id;
@@ -115,8 +118,8 @@ static int cmp_keyed(const void *a, const void *b)
 static size_t *sorted_unique(const struct match_person *people, const size_t *idx, size_t n,
 			     size_t *out_n)
 {
-	struct keyed *k = xmalloc(n * sizeof(*k));
-	size_t *v = xmalloc(n * sizeof(*v)), m = 0;
+	struct keyed *k = xmalloc((n + 1) * sizeof(*k));
+	size_t *v = xmalloc((n + 1) * sizeof(*v)), m = 0;
 	for (size_t i = 0; i < n; i++) {
 		k[i].id = people[idx[i]].id;
 		k[i].idx = idx[i];
@@ -151,578 +154,626 @@ static int input_valid(const struct match_input *in)
 	return 1;
 }
 
-/* An eligible pair, stored in its junior's row and in its senior's row. */
-struct edge {
-	size_t other;               /* senior or junior number */
+/* --- classes ---------------------------------------------------------------- */
+
+/* One side's people grouped by (cohort, capped levels). */
+struct classes {
+	size_t n;               /* classes */
+	size_t *of;             /* per person of the side: class or NO_CLASS */
+	size_t *first;          /* n + 1 offsets into members */
+	size_t *members;        /* person numbers, class by class, in number order */
+	int *cohort;            /* per class */
+	int *key;               /* per class: n_areas capped levels */
+};
+
+/* A person's class key while sorting. */
+struct class_key {
+	const int *key;
+	size_t n_areas, who;
+	int cohort;
+};
+
+/* Cohort, then levels area by area, then person number. */
+static int cmp_class_key(const void *a, const void *b)
+{
+	const struct class_key *x = a, *y = b;
+	if (x->cohort != y->cohort)
+		return x->cohort < y->cohort ? -1 : 1;
+	for (size_t i = 0; i < x->n_areas; i++)
+		if (x->key[i] != y->key[i])
+			return x->key[i] < y->key[i] ? -1 : 1;
+	return x->who < y->who ? -1 : x->who > y->who;
+}
+
+/* The levels that decide a score: capped at the standard, nothing where the area does not score. */
+static void capped_levels(const struct conf *cf, const int *levels, int *key)
+{
+	for (size_t a = 0; a < cf->n_areas; a++) {
+		int std = cf->areas[a].standard;
+		key[a] = model_score_weight(cf, a) == 0 ? 0 : levels[a] < std ? levels[a] : std;
+	}
+}
+
+/*
+ * Group people[idx[0..n)] into classes; usable[i] says whether person i can
+ * be in any pair at all (the others get NO_CLASS).
+ */
+static void build_classes(const struct match_input *in, const size_t *idx, size_t n,
+			  const char *usable, struct classes *cl)
+{
+	size_t na = in->cf->n_areas, m = 0;
+	int *keys = xmalloc((n * na + 1) * sizeof(*keys));
+	struct class_key *k = xmalloc((n + 1) * sizeof(*k));
+	memset(cl, 0, sizeof(*cl));
+	cl->of = xmalloc((n + 1) * sizeof(*cl->of));
+	for (size_t i = 0; i < n; i++) {
+		cl->of[i] = NO_CLASS;
+		if (!usable[i])
+			continue;
+		capped_levels(in->cf, in->people[idx[i]].levels, keys + i * na);
+		k[m++] = (struct class_key){ keys + i * na, na, i, in->people[idx[i]].cohort };
+	}
+	qsort(k, m, sizeof(*k), cmp_class_key);
+	cl->first = xmalloc((m + 2) * sizeof(*cl->first));
+	cl->members = xmalloc((m + 1) * sizeof(*cl->members));
+	cl->cohort = xmalloc((m + 1) * sizeof(*cl->cohort));
+	cl->key = xmalloc((m * na + 1) * sizeof(*cl->key));
+	for (size_t i = 0; i < m; i++) {
+		if (i == 0 || k[i].cohort != k[i - 1].cohort ||
+		    memcmp(k[i].key, k[i - 1].key, na * sizeof(int)) != 0) {
+			cl->first[cl->n] = i;
+			cl->cohort[cl->n] = k[i].cohort;
+			memcpy(cl->key + cl->n * na, k[i].key, na * sizeof(int));
+			cl->n++;
+		}
+		cl->members[i] = k[i].who;
+		cl->of[k[i].who] = cl->n - 1;
+	}
+	cl->first[cl->n] = m;
+	free(k);
+	free(keys);
+}
+
+static void classes_free(struct classes *cl)
+{
+	free(cl->of);
+	free(cl->first);
+	free(cl->members);
+	free(cl->cohort);
+	free(cl->key);
+}
+
+/* --- the engine ------------------------------------------------------------- */
+
+/* A candidate pair by junior and senior number (32 bits: the graph is the big array). */
+struct cand {
+	uint32_t j, s;
 	int score;
 };
 
-/*
- * Solver state. Nodes: 0 is the source, 1 the sink, then the juniors, then
- * the seniors. Every junior with room left sits at distance 0 from the
- * source in every search and shares the source's potential, so it is not
- * searched node by node: each senior instead keeps its best offer from such
- * a junior.
- */
-struct solver {
-	const struct match_input *in;
-	size_t n_jun, n_sen, n_nodes;
-	size_t *jun, *sen;          /* people indices, sorted by id */
-	size_t *jfirst, *sfirst;    /* per junior / senior + 1: its range below */
-	struct edge *jedges, *sedges;
-	size_t n_edges;
-	int64_t big;
-	int tie_scale;              /* weights are score * tie_scale (+1 for a current pair) */
-
-	size_t *load, *cap;         /* per junior */
-	size_t *mate;               /* per senior: junior number or NO_NODE */
-	int *mate_score;
-	size_t *next_offer;         /* per senior: its row's first junior that may have room */
-	size_t *offer;              /* per senior: best junior with room, not its mate */
-	int *offer_score;
-	int64_t *pot;               /* per node; a junior with room uses pot[SOURCE] */
-
-	/* Dijkstra */
-	int64_t *dist;
-	size_t *parent;
-	int *parent_score;
-	unsigned *seen, *settled;   /* search number that set dist / settled the node */
-	unsigned search;
-	size_t *heap, *heap_pos, heap_len;
-
-	/* depth-first search for more zero-cost paths */
-	size_t *path;               /* source, junior, senior, junior, ... */
-	int *path_score;            /* score of the pair entering path[i] */
-	size_t *cursor;             /* per junior: next edge to try */
-	unsigned *dead, *on_path;   /* phase number */
-	unsigned phase;
+/* A pair a certification scan found, with its (negative) reduced cost. */
+struct violation {
+	size_t j;
+	int score;
+	int64_t rc;
 };
 
-#define SOURCE 0
-#define SINK 1
+struct engine {
+	const struct match_input *in;
+	size_t top_k, add_k;
+	size_t n_jun, n_sen, n_areas;
+	size_t *jun, *sen;          /* people indices, sorted by id */
+	size_t *cap;                /* per junior */
+	size_t *cur;                /* per senior: current mentor's junior number or NO_CLASS */
+	struct classes jc, sc;
+	int *weights;               /* per area */
+	int64_t big, tie;
+	int model_mismatch;         /* a score disagreed with its class: no certificate */
+	int duals_bad;              /* the last solve's duals did not prove it: no certificate */
 
-/* Node numbers of junior j and senior s. */
-static size_t junior_node(size_t j)
+	size_t *listed;             /* per junior: first candidate lists it is on */
+	struct cand *cand;          /* the candidate graph */
+	size_t n_cand, cap_cand, n_added;
+
+	size_t *mate;               /* per senior, from the last solve */
+	int64_t *jdual, *sdual;
+
+	/* per senior class, rebuilt as the scans go */
+	int *row;                   /* score per junior class */
+	size_t *order;              /* usable junior classes, best score first */
+	size_t n_order;
+	size_t *count;              /* counting-sort buckets */
+	int max_score;
+
+	/* certification */
+	size_t *by_price;           /* junior classes' members, cheapest first */
+	int64_t *class_min;         /* per junior class: its cheapest junior's price */
+	size_t *cheapest;           /* per junior class: how many share that price */
+	int64_t price_floor;        /* the cheapest junior's price overall */
+	struct violation *found;    /* add_k slots */
+};
+
+/* Score of a junior class for a senior class, as model_pair_score gives it on capped levels. */
+static int class_score(const struct engine *e, size_t jcl, size_t scl)
 {
-	return 2 + j;
+	const int *r = e->jc.key + jcl * e->n_areas, *m = e->sc.key + scl * e->n_areas;
+	long long sum = 0;
+	for (size_t a = 0; a < e->n_areas; a++)
+		if (r[a] > m[a])
+			sum += (long long)e->weights[a] * (r[a] - m[a]);
+	return sum > INT_MAX ? INT_MAX : (int)sum;
 }
 
-static size_t senior_node(const struct solver *sv, size_t s)
-{
-	return 2 + sv->n_jun + s;
-}
+/* A junior class and its score, for build_order_sorted. */
+struct scored {
+	int score;
+	size_t c;
+};
 
-/* Whether node v is a junior. */
-static int is_junior_node(const struct solver *sv, size_t v)
+/* Best score first, then class order. */
+static int cmp_scored(const void *a, const void *b)
 {
-	return v >= 2 && v < 2 + sv->n_jun;
-}
-
-/* Whether junior j may take another senior. */
-static int has_room(const struct solver *sv, size_t j)
-{
-	return sv->load[j] < sv->cap[j];
-}
-
-/* Junior j's potential: its own once full, the source's while it has room. */
-static int64_t junior_pot(const struct solver *sv, size_t j)
-{
-	return has_room(sv, j) ? sv->pot[SOURCE] : sv->pot[junior_node(j)];
-}
-
-/* Reduced cost of the arc junior j -> senior s, against the current potentials. */
-static int64_t rc_pair(const struct solver *sv, size_t j, size_t s, int score)
-{
-	return -(sv->big + score) + junior_pot(sv, j) - sv->pot[senior_node(sv, s)];
-}
-
-/* Reduced cost of senior s's one arc: back to its mentor (giving it up), or on to the sink. */
-static int64_t rc_senior_out(const struct solver *sv, size_t s)
-{
-	int64_t ps = sv->pot[senior_node(sv, s)];
-	if (sv->mate[s] == NO_NODE)
-		return ps - sv->pot[SINK];
-	return sv->big + sv->mate_score[s] + ps - junior_pot(sv, sv->mate[s]);
-}
-
-/*
- * Turn scores into weights score * (seniors + 1) + 1 for a current pair: the
- * extra units sum to less than one score point, so they only break ties in
- * favour of keeping pairs. Skipped if the weights would not fit in an int.
- */
-static void prefer_current_pairs(struct solver *sv, const int *best)
-{
-	int64_t scale = (int64_t)sv->n_sen + 1;
-	int max = 0;
-	for (size_t s = 0; s < sv->n_sen; s++)
-		max = best[s] > max ? best[s] : max;
-	if ((int64_t)max * scale + 1 > INT_MAX / 2)
-		return;
-	sv->tie_scale = (int)scale;
-	for (size_t j = 0; j < sv->n_jun; j++)
-		for (size_t e = sv->jfirst[j]; e < sv->jfirst[j + 1]; e++) {
-			size_t s = sv->jedges[e].other;
-			sv->jedges[e].score = sv->jedges[e].score * sv->tie_scale +
-					      (sv->in->current_mentor[sv->sen[s]] == sv->jun[j]);
-		}
-}
-
-/* Fill the junior rows of eligible pairs, in senior order, and BIG. */
-static void build_junior_rows(struct solver *sv)
-{
-	size_t cap_edges = 0;
-	int64_t sum_best = 0;
-	int *best = xcalloc(sv->n_sen + 1, sizeof(*best));
-	sv->jfirst = xmalloc((sv->n_jun + 1) * sizeof(*sv->jfirst));
-	for (size_t j = 0; j < sv->n_jun; j++) {
-		int score;
-		sv->jfirst[j] = sv->n_edges;
-		for (size_t s = 0; s < sv->n_sen; s++) {
-			if (!match_eligible(sv->in, sv->jun[j], sv->sen[s], &score))
-				continue;
-			sv->jedges = xgrow(sv->jedges, &cap_edges, sv->n_edges + 1, sizeof(*sv->jedges));
-			sv->jedges[sv->n_edges].other = s;
-			sv->jedges[sv->n_edges++].score = score;
-			if (score > best[s])
-				best[s] = score;
-		}
-	}
-	sv->jfirst[sv->n_jun] = sv->n_edges;
-	for (size_t s = 0; s < sv->n_sen; s++)
-		sum_best += best[s];
-	sv->tie_scale = 1;
-	if (sv->in->current_mentor)
-		prefer_current_pairs(sv, best);
-	sv->big = sum_best * sv->tie_scale + (int64_t)sv->n_sen + 1;
-	free(best);
-}
-
-/* Best score first, equal scores in junior order. */
-static int cmp_offer(const void *a, const void *b)
-{
-	const struct edge *x = a, *y = b;
+	const struct scored *x = a, *y = b;
 	if (x->score != y->score)
 		return x->score > y->score ? -1 : 1;
-	return x->other < y->other ? -1 : x->other > y->other;
+	return x->c < y->c ? -1 : x->c > y->c;
 }
 
-/* The same pairs by senior, each row best score first. */
-static void build_senior_rows(struct solver *sv)
+/* build_order for scores too large to bucket: a plain sort. */
+static void build_order_sorted(struct engine *e, size_t scl, size_t start)
 {
-	size_t *fill = xcalloc(sv->n_sen + 1, sizeof(*fill));
-	sv->sfirst = xcalloc(sv->n_sen + 1, sizeof(*sv->sfirst));
-	sv->sedges = xmalloc((sv->n_edges + 1) * sizeof(*sv->sedges));
-	for (size_t e = 0; e < sv->n_edges; e++)
-		sv->sfirst[sv->jedges[e].other + 1]++;
-	for (size_t s = 0; s < sv->n_sen; s++)
-		sv->sfirst[s + 1] += sv->sfirst[s];
-	for (size_t j = 0; j < sv->n_jun; j++)
-		for (size_t e = sv->jfirst[j]; e < sv->jfirst[j + 1]; e++) {
-			size_t s = sv->jedges[e].other, at = sv->sfirst[s] + fill[s]++;
-			sv->sedges[at].other = j;
-			sv->sedges[at].score = sv->jedges[e].score;
-		}
-	for (size_t s = 0; s < sv->n_sen; s++)
-		qsort(sv->sedges + sv->sfirst[s], sv->sfirst[s + 1] - sv->sfirst[s],
-		      sizeof(*sv->sedges), cmp_offer);
-	sv->next_offer = xmalloc((sv->n_sen + 1) * sizeof(*sv->next_offer));
-	memcpy(sv->next_offer, sv->sfirst, sv->n_sen * sizeof(*sv->next_offer));
-	free(fill);
+	struct scored *v = xmalloc((e->jc.n + 1) * sizeof(*v));
+	size_t n = 0;
+	for (size_t c = start; c < e->jc.n; c++) {
+		e->row[c] = class_score(e, c, scl);
+		if (e->row[c] >= e->in->cf->min_score)
+			v[n++] = (struct scored){ e->row[c], c };
+	}
+	qsort(v, n, sizeof(*v), cmp_scored);
+	for (size_t i = 0; i < n; i++)
+		e->order[i] = v[i].c;
+	e->n_order = n;
+	free(v);
 }
 
 /*
- * Senior s's best offer from a junior with room other than its mentor. A
- * junior never regains room, so the row's full prefix is skipped for good.
+ * For senior class scl: every junior class of a younger cohort with a score
+ * of at least min_score, best score first (equal scores in class order).
  */
-static void refresh_offer(struct solver *sv, size_t s)
+static void build_order(struct engine *e, size_t scl)
 {
-	size_t end = sv->sfirst[s + 1];
-	while (sv->next_offer[s] < end && !has_room(sv, sv->sedges[sv->next_offer[s]].other))
-		sv->next_offer[s]++;
-	sv->offer[s] = NO_NODE;
-	sv->offer_score[s] = 0;
-	for (size_t e = sv->next_offer[s]; e < end; e++) {
-		size_t j = sv->sedges[e].other;
-		if (j != sv->mate[s] && has_room(sv, j)) {
-			sv->offer[s] = j;
-			sv->offer_score[s] = sv->sedges[e].score;
+	size_t start = 0, n = 0;
+	int min_score = e->in->cf->min_score;
+	while (start < e->jc.n && e->jc.cohort[start] <= e->sc.cohort[scl])
+		start++;
+	if (e->max_score > MAX_BUCKETS) {
+		build_order_sorted(e, scl, start);
+		return;
+	}
+	memset(e->count, 0, ((size_t)e->max_score + 2) * sizeof(*e->count));
+	for (size_t c = start; c < e->jc.n; c++) {
+		e->row[c] = class_score(e, c, scl);
+		if (e->row[c] >= min_score)
+			e->count[e->max_score - e->row[c]]++;
+	}
+	for (size_t v = 0, at = 0; v <= (size_t)e->max_score; v++) {
+		size_t k = e->count[v];
+		e->count[v] = at;
+		at += k;
+		n = at;
+	}
+	for (size_t c = start; c < e->jc.n; c++)
+		if (e->row[c] >= min_score)
+			e->order[e->count[e->max_score - e->row[c]]++] = c;
+	e->n_order = n;
+}
+
+/* Append the pair (j, s) to the candidate graph. */
+static void add_cand(struct engine *e, size_t j, size_t s, int score)
+{
+	e->cand = xgrow(e->cand, &e->cap_cand, e->n_cand + 1, sizeof(*e->cand));
+	e->cand[e->n_cand++] = (struct cand){ (uint32_t)j, (uint32_t)s, score };
+}
+
+/* match_eligible for junior j and senior s by number; checks the class score too. */
+static int pair_ok(struct engine *e, size_t j, size_t s, int class_sc, int *score)
+{
+	if (!match_eligible(e->in, e->jun[j], e->sen[s], score))
+		return 0;
+	if (*score != class_sc)
+		e->model_mismatch = 1;
+	return 1;
+}
+
+/*
+ * Senior s's first candidates: its current mentor, then top_k more, best
+ * class first. Within a class all scores are equal; the walk starts at an
+ * offset that depends on s, so that equal juniors are spread over seniors
+ * instead of all seniors listing the same few.
+ */
+static void seed_senior(struct engine *e, size_t s)
+{
+	size_t found = 0;
+	int score;
+	if (e->cur[s] != NO_CLASS && e->jc.of[e->cur[s]] != NO_CLASS &&
+	    match_eligible(e->in, e->jun[e->cur[s]], e->sen[s], &score))
+		add_cand(e, e->cur[s], s, score);
+	for (size_t o = 0; o < e->n_order && found < e->top_k; o++) {
+		size_t c = e->order[o], lo = e->jc.first[c], n = e->jc.first[c + 1] - lo;
+		for (size_t i = 0; i < n && found < e->top_k; i++) {
+			size_t j = e->jc.members[lo + (s + i) % n];
+			if (j != e->cur[s] && e->listed[j] < LIST_PER_SLOT * e->cap[j] &&
+			    pair_ok(e, j, s, e->row[c], &score)) {
+				add_cand(e, j, s, score);
+				e->listed[j]++;
+				found++;
+			}
+		}
+	}
+}
+
+/* The first candidate graph, senior class by senior class. */
+static void seed_candidates(struct engine *e)
+{
+	for (size_t scl = 0; scl < e->sc.n; scl++) {
+		build_order(e, scl);
+		for (size_t i = e->sc.first[scl]; i < e->sc.first[scl + 1]; i++)
+			seed_senior(e, e->sc.members[i]);
+	}
+}
+
+/* Weight of candidate c in the one-sum objective. */
+static int64_t cand_weight(const struct engine *e, const struct cand *c)
+{
+	return e->big + (int64_t)c->score * e->tie + (e->tie > 1 && e->cur[c->s] == c->j);
+}
+
+
+/*
+ * Whether the duals prove the matching optimal on the candidate graph: both
+ * non-negative, every arc covered (jdual + sdual >= weight), and the dual
+ * total sum(sdual) + sum(cap * jdual), an upper bound on any matching,
+ * equal to the matching's weight. This does not trust the solver; the
+ * scans then extend the covering test to every pair outside the graph.
+ */
+static int duals_prove(const struct engine *e, const struct flow_arc *arcs)
+{
+	__int128 primal = 0, dual = 0;
+	for (size_t j = 0; j < e->n_jun; j++) {
+		if (e->jdual[j] < 0)
+			return 0;
+		dual += (__int128)e->cap[j] * e->jdual[j];
+	}
+	for (size_t s = 0; s < e->n_sen; s++) {
+		if (e->sdual[s] < 0)
+			return 0;
+		dual += e->sdual[s];
+	}
+	for (size_t i = 0; i < e->n_cand; i++) {
+		const struct cand *c = &e->cand[i];
+		if (e->jdual[c->j] + e->sdual[c->s] < arcs[i].weight)
+			return 0;
+		if (e->mate[c->s] == c->j)
+			primal += arcs[i].weight;
+	}
+	return primal == dual;
+}
+
+/* The candidate graph in junior rows sorted by senior, and its exact solve. */
+static void solve_graph(struct engine *e)
+{
+	size_t *first = xcalloc(e->n_jun + 2, sizeof(*first));
+	size_t *sfirst = xcalloc(e->n_sen + 2, sizeof(*sfirst));
+	struct cand *by_s = xmalloc((e->n_cand + 1) * sizeof(*by_s));
+	struct flow_arc *arcs = xmalloc((e->n_cand + 1) * sizeof(*arcs));
+	struct flow_graph g = { e->n_jun, e->n_sen, e->cap, first, arcs };
+	/* counting sort by senior, then (stable) by junior */
+	for (size_t i = 0; i < e->n_cand; i++)
+		sfirst[e->cand[i].s + 1]++;
+	for (size_t s = 0; s < e->n_sen; s++)
+		sfirst[s + 1] += sfirst[s];
+	for (size_t i = 0; i < e->n_cand; i++)
+		by_s[sfirst[e->cand[i].s]++] = e->cand[i];
+	for (size_t i = 0; i < e->n_cand; i++)
+		first[by_s[i].j + 1]++;
+	for (size_t j = 0; j < e->n_jun; j++)
+		first[j + 1] += first[j];
+	for (size_t i = 0; i < e->n_cand; i++) {
+		size_t at = first[by_s[i].j]++;
+		e->cand[at] = by_s[i];
+		arcs[at] = (struct flow_arc){ by_s[i].s, cand_weight(e, &by_s[i]) };
+	}
+	memmove(first + 1, first, e->n_jun * sizeof(*first));
+	first[0] = 0;
+	flow_solve(&g, e->mate, e->jdual, e->sdual);
+	if (!duals_prove(e, arcs))
+		e->duals_bad = 1;
+	free(first);
+	free(sfirst);
+	free(by_s);
+	free(arcs);
+}
+
+/* Junior numbers by price (ctx: the prices), then by number. */
+static int cmp_price(const void *a, const void *b, void *ctx)
+{
+	const int64_t *price = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	if (price[x] != price[y])
+		return price[x] < price[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Sort each junior class's members by price, cheapest first, and note the minima. */
+static void price_classes(struct engine *e)
+{
+	size_t n_members = e->jc.first[e->jc.n];
+	e->price_floor = INT64_MAX;
+	memcpy(e->by_price, e->jc.members, n_members * sizeof(*e->by_price));
+	for (size_t c = 0; c < e->jc.n; c++) {
+		size_t lo = e->jc.first[c], n = e->jc.first[c + 1] - lo;
+		qsort_r(e->by_price + lo, n, sizeof(*e->by_price), cmp_price, e->jdual);
+		e->class_min[c] = e->jdual[e->by_price[lo]];
+		e->cheapest[c] = 0;
+		while (e->cheapest[c] < n && e->jdual[e->by_price[lo + e->cheapest[c]]] == e->class_min[c])
+			e->cheapest[c]++;
+		if (e->class_min[c] < e->price_floor)
+			e->price_floor = e->class_min[c];
+	}
+}
+
+/* Keep violation v among senior's best add_k (most negative first, then junior order). */
+static void keep_violation(struct engine *e, size_t *n_found, struct violation v)
+{
+	size_t i = *n_found;
+	if (i == e->add_k) {
+		const struct violation *w = &e->found[i - 1];
+		if (v.rc > w->rc || (v.rc == w->rc && v.j > w->j))
 			return;
-		}
+		i--;
+	} else {
+		(*n_found)++;
 	}
+	while (i > 0 && (e->found[i - 1].rc > v.rc ||
+			 (e->found[i - 1].rc == v.rc && e->found[i - 1].j > v.j))) {
+		e->found[i] = e->found[i - 1];
+		i--;
+	}
+	e->found[i] = v;
 }
 
 /*
- * Capacities, an empty matching, the offers and the initial potentials: the
- * shortest distances from the source in the layered network (0 on juniors,
- * the cheapest incoming pair on each senior, the cheapest of those on the
- * sink).
+ * Every eligible pair of senior s whose weight exceeds the two prices, the
+ * add_k most negative kept. Classes come best score first; once a class's
+ * weight cannot beat the price floor, no later one can either.
  */
-static void init_state(struct solver *sv)
+static size_t scan_senior(struct engine *e, size_t s)
 {
-	int64_t lowest = 0;
-	sv->n_nodes = 2 + sv->n_jun + sv->n_sen;
-	sv->cap = xmalloc((sv->n_jun + 1) * sizeof(*sv->cap));
-	sv->load = xcalloc(sv->n_jun + 1, sizeof(*sv->load));
-	for (size_t j = 0; j < sv->n_jun; j++) {
-		int c = sv->in->people[sv->jun[j]].capacity;
-		sv->cap[j] = c < 0 ? 0 : (size_t)c;
-	}
-	sv->mate = xmalloc((sv->n_sen + 1) * sizeof(*sv->mate));
-	sv->mate_score = xcalloc(sv->n_sen + 1, sizeof(*sv->mate_score));
-	sv->offer = xmalloc((sv->n_sen + 1) * sizeof(*sv->offer));
-	sv->offer_score = xmalloc((sv->n_sen + 1) * sizeof(*sv->offer_score));
-	sv->pot = xcalloc(sv->n_nodes, sizeof(*sv->pot));
-	for (size_t s = 0; s < sv->n_sen; s++) {
-		sv->mate[s] = NO_NODE;
-		refresh_offer(sv, s);
-		if (sv->offer[s] == NO_NODE)
+	int64_t u = e->sdual[s];
+	size_t n_found = 0;
+	for (size_t o = 0; o < e->n_order; o++) {
+		size_t c = e->order[o], lo = e->jc.first[c], hi = e->jc.first[c + 1], taken = 0;
+		int64_t w = e->big + (int64_t)e->row[c] * e->tie;
+		if (w <= u + e->price_floor)
+			break;
+		if (w <= u + e->class_min[c])
 			continue;
-		sv->pot[senior_node(sv, s)] = -(sv->big + sv->offer_score[s]);
-		if (sv->pot[senior_node(sv, s)] < lowest)
-			lowest = sv->pot[senior_node(sv, s)];
+		if (n_found == e->add_k && u + e->class_min[c] - w >= e->found[n_found - 1].rc)
+			continue;
+		for (size_t k = 0; lo + k < hi && taken < e->add_k; k++) {
+			/* the cheapest run is entered at an offset of s's, to spread seniors out */
+			size_t r = e->cheapest[c], j = e->by_price[lo + (k < r ? (k + s) % r : k)];
+			int score;
+			if (w <= u + e->jdual[j])
+				break;
+			if (!pair_ok(e, j, s, e->row[c], &score))
+				continue;
+			keep_violation(e, &n_found, (struct violation){ j, score, u + e->jdual[j] - w });
+			taken++;
+		}
 	}
-	sv->pot[SINK] = lowest;
+	return n_found;
 }
 
-/* Scratch space for both searches. */
-static void init_scratch(struct solver *sv)
+/* One certification scan over all pairs; returns how many pairs it added to the graph. */
+static size_t certify(struct engine *e)
 {
-	size_t n = sv->n_nodes;
-	sv->dist = xmalloc(n * sizeof(*sv->dist));
-	sv->parent = xmalloc(n * sizeof(*sv->parent));
-	sv->parent_score = xmalloc(n * sizeof(*sv->parent_score));
-	sv->seen = xcalloc(n, sizeof(*sv->seen));
-	sv->settled = xcalloc(n, sizeof(*sv->settled));
-	sv->heap = xmalloc(n * sizeof(*sv->heap));
-	sv->heap_pos = xmalloc(n * sizeof(*sv->heap_pos));
-	sv->path = xmalloc(n * sizeof(*sv->path));
-	sv->path_score = xmalloc(n * sizeof(*sv->path_score));
-	sv->cursor = xmalloc((sv->n_jun + 1) * sizeof(*sv->cursor));
-	sv->dead = xcalloc(n, sizeof(*sv->dead));
-	sv->on_path = xcalloc(n, sizeof(*sv->on_path));
+	size_t added = 0;
+	price_classes(e);
+	for (size_t scl = 0; scl < e->sc.n; scl++) {
+		build_order(e, scl);
+		for (size_t i = e->sc.first[scl]; i < e->sc.first[scl + 1]; i++) {
+			size_t s = e->sc.members[i], n = scan_senior(e, s);
+			for (size_t k = 0; k < n; k++)
+				add_cand(e, e->found[k].j, s, e->found[k].score);
+			added += n;
+		}
+	}
+	return added;
 }
 
-/* Free everything the solver allocated. */
-static void solver_free(struct solver *sv)
+/* --- set-up, result, entry points ------------------------------------------- */
+
+/* Sorted sides, capacities, current mentors by number, the classes. */
+static void setup(struct engine *e)
+{
+	const struct match_input *in = e->in;
+	size_t *junior_no = xmalloc((in->n_people + 1) * sizeof(*junior_no));
+	char *usable;
+	e->n_areas = in->cf->n_areas;
+	e->jun = sorted_unique(in->people, in->juniors, in->n_juniors, &e->n_jun);
+	e->sen = sorted_unique(in->people, in->seniors, in->n_seniors, &e->n_sen);
+	e->cap = xmalloc((e->n_jun + 1) * sizeof(*e->cap));
+	e->cur = xmalloc((e->n_sen + 1) * sizeof(*e->cur));
+	usable = xmalloc(e->n_jun + e->n_sen + 1);
+	for (size_t i = 0; i < in->n_people; i++)
+		junior_no[i] = NO_CLASS;
+	for (size_t j = 0; j < e->n_jun; j++) {
+		const struct match_person *p = &in->people[e->jun[j]];
+		e->cap[j] = p->capacity > 0 ? (size_t)p->capacity : 0;
+		usable[j] = p->capacity > 0 && p->cohort >= 0;
+		junior_no[e->jun[j]] = j;
+	}
+	build_classes(in, e->jun, e->n_jun, usable, &e->jc);
+	for (size_t s = 0; s < e->n_sen; s++) {
+		size_t m = in->current_mentor ? in->current_mentor[e->sen[s]] : MATCH_NONE;
+		e->cur[s] = m < in->n_people ? junior_no[m] : NO_CLASS;
+		usable[s] = in->people[e->sen[s]].cohort >= 0;
+	}
+	build_classes(in, e->sen, e->n_sen, usable, &e->sc);
+	free(usable);
+	free(junior_no);
+}
+
+/*
+ * The weights' scales: the highest class score sets the tie scale and big.
+ * big exceeds any matching's total of score * tie + current, so one more
+ * senior always wins; tie exceeds the number of current pairs, so a score
+ * point always beats them. If that would not fit, current pairs lose their
+ * say (tie 1, weights score + 0), as in the oracle.
+ */
+static void set_scales(struct engine *e)
+{
+	long long max = 0;
+	e->weights = xmalloc((e->n_areas + 1) * sizeof(*e->weights));
+	for (size_t a = 0; a < e->n_areas; a++) {
+		int hi = INT_MIN, lo = INT_MAX;
+		e->weights[a] = model_score_weight(e->in->cf, a);
+		for (size_t c = 0; c < e->jc.n; c++)
+			hi = e->jc.key[c * e->n_areas + a] > hi ? e->jc.key[c * e->n_areas + a] : hi;
+		for (size_t c = 0; c < e->sc.n; c++)
+			lo = e->sc.key[c * e->n_areas + a] < lo ? e->sc.key[c * e->n_areas + a] : lo;
+		if (e->jc.n && e->sc.n && hi > lo && e->weights[a] > 0)
+			max += (long long)e->weights[a] * ((long long)hi - lo);
+	}
+	e->max_score = max > INT_MAX ? INT_MAX : (int)max;
+	e->tie = (int64_t)e->n_sen + 1;
+	if ((double)e->max_score * (double)e->tie * (double)(e->n_sen + 1) * (double)(e->n_sen + 1) > 0x1p61)
+		e->tie = 1;
+	e->big = ((int64_t)e->n_sen * ((int64_t)e->max_score * e->tie + 1)) + 1;
+	e->row = xmalloc((e->jc.n + 1) * sizeof(*e->row));
+	e->order = xmalloc((e->jc.n + 1) * sizeof(*e->order));
+	e->count = xmalloc(((e->max_score > MAX_BUCKETS ? 0 : (size_t)e->max_score) + 2) *
+			   sizeof(*e->count));
+}
+
+/* Scratch for the solves and the scans. */
+static void alloc_rounds(struct engine *e)
+{
+	e->mate = xmalloc((e->n_sen + 1) * sizeof(*e->mate));
+	e->jdual = xmalloc((e->n_jun + 1) * sizeof(*e->jdual));
+	e->sdual = xmalloc((e->n_sen + 1) * sizeof(*e->sdual));
+	e->by_price = xmalloc((e->jc.first[e->jc.n] + 1) * sizeof(*e->by_price));
+	e->class_min = xmalloc((e->jc.n + 1) * sizeof(*e->class_min));
+	e->cheapest = xmalloc((e->jc.n + 1) * sizeof(*e->cheapest));
+	e->found = xmalloc((e->add_k + 1) * sizeof(*e->found));
+	e->listed = xcalloc(e->n_jun + 1, sizeof(*e->listed));
+}
+
+static void engine_free(struct engine *e)
 {
 	void *owned[] = {
-		sv->jun, sv->sen, sv->jfirst, sv->sfirst, sv->jedges, sv->sedges, sv->load,
-		sv->cap, sv->mate, sv->mate_score, sv->next_offer, sv->offer, sv->offer_score, sv->pot,
-		sv->dist, sv->parent, sv->parent_score, sv->seen, sv->settled, sv->heap,
-		sv->heap_pos, sv->path, sv->path_score, sv->cursor, sv->dead, sv->on_path,
+		e->jun, e->sen, e->cap, e->cur, e->weights, e->cand, e->mate, e->jdual, e->sdual,
+		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->found, e->listed,
 	};
+	classes_free(&e->jc);
+	classes_free(&e->sc);
 	for (size_t i = 0; i < ARRAY_LEN(owned); i++)
 		free(owned[i]);
 }
 
-/* Heap order: smaller distance first, equal distances by node number. */
-static int heap_less(const struct solver *sv, size_t a, size_t b)
-{
-	if (sv->dist[a] != sv->dist[b])
-		return sv->dist[a] < sv->dist[b];
-	return a < b;
-}
-
-/* Put node at heap slot i. */
-static void heap_place(struct solver *sv, size_t i, size_t node)
-{
-	sv->heap[i] = node;
-	sv->heap_pos[node] = i;
-}
-
-/* Move the node at slot i up to its place. */
-static void heap_up(struct solver *sv, size_t i)
-{
-	size_t node = sv->heap[i];
-	while (i > 0 && heap_less(sv, node, sv->heap[(i - 1) / 2])) {
-		heap_place(sv, i, sv->heap[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-	heap_place(sv, i, node);
-}
-
-/* Remove and return the nearest node. */
-static size_t heap_pop(struct solver *sv)
-{
-	size_t top = sv->heap[0], node = sv->heap[--sv->heap_len], i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= sv->heap_len)
-			break;
-		if (c + 1 < sv->heap_len && heap_less(sv, sv->heap[c + 1], sv->heap[c]))
-			c++;
-		if (!heap_less(sv, sv->heap[c], node))
-			break;
-		heap_place(sv, i, sv->heap[c]);
-		i = c;
-	}
-	if (sv->heap_len)
-		heap_place(sv, i, node);
-	return top;
-}
-
-/* Offer node v the distance d via parent u (pair score sc); keeps the first of equals. */
-static void relax(struct solver *sv, size_t u, size_t v, int64_t d, int sc)
-{
-	if (sv->settled[v] == sv->search)
-		return;
-	if (sv->seen[v] != sv->search) {
-		sv->seen[v] = sv->search;
-		sv->dist[v] = d;
-		heap_place(sv, sv->heap_len++, v);
-	} else if (d < sv->dist[v]) {
-		sv->dist[v] = d;
-	} else {
-		return;
-	}
-	sv->parent[v] = u;
-	sv->parent_score[v] = sc;
-	heap_up(sv, sv->heap_pos[v]);
-}
-
-/*
- * Relax the residual arcs out of settled node u: a full junior's pairs, or
- * a senior's one arc. Juniors with room are at distance 0 already.
- */
-static void expand(struct solver *sv, size_t u)
-{
-	if (is_junior_node(sv, u)) {
-		size_t j = u - 2;
-		for (size_t e = sv->jfirst[j]; e < sv->jfirst[j + 1]; e++) {
-			size_t s = sv->jedges[e].other;
-			if (sv->mate[s] != j)
-				relax(sv, u, senior_node(sv, s),
-				      sv->dist[u] + rc_pair(sv, j, s, sv->jedges[e].score),
-				      sv->jedges[e].score);
-		}
-	} else {
-		size_t s = u - 2 - sv->n_jun;
-		if (sv->mate[s] == NO_NODE)
-			relax(sv, u, SINK, sv->dist[u] + rc_senior_out(sv, s), 0);
-		else if (!has_room(sv, sv->mate[s]))
-			relax(sv, u, junior_node(sv->mate[s]), sv->dist[u] + rc_senior_out(sv, s), 0);
-	}
-}
-
-/*
- * Dijkstra from the source until the sink is settled, then the potential
- * update, which makes every shortest path's arcs cost 0. The source and the
- * juniors with room settle at 0 first; their arcs enter as the seniors'
- * offers. Returns 0 if the shortest path lowers the total cost, else -1
- * (the flow is optimal).
- */
-static int shortest_path(struct solver *sv)
-{
-	size_t n_settled = 0;
-	int64_t d_sink;
-	sv->search++;
-	sv->heap_len = 0;
-	for (size_t s = 0; s < sv->n_sen; s++)
-		if (sv->offer[s] != NO_NODE)
-			relax(sv, junior_node(sv->offer[s]), senior_node(sv, s),
-			      rc_pair(sv, sv->offer[s], s, sv->offer_score[s]), sv->offer_score[s]);
-	for (;;) {
-		size_t u;
-		if (sv->heap_len == 0)
-			return -1;
-		u = heap_pop(sv);
-		if (u == SINK)
-			break;
-		sv->settled[u] = sv->search;
-		/* The heap array's tail is free: keep the settled nodes there. */
-		sv->heap[sv->n_nodes - 1 - n_settled++] = u;
-		expand(sv, u);
-	}
-	d_sink = sv->dist[SINK];
-	/* A path's true cost is its reduced length corrected by the end potentials. */
-	if (d_sink - sv->pot[SOURCE] + sv->pot[SINK] >= 0)
-		return -1;
-	for (size_t i = sv->n_nodes - n_settled; i < sv->n_nodes; i++)
-		sv->pot[sv->heap[i]] += sv->dist[sv->heap[i]] - d_sink;
-	sv->pot[SOURCE] -= d_sink;
-	return 0;
-}
-
-/*
- * Push one unit along path[0..len) (source, junior, senior, ..., senior):
- * each senior on it takes the junior before it, leaving its old mentor.
- * Then the offers that may have changed are brought up to date.
- */
-static void push_path(struct solver *sv, size_t len)
-{
-	size_t first = sv->path[1] - 2;
-	for (size_t i = 2; i < len; i += 2) {
-		size_t j = sv->path[i - 1] - 2, s = sv->path[i] - 2 - sv->n_jun;
-		if (sv->mate[s] != NO_NODE)
-			sv->load[sv->mate[s]]--;
-		sv->mate[s] = j;
-		sv->mate_score[s] = sv->path_score[i];
-		sv->load[j]++;
-	}
-	if (!has_room(sv, first)) {
-		/* it leaves the source's potential for a potential of its own */
-		sv->pot[junior_node(first)] = sv->pot[SOURCE];
-		for (size_t e = sv->jfirst[first]; e < sv->jfirst[first + 1]; e++)
-			if (sv->offer[sv->jedges[e].other] == first)
-				refresh_offer(sv, sv->jedges[e].other);
-	}
-	for (size_t i = 2; i < len; i += 2)
-		refresh_offer(sv, sv->path[i] - 2 - sv->n_jun);
-}
-
-/* Push one unit along the path Dijkstra found. */
-static void push_shortest(struct solver *sv)
-{
-	size_t len = 0, v = sv->parent[SINK];
-	for (;;) {
-		sv->path[len] = v;
-		sv->path_score[len++] = sv->parent_score[v];
-		if (is_junior_node(sv, v) && has_room(sv, v - 2))
-			break;
-		v = sv->parent[v];
-	}
-	sv->path[len++] = SOURCE;
-	for (size_t i = 0; i < len / 2; i++) {
-		size_t node = sv->path[i];
-		int sc = sv->path_score[i];
-		sv->path[i] = sv->path[len - 1 - i];
-		sv->path_score[i] = sv->path_score[len - 1 - i];
-		sv->path[len - 1 - i] = node;
-		sv->path_score[len - 1 - i] = sc;
-	}
-	push_path(sv, len);
-}
-
-/* Whether node v may be added to the depth-first path. */
-static int usable(const struct solver *sv, size_t v)
-{
-	return sv->dead[v] != sv->phase && sv->on_path[v] != sv->phase;
-}
-
-/*
- * The next node to extend the depth-first path with from node u (a senior
- * or a full junior), or NO_NODE (u is then dead for this phase); SINK when u
- * ends a path. Only arcs of reduced cost 0 qualify: they lie on shortest
- * paths.
- */
-static size_t next_step(struct solver *sv, size_t u, int *sc)
-{
-	if (is_junior_node(sv, u)) {
-		size_t j = u - 2;
-		for (; sv->cursor[j] < sv->jfirst[j + 1]; sv->cursor[j]++) {
-			const struct edge *e = &sv->jedges[sv->cursor[j]];
-			size_t v = senior_node(sv, e->other);
-			if (sv->mate[e->other] != j && usable(sv, v) &&
-			    rc_pair(sv, j, e->other, e->score) == 0) {
-				*sc = e->score;
-				return v;
-			}
-		}
-	} else {
-		size_t s = u - 2 - sv->n_jun, v;
-		if (sv->mate[s] == NO_NODE)
-			v = SINK;
-		else if (!has_room(sv, sv->mate[s]))
-			v = junior_node(sv->mate[s]);
-		else
-			return NO_NODE;
-		if (usable(sv, v) && rc_senior_out(sv, s) == 0)
-			return v;
-	}
-	return NO_NODE;
-}
-
-/* Start a depth-first path at the next senior whose offer costs 0; 0 when none is left. */
-static int start_path(struct solver *sv, size_t *next_senior)
-{
-	for (; *next_senior < sv->n_sen; (*next_senior)++) {
-		size_t s = *next_senior, v = senior_node(sv, s);
-		if (sv->offer[s] == NO_NODE || !usable(sv, v) ||
-		    rc_pair(sv, sv->offer[s], s, sv->offer_score[s]) != 0)
-			continue;
-		sv->path[1] = junior_node(sv->offer[s]);
-		sv->path[2] = v;
-		sv->path_score[2] = sv->offer_score[s];
-		sv->on_path[v] = sv->phase;
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * After a Dijkstra phase, push flow along further paths made of zero-cost
- * arcs, as long as a depth-first search (Dinic-style, with dead ends
- * remembered for the phase) finds them. Each is a shortest path, so this is
- * still successive shortest paths, with far fewer Dijkstra runs.
- */
-static void push_more(struct solver *sv)
-{
-	size_t len = 0, next_senior = 0;
-	sv->phase++;
-	sv->path[0] = SOURCE;
-	for (size_t j = 0; j < sv->n_jun; j++)
-		sv->cursor[j] = sv->jfirst[j];
-	for (;;) {
-		size_t u, v;
-		int sc = 0;
-		if (len < 3) {
-			if (!start_path(sv, &next_senior))
-				return;
-			len = 3;
-		}
-		u = sv->path[len - 1];
-		v = next_step(sv, u, &sc);
-		if (v == SINK) {
-			push_path(sv, len);
-			for (size_t i = 2; i < len; i++)
-				sv->on_path[sv->path[i]] = 0;
-			len = 0;
-		} else if (v == NO_NODE) {
-			sv->dead[u] = sv->phase;
-			sv->on_path[u] = 0;
-			len--;
-		} else {
-			sv->on_path[v] = sv->phase;
-			sv->path_score[len] = sc;
-			sv->path[len++] = v;
-		}
-	}
-}
-
-/* The pairs in senior order, which is senior id order. */
-static void collect(const struct solver *sv, struct match_pair **pairs, size_t *n_pairs)
+/* The pairs in senior order (senior id order), and the figures for the stats. */
+static void collect(struct engine *e, struct match_pair **pairs, size_t *n_pairs,
+		    struct match_stats *st)
 {
 	size_t n = 0;
-	*pairs = xmalloc((sv->n_sen + 1) * sizeof(**pairs));
-	for (size_t s = 0; s < sv->n_sen; s++) {
-		if (sv->mate[s] == NO_NODE)
+	*pairs = xmalloc((e->n_sen + 1) * sizeof(**pairs));
+	for (size_t s = 0; s < e->n_sen; s++) {
+		int score = 0;
+		if (e->mate[s] == FLOW_NONE)
 			continue;
-		(*pairs)[n].junior = sv->jun[sv->mate[s]];
-		(*pairs)[n].senior = sv->sen[s];
-		(*pairs)[n++].score = sv->mate_score[s] / sv->tie_scale;
+		match_eligible(e->in, e->jun[e->mate[s]], e->sen[s], &score);
+		(*pairs)[n++] = (struct match_pair){ e->jun[e->mate[s]], e->sen[s], score };
+		st->total_score += score;
+		st->current_kept += e->cur[s] == e->mate[s];
 	}
-	*n_pairs = n;
+	*n_pairs = st->matched = n;
 }
 
-/* Validate, build the pairs and the network, run the phases, collect. */
+/* The final candidate graph with people indices, for the stats. */
+static void export_graph(const struct engine *e, struct match_stats *st)
+{
+	st->graph = xmalloc((e->n_cand + 1) * sizeof(*st->graph));
+	st->n_graph = e->n_cand;
+	for (size_t i = 0; i < e->n_cand; i++)
+		st->graph[i] = (struct match_arc){ e->jun[e->cand[i].j], e->sen[e->cand[i].s],
+						   (long long)cand_weight(e, &e->cand[i]) };
+}
+
+/* Seconds since *t, and *t moved to now. */
+static double lap(struct timespec *t)
+{
+	struct timespec now;
+	double d;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	d = (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+	*t = now;
+	return d;
+}
+
+/* Solve and certify until a scan finds nothing to add. */
+static void run_rounds(struct engine *e, struct match_stats *st, struct timespec *t)
+{
+	for (;;) {
+		size_t added;
+		solve_graph(e);
+		st->rounds++;
+		st->sec_solve += lap(t);
+		added = certify(e);
+		st->sec_certify += lap(t);
+		if (added == 0 || e->duals_bad)
+			break;
+		e->n_added += added;
+	}
+}
+
+int match_solve_stats(const struct match_input *in, const struct match_options *opt,
+		      struct match_pair **pairs, size_t *n_pairs, struct match_stats *stats)
+{
+	struct engine e;
+	struct match_stats local;
+	struct timespec t;
+	struct match_stats *st = stats ? stats : &local;
+	memset(st, 0, sizeof(*st));
+	if (!input_valid(in) || in->n_juniors >= UINT32_MAX || in->n_seniors >= UINT32_MAX)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	memset(&e, 0, sizeof(e));
+	e.in = in;
+	e.top_k = opt && opt->top_k ? opt->top_k : DEFAULT_TOP_K;
+	e.add_k = opt && opt->add_k ? opt->add_k : DEFAULT_ADD_K;
+	setup(&e);
+	set_scales(&e);
+	alloc_rounds(&e);
+	st->sec_setup = lap(&t);
+	seed_candidates(&e);
+	st->sec_candidates = lap(&t);
+	run_rounds(&e, st, &t);
+	collect(&e, pairs, n_pairs, st);
+	st->certified = !e.model_mismatch && !e.duals_bad;
+	st->candidates = e.n_cand;
+	st->added = e.n_added;
+	st->junior_classes = e.jc.n;
+	st->senior_classes = e.sc.n;
+	st->big = e.big;
+	st->tie_scale = e.tie;
+	if (opt && opt->want_graph)
+		export_graph(&e, st);
+	engine_free(&e);
+	return 0;
+}
+
 int match_solve(const struct match_input *in, struct match_pair **pairs, size_t *n_pairs)
 {
-	struct solver sv;
-	if (!input_valid(in))
-		return -1;
-	memset(&sv, 0, sizeof(sv));
-	sv.in = in;
-	sv.jun = sorted_unique(in->people, in->juniors, in->n_juniors, &sv.n_jun);
-	sv.sen = sorted_unique(in->people, in->seniors, in->n_seniors, &sv.n_sen);
-	build_junior_rows(&sv);
-	build_senior_rows(&sv);
-	init_state(&sv);
-	init_scratch(&sv);
-	while (shortest_path(&sv) == 0) {
-		push_shortest(&sv);
-		push_more(&sv);
-	}
-	collect(&sv, pairs, n_pairs);
-	solver_free(&sv);
-	return 0;
+	return match_solve_stats(in, NULL, pairs, n_pairs, NULL);
 }

@@ -1,10 +1,15 @@
 /*
- * Unit tests for the exact matcher: one hand-made instance per hard
- * constraint, a brute-force oracle and an independent Bellman-Ford min-cost
- * flow compared against match_solve on seeded random instances, determinism
- * under reordered input, and a medium instance that must come back feasible.
+ * Unit tests for the matchers: one hand-made instance per hard constraint,
+ * a brute-force oracle and an independent Bellman-Ford min-cost flow
+ * compared on seeded random instances, determinism under reordered input,
+ * and a medium instance that must come back feasible. Each of these runs
+ * twice (loop index 0: the engine, match_solve; 1: the exact oracle,
+ * match_exact_solve), and every engine solve is also checked against the
+ * oracle and must come back certified. Further tests drive the engine with
+ * tiny candidate lists so that certification has to add pairs.
  * The configuration is built by hand, so these tests do not depend on conf.c.
  */
+#include "lib/check_main.h"
 #include "config.h"
 
 #include <check.h>
@@ -14,6 +19,7 @@
 #include <string.h>
 
 #include "match.h"
+#include "match_exact.h"
 #include "model.h"
 
 #define MAX_AREAS 5
@@ -113,6 +119,15 @@ static const struct match_input *input(struct inst *t)
 	return &t->in;
 }
 
+/* The solver under test: loop index 0 the engine, 1 the exact oracle. */
+typedef int solve_fn(const struct match_input *in, struct match_pair **pairs, size_t *n_pairs);
+static solve_fn *solver = match_solve;
+
+static void use_solver(int i)
+{
+	solver = i ? match_exact_solve : match_solve;
+}
+
 /* --- an independent statement of the rules, for checking --------------- */
 
 static int ref_score(const struct inst *t, size_t j, size_t s)
@@ -120,6 +135,8 @@ static int ref_score(const struct inst *t, size_t j, size_t s)
 	int sum = 0;
 	for (size_t a = 0; a < t->cf.n_areas; a++) {
 		int reach = t->levels[j][a];
+		if (t->areas[a].direction != CONF_DIR_DIGITAL)
+			continue; /* seniors teach these: they do not score */
 		if (reach > t->areas[a].standard)
 			reach = t->areas[a].standard;
 		if (reach > t->levels[s][a])
@@ -184,14 +201,55 @@ static long check_feasible(const struct inst *t, const struct match_pair *pairs,
 	return total;
 }
 
+/* Current pairs kept by a solution. */
+static size_t kept_pairs(const struct inst *t, const struct match_pair *pairs, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; t->in.current_mentor && i < n; i++)
+		k += t->in.current_mentor[pairs[i].senior] == pairs[i].junior;
+	return k;
+}
+
+/*
+ * The engine's answer (n pairs, total) against the exact oracle's: the same
+ * seniors matched, total score and current pairs kept. With opt (else the
+ * defaults) it also solves again with stats and checks the certificate.
+ */
+static void engine_matches_oracle(struct inst *t, const struct match_options *opt, size_t n,
+				  long total, const struct match_pair *pairs)
+{
+	struct match_pair *want, *again;
+	struct match_stats st;
+	size_t n_want, n_again;
+	long want_total = 0;
+	ck_assert_int_eq(match_exact_solve(input(t), &want, &n_want), 0);
+	for (size_t i = 0; i < n_want; i++)
+		want_total += want[i].score;
+	ck_assert_msg(n == n_want && total == want_total, "engine %zu/%ld, oracle %zu/%ld", n, total,
+		      n_want, want_total);
+	ck_assert_uint_eq(kept_pairs(t, pairs, n), kept_pairs(t, want, n_want));
+	ck_assert_int_eq(match_solve_stats(input(t), opt, &again, &n_again, &st), 0);
+	ck_assert_msg(st.certified, "engine result not certified");
+	ck_assert_uint_ge(st.rounds, 1);
+	ck_assert_uint_eq(st.matched, n_again);
+	ck_assert_int_eq(st.total_score, want_total);
+	ck_assert_uint_eq(st.current_kept, kept_pairs(t, want, n_want));
+	ck_assert_uint_ge(st.candidates, st.added);
+	free(st.graph);
+	free(want);
+	free(again);
+}
+
 /* Solves, checks feasibility, and returns the number of pairs; *total gets the score. */
 static size_t solve_checked(struct inst *t, long *total, struct match_pair **out)
 {
 	struct match_pair *pairs = NULL;
 	size_t n = 99;
-	ck_assert_int_eq(match_solve(input(t), &pairs, &n), 0);
+	ck_assert_int_eq(solver(input(t), &pairs, &n), 0);
 	ck_assert(pairs != NULL);
 	*total = check_feasible(t, pairs, n);
+	if (solver == match_solve)
+		engine_matches_oracle(t, NULL, n, *total, pairs);
 	if (out)
 		*out = pairs;
 	else
@@ -215,6 +273,7 @@ START_TEST(capacity_limits_a_junior)
 	struct inst *t = inst_new(4);
 	struct match_pair *pairs;
 	long total;
+	use_solver(_i);
 	person(t, 0, 3, MATCH_NONE, 2, 8);
 	person(t, 1, 0, MATCH_NONE, 0, 0);
 	person(t, 2, 0, MATCH_NONE, 0, 5);
@@ -236,6 +295,7 @@ START_TEST(one_mentor_per_senior)
 	struct inst *t = inst_new(3);
 	struct match_pair *pairs;
 	long total;
+	use_solver(_i);
 	person(t, 0, 3, MATCH_NONE, 3, 8);
 	person(t, 1, 2, MATCH_NONE, 3, 7);
 	person(t, 2, 0, MATCH_NONE, 0, 0);
@@ -270,6 +330,7 @@ static void expect_chain(size_t mgr0, size_t mgr1, size_t n_extra, const size_t 
 
 START_TEST(chain_direct)
 {
+	use_solver(_i);
 	expect_chain(1, MATCH_NONE, 0, NULL, 0);   /* senior manages junior */
 	expect_chain(MATCH_NONE, 0, 0, NULL, 0);   /* junior manages senior */
 	expect_chain(MATCH_NONE, MATCH_NONE, 0, NULL, 1);
@@ -282,6 +343,7 @@ START_TEST(chain_deep)
 	static const size_t up_to_junior[] = { 3, 0 };     /* 1 -> 2 -> 3 -> 0 */
 	static const size_t siblings[] = { MATCH_NONE };   /* 0 -> 2 <- 1 */
 	static const size_t cousins[] = { 4, 4, MATCH_NONE }; /* 0 -> 2 -> 4 <- 3 <- 1 */
+	use_solver(_i);
 	expect_chain(2, MATCH_NONE, 3, up_to_senior, 0);
 	expect_chain(2, MATCH_NONE, 1, (const size_t[]){ 1 }, 0); /* depth 2 */
 	expect_chain(MATCH_NONE, 2, 2, up_to_junior, 0);
@@ -296,6 +358,7 @@ START_TEST(chain_cycles_terminate)
 	static const size_t loop_above[] = { 3, 2 };       /* 0 -> 2 -> 3 -> 2 ... */
 	static const size_t loop_long[] = { 3, 4, 5, 2 };  /* 1 -> 2 -> 3 -> 4 -> 5 -> 2 ... */
 	static const size_t loop_with_senior[] = { 1 };    /* 0 -> 2 -> 1 -> 0 ... */
+	use_solver(_i);
 	expect_chain(0, 1, 0, NULL, 1);                     /* both manage themselves */
 	expect_chain(2, MATCH_NONE, 2, loop_above, 1);
 	expect_chain(MATCH_NONE, 2, 4, loop_long, 1);
@@ -321,6 +384,7 @@ static void expect_cohorts(int cj, int cs, size_t want)
 
 START_TEST(cohort_rule)
 {
+	use_solver(_i);
 	expect_cohorts(1, 0, 1);
 	expect_cohorts(3, 0, 1);
 	expect_cohorts(2, 2, 0);
@@ -337,6 +401,7 @@ START_TEST(min_score_rule)
 	struct match_pair *pairs;
 	long total;
 	int score = -1;
+	use_solver(_i);
 	person(t, 0, 3, MATCH_NONE, 3, 8);
 	person(t, 1, 0, MATCH_NONE, 0, 6); /* score 2 */
 	person(t, 2, 0, MATCH_NONE, 0, 5); /* score 3 */
@@ -361,6 +426,7 @@ START_TEST(capacity_zero_gets_nothing)
 	struct inst *t = inst_new(4);
 	long total;
 	int score;
+	use_solver(_i);
 	person(t, 0, 3, MATCH_NONE, 0, 8);
 	person(t, 1, 3, MATCH_NONE, -2, 8);
 	person(t, 2, 0, MATCH_NONE, 0, 0);
@@ -383,6 +449,7 @@ START_TEST(both_roles)
 	struct match_pair *pairs;
 	long total;
 	int score;
+	use_solver(_i);
 	person(t, 0, 0, MATCH_NONE, 0, 0); /* oldest, mentee only */
 	person(t, 1, 2, MATCH_NONE, 1, 5); /* both */
 	person(t, 2, 3, MATCH_NONE, 1, 8); /* youngest, mentor only */
@@ -404,6 +471,7 @@ START_TEST(cardinality_before_score)
 	struct inst *t = inst_new(4);
 	struct match_pair *pairs;
 	long total;
+	use_solver(_i);
 	person(t, 0, 3, MATCH_NONE, 1, 8);
 	person(t, 1, 1, MATCH_NONE, 1, 1);
 	person(t, 2, 0, MATCH_NONE, 0, 0); /* 8 from p0, 1 from p1 */
@@ -429,6 +497,7 @@ START_TEST(score_needs_exchange)
 	struct inst *t = inst_new(4);
 	struct match_pair *pairs;
 	long total;
+	use_solver(_i);
 	t->cf.n_areas = 2;
 	person(t, 0, 3, MATCH_NONE, 1, 8);
 	person(t, 1, 3, MATCH_NONE, 1, 0);
@@ -455,6 +524,7 @@ START_TEST(degenerate_instances)
 {
 	struct inst *t = inst_new(3);
 	long total;
+	use_solver(_i);
 	person(t, 0, 3, MATCH_NONE, 3, 8);
 	person(t, 1, 0, MATCH_NONE, 0, 0);
 	person(t, 2, 0, MATCH_NONE, 0, 8);
@@ -484,23 +554,24 @@ START_TEST(malformed_instances)
 	struct match_pair *pairs = NULL;
 	size_t n = 0;
 	int score;
+	use_solver(_i);
 	person(t, 0, 3, MATCH_NONE, 1, 8);
 	person(t, 1, 0, MATCH_NONE, 0, 0);
 	junior(t, 0);
 	senior(t, 5);
-	ck_assert_int_eq(match_solve(input(t), &pairs, &n), -1);
+	ck_assert_int_eq(solver(input(t), &pairs, &n), -1);
 	t->seniors[0] = 1;
 	t->juniors[0] = 2;
-	ck_assert_int_eq(match_solve(input(t), &pairs, &n), -1);
+	ck_assert_int_eq(solver(input(t), &pairs, &n), -1);
 	t->juniors[0] = 0;
 	t->people[1].manager = 7;
-	ck_assert_int_eq(match_solve(input(t), &pairs, &n), -1);
+	ck_assert_int_eq(solver(input(t), &pairs, &n), -1);
 	ck_assert_int_eq(match_eligible(input(t), 0, 1, &score), 1); /* a dangling manager ends the chain */
 	ck_assert_int_eq(match_eligible(input(t), 0, 9, &score), 0);
 	ck_assert_int_eq(match_eligible(input(t), 9, 1, &score), 0);
 	ck_assert(pairs == NULL);
 	t->people[1].manager = MATCH_NONE;
-	ck_assert_int_eq(match_solve(input(t), &pairs, &n), 0);
+	ck_assert_int_eq(solver(input(t), &pairs, &n), 0);
 	ck_assert_uint_eq(n, 1);
 	free(pairs);
 	inst_free(t);
@@ -648,6 +719,7 @@ static void check_eligibility(const struct inst *t, uint64_t seed)
 
 START_TEST(oracle_brute_force)
 {
+	use_solver(_i);
 	for (uint64_t seed = 1; seed <= 600; seed++) {
 		struct inst *t;
 		struct best want;
@@ -753,6 +825,7 @@ static struct best ref_flow(const struct inst *t)
 
 START_TEST(oracle_reference_flow)
 {
+	use_solver(_i);
 	for (uint64_t seed = 1; seed <= 300; seed++) {
 		struct inst *t;
 		struct best want;
@@ -797,6 +870,7 @@ START_TEST(same_input_same_pairs)
 	struct match_pair *first, *again;
 	size_t n1, n2;
 	long total;
+	use_solver(_i);
 	/* many equal scores: the choice among optima must still be fixed */
 	for (size_t i = 0; i < t->n_people; i++)
 		t->levels[i][0] = rnd(2) * 4;
@@ -824,6 +898,7 @@ START_TEST(people_order_does_not_matter)
 	struct match_pair *a, *b;
 	size_t na, nb;
 	long total;
+	use_solver(_i);
 	for (size_t i = 0; i < n; i++)
 		t->levels[i][0] = rnd(2) * 4;
 	for (size_t i = 0; i < n; i++)
@@ -898,6 +973,7 @@ START_TEST(medium_instance_feasible)
 	size_t n = solve_checked(t, &total, &pairs);
 	char *matched = calloc(t->n_people, 1);
 	int *load = calloc(t->n_people, sizeof(*load));
+	use_solver(_i);
 	ck_assert_uint_gt(n, 0);
 	for (size_t i = 0; i < n; i++) {
 		matched[pairs[i].senior] = 1;
@@ -929,6 +1005,7 @@ START_TEST(current_pair_breaks_ties)
 	size_t current[3] = {MATCH_NONE, MATCH_NONE, MATCH_NONE};
 	struct match_pair *pairs;
 	long total;
+	use_solver(_i);
 	person(t, 0, 3, MATCH_NONE, 1, 6);
 	person(t, 1, 3, MATCH_NONE, 1, 6);
 	person(t, 2, 0, MATCH_NONE, 0, 2);
@@ -955,6 +1032,7 @@ START_TEST(current_pair_never_costs_score_or_seniors)
 	size_t current[4] = {MATCH_NONE, MATCH_NONE, MATCH_NONE, MATCH_NONE};
 	struct match_pair *pairs;
 	long total;
+	use_solver(_i);
 	person(t, 0, 3, MATCH_NONE, 1, 8);
 	person(t, 1, 3, MATCH_NONE, 1, 7);
 	person(t, 2, 0, MATCH_NONE, 0, 2);
@@ -981,6 +1059,7 @@ END_TEST
 /* On random instances, current pairs change neither the count nor the total. */
 START_TEST(current_pairs_keep_the_optimum)
 {
+	use_solver(_i);
 	for (uint64_t seed = 1; seed <= 300; seed++) {
 		struct inst *t;
 		struct match_pair *plain, *kept;
@@ -1015,48 +1094,193 @@ START_TEST(current_pairs_keep_the_optimum)
 }
 END_TEST
 
+/* --- the engine against the oracle, with certification at work ------------ */
+
+/* Random current mentors for about half the seniors; the caller frees. */
+static size_t *random_current(struct inst *t)
+{
+	size_t *current = malloc((t->n_people + 1) * sizeof(*current));
+	for (size_t i = 0; i < t->n_people; i++)
+		current[i] = MATCH_NONE;
+	for (size_t s = 0; s < t->n_seniors && t->n_juniors; s++)
+		if (rnd(2))
+			current[t->seniors[s]] = t->juniors[(size_t)rnd((int)t->n_juniors)];
+	t->in.current_mentor = current;
+	return current;
+}
+
+/*
+ * Hundreds of random instances, solved with one to three candidates per
+ * senior so that the first graph is rarely enough: the engine must still
+ * reach the oracle's optimum, certified. Every 50 seeds: all capacities 0,
+ * everyone of unknown cohort, and no pair above min_score.
+ */
+START_TEST(engine_equals_oracle)
+{
+	size_t rounds_over_one = 0;
+	for (uint64_t seed = 1; seed <= 500; seed++) {
+		struct match_options opt = { 1 + seed % 3, 1 + seed % 2, 0 };
+		struct match_stats st;
+		struct match_pair *pairs;
+		size_t n, *current;
+		long total = 0;
+		struct inst *t;
+		rng_state = seed * 31337;
+		t = random_inst(seed, 2 + (size_t)rnd(25), 2 + (size_t)rnd(60), (size_t)rnd(8),
+				1 + rnd(5));
+		if (seed % 4 == 0)
+			for (size_t i = 0; i < t->n_people; i++)
+				for (size_t a = 0; a < t->cf.n_areas; a++)
+					t->levels[i][a] = rnd(3) * 3;
+		for (size_t i = 0; seed % 50 == 0 && i < t->n_people; i++)
+			t->people[i].capacity = 0;
+		for (size_t i = 0; seed % 50 == 1 && i < t->n_people; i++)
+			t->people[i].cohort = -1;
+		if (seed % 50 == 2)
+			t->cf.min_score = 1000;
+		current = random_current(t);
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &st), 0);
+		total = check_feasible(t, pairs, n);
+		engine_matches_oracle(t, &opt, n, total, pairs);
+		ck_assert(st.certified);
+		if (seed % 50 <= 2)
+			ck_assert_uint_eq(n, 0);
+		rounds_over_one += st.rounds > 1;
+		free(pairs);
+		free(current);
+		inst_free(t);
+	}
+	/* the small lists must really have made certification add pairs */
+	ck_assert_uint_gt(rounds_over_one, 50);
+}
+END_TEST
+
+/* Areas the senior teaches (leadership, business) do not score: engine, oracle and model agree. */
+START_TEST(engine_ignores_areas_that_do_not_score)
+{
+	for (uint64_t seed = 1; seed <= 200; seed++) {
+		struct match_options opt = { 1 + seed % 3, 1 + seed % 2, 0 };
+		struct match_stats st;
+		struct match_pair *pairs;
+		size_t n;
+		long total;
+		struct inst *t;
+		rng_state = seed * 7717;
+		t = random_inst(seed, 2 + (size_t)rnd(20), 2 + (size_t)rnd(40), (size_t)rnd(6), 3);
+		t->areas[1].direction = CONF_DIR_LEADERSHIP;
+		t->areas[2].direction = CONF_DIR_BUSINESS;
+		t->areas[1].weight = 5;
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &st), 0);
+		total = check_feasible(t, pairs, n);
+		engine_matches_oracle(t, &opt, n, total, pairs);
+		ck_assert(st.certified);
+		for (size_t i = 0; i < n; i++)
+			ck_assert_int_eq(pairs[i].score, model_pair_score(&t->cf, t->people[pairs[i].junior].levels,
+									  t->people[pairs[i].senior].levels));
+		free(pairs);
+		inst_free(t);
+	}
+}
+END_TEST
+
+/* A company where one candidate per senior is far from enough. */
+START_TEST(engine_certifies_medium_company)
+{
+	struct inst *t = company(99, 300, 600);
+	struct match_options opt = { 1, 2, 1 };
+	struct match_stats st;
+	struct match_pair *pairs;
+	size_t n, *current = random_current(t);
+	long total;
+	ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &st), 0);
+	total = check_feasible(t, pairs, n);
+	engine_matches_oracle(t, &opt, n, total, pairs);
+	ck_assert(st.certified);
+	ck_assert_uint_gt(st.rounds, 1);
+	ck_assert_uint_gt(st.added, 0);
+	ck_assert(st.graph != NULL);
+	ck_assert_uint_eq(st.n_graph, st.candidates);
+	for (size_t i = 0; i < st.n_graph; i++)
+		ck_assert(st.graph[i].weight > st.big);
+	free(st.graph);
+	free(pairs);
+	free(current);
+	inst_free(t);
+}
+END_TEST
+
+/* Shuffled input arrays: the same pairs and the same rounds. */
+START_TEST(engine_deterministic_under_shuffles)
+{
+	struct inst *t = company(7, 120, 260);
+	struct match_options opt = { 2, 1, 0 };
+	struct match_stats st0, st;
+	struct match_pair *first, *again;
+	size_t n1, n2, *current;
+	for (size_t i = 0; i < t->n_people; i++)
+		t->levels[i][0] = rnd(2) * 4;
+	current = random_current(t);
+	ck_assert_int_eq(match_solve_stats(input(t), &opt, &first, &n1, &st0), 0);
+	for (int round = 0; round < 5; round++) {
+		shuffle(t->juniors, t->n_juniors);
+		shuffle(t->seniors, t->n_seniors);
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &again, &n2, &st), 0);
+		expect_same_pairs(first, n1, again, n2);
+		ck_assert_uint_eq(st.rounds, st0.rounds);
+		ck_assert_uint_eq(st.candidates, st0.candidates);
+		ck_assert(st.certified);
+		free(again);
+	}
+	free(first);
+	free(current);
+	inst_free(t);
+}
+END_TEST
+
 static Suite *match_suite(void)
 {
 	Suite *s = suite_create("match");
 	TCase *tc = tcase_create("constraints");
-	tcase_add_test(tc, capacity_limits_a_junior);
-	tcase_add_test(tc, current_pair_breaks_ties);
-	tcase_add_test(tc, current_pair_never_costs_score_or_seniors);
-	tcase_add_test(tc, current_pairs_keep_the_optimum);
-	tcase_add_test(tc, one_mentor_per_senior);
-	tcase_add_test(tc, chain_direct);
-	tcase_add_test(tc, chain_deep);
-	tcase_add_test(tc, chain_cycles_terminate);
-	tcase_add_test(tc, cohort_rule);
-	tcase_add_test(tc, min_score_rule);
-	tcase_add_test(tc, capacity_zero_gets_nothing);
-	tcase_add_test(tc, both_roles);
-	tcase_add_test(tc, cardinality_before_score);
-	tcase_add_test(tc, score_needs_exchange);
-	tcase_add_test(tc, degenerate_instances);
-	tcase_add_test(tc, malformed_instances);
+	tcase_add_loop_test(tc, capacity_limits_a_junior, 0, 2);
+	tcase_add_loop_test(tc, current_pair_breaks_ties, 0, 2);
+	tcase_add_loop_test(tc, current_pair_never_costs_score_or_seniors, 0, 2);
+	tcase_add_loop_test(tc, current_pairs_keep_the_optimum, 0, 2);
+	tcase_add_loop_test(tc, one_mentor_per_senior, 0, 2);
+	tcase_add_loop_test(tc, chain_direct, 0, 2);
+	tcase_add_loop_test(tc, chain_deep, 0, 2);
+	tcase_add_loop_test(tc, chain_cycles_terminate, 0, 2);
+	tcase_add_loop_test(tc, cohort_rule, 0, 2);
+	tcase_add_loop_test(tc, min_score_rule, 0, 2);
+	tcase_add_loop_test(tc, capacity_zero_gets_nothing, 0, 2);
+	tcase_add_loop_test(tc, both_roles, 0, 2);
+	tcase_add_loop_test(tc, cardinality_before_score, 0, 2);
+	tcase_add_loop_test(tc, score_needs_exchange, 0, 2);
+	tcase_add_loop_test(tc, degenerate_instances, 0, 2);
+	tcase_add_loop_test(tc, malformed_instances, 0, 2);
 	suite_add_tcase(s, tc);
 	/* generous limits: these must never fail for time, only for results */
 	tc = tcase_create("oracles");
 	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, oracle_brute_force);
-	tcase_add_test(tc, oracle_reference_flow);
+	tcase_add_loop_test(tc, oracle_brute_force, 0, 2);
+	tcase_add_loop_test(tc, oracle_reference_flow, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("determinism");
 	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, same_input_same_pairs);
-	tcase_add_test(tc, people_order_does_not_matter);
-	tcase_add_test(tc, medium_instance_feasible);
+	tcase_add_loop_test(tc, same_input_same_pairs, 0, 2);
+	tcase_add_loop_test(tc, people_order_does_not_matter, 0, 2);
+	tcase_add_loop_test(tc, medium_instance_feasible, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("engine");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, engine_equals_oracle);
+	tcase_add_test(tc, engine_ignores_areas_that_do_not_score);
+	tcase_add_test(tc, engine_certifies_medium_company);
+	tcase_add_test(tc, engine_deterministic_under_shuffles);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(match_suite());
-	int failed;
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(match_suite());
 }
