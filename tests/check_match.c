@@ -9,7 +9,6 @@
  * tiny candidate lists so that certification has to add pairs.
  * The configuration is built by hand, so these tests do not depend on conf.c.
  */
-#include "lib/check_main.h"
 #include "config.h"
 
 #include <check.h>
@@ -18,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/check_main.h"
 #include "match.h"
 #include "match_exact.h"
 #include "model.h"
