@@ -46,6 +46,7 @@
 #include <time.h>
 
 #include "match.h"
+#include "match_internal.h"
 #include "match_flow.h"
 #include "model.h"
 #include "util.h"
@@ -115,8 +116,7 @@ static int cmp_keyed(const void *a, const void *b)
 }
 
 /* A copy of idx[n] sorted by id, duplicate indices dropped; *out_n gets the count. */
-static size_t *sorted_unique(const struct match_person *people, const size_t *idx, size_t n,
-			     size_t *out_n)
+size_t *match_sorted_unique(const struct match_person *people, const size_t *idx, size_t n, size_t *out_n)
 {
 	struct keyed *k = xmalloc((n + 1) * sizeof(*k));
 	size_t *v = xmalloc((n + 1) * sizeof(*v)), m = 0;
@@ -134,7 +134,7 @@ static size_t *sorted_unique(const struct match_person *people, const size_t *id
 }
 
 /* Whether every index and pointer the solver will follow is usable. */
-static int input_valid(const struct match_input *in)
+int match_input_valid(const struct match_input *in)
 {
 	if (!in->cf || (in->n_people && !in->people) || (in->n_juniors && !in->juniors) ||
 	    (in->n_seniors && !in->seniors))
@@ -601,8 +601,8 @@ static void setup(struct engine *e)
 	size_t *junior_no = xmalloc((in->n_people + 1) * sizeof(*junior_no));
 	char *usable;
 	e->n_areas = in->cf->n_areas;
-	e->jun = sorted_unique(in->people, in->juniors, in->n_juniors, &e->n_jun);
-	e->sen = sorted_unique(in->people, in->seniors, in->n_seniors, &e->n_sen);
+	e->jun = match_sorted_unique(in->people, in->juniors, in->n_juniors, &e->n_jun);
+	e->sen = match_sorted_unique(in->people, in->seniors, in->n_seniors, &e->n_sen);
 	e->cap = xmalloc((e->n_jun + 1) * sizeof(*e->cap));
 	e->cur = xmalloc((e->n_sen + 1) * sizeof(*e->cur));
 	usable = xmalloc(e->n_jun + e->n_sen + 1);
@@ -745,7 +745,7 @@ int match_solve_stats(const struct match_input *in, const struct match_options *
 	struct timespec t;
 	struct match_stats *st = stats ? stats : &local;
 	memset(st, 0, sizeof(*st));
-	if (!input_valid(in) || in->n_juniors >= UINT32_MAX || in->n_seniors >= UINT32_MAX)
+	if (!match_input_valid(in) || in->n_juniors >= UINT32_MAX || in->n_seniors >= UINT32_MAX)
 		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	memset(&e, 0, sizeof(e));

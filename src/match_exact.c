@@ -52,66 +52,11 @@
 
 #include "match.h"
 #include "match_exact.h"
+#include "match_internal.h"
 #include "model.h"
 #include "util.h"
 
 #define NO_NODE SIZE_MAX
-
-/* A person index with its id, so sorting needs no global state. */
-struct keyed {
-	const char *id;
-	size_t idx;
-};
-
-/* Id order, then index order. */
-static int cmp_keyed(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-	int c = strcmp(x->id, y->id);
-	if (c)
-		return c;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* A copy of idx[n] sorted by id, duplicate indices dropped; *out_n gets the count. */
-static size_t *sorted_unique(const struct match_person *people, const size_t *idx, size_t n,
-			     size_t *out_n)
-{
-	struct keyed *k = xmalloc(n * sizeof(*k));
-	size_t *v = xmalloc(n * sizeof(*v)), m = 0;
-	for (size_t i = 0; i < n; i++) {
-		k[i].id = people[idx[i]].id;
-		k[i].idx = idx[i];
-	}
-	qsort(k, n, sizeof(*k), cmp_keyed);
-	for (size_t i = 0; i < n; i++)
-		if (m == 0 || v[m - 1] != k[i].idx)
-			v[m++] = k[i].idx;
-	free(k);
-	*out_n = m;
-	return v;
-}
-
-/* Whether every index and pointer the solver will follow is usable. */
-static int input_valid(const struct match_input *in)
-{
-	if (!in->cf || (in->n_people && !in->people) || (in->n_juniors && !in->juniors) ||
-	    (in->n_seniors && !in->seniors))
-		return 0;
-	for (size_t i = 0; i < in->n_people; i++) {
-		const struct match_person *p = &in->people[i];
-		if (!p->id || (p->manager != MATCH_NONE && p->manager >= in->n_people) ||
-		    (in->cf->n_areas && !p->levels))
-			return 0;
-	}
-	for (size_t i = 0; i < in->n_juniors; i++)
-		if (in->juniors[i] >= in->n_people)
-			return 0;
-	for (size_t i = 0; i < in->n_seniors; i++)
-		if (in->seniors[i] >= in->n_people)
-			return 0;
-	return 1;
-}
 
 /* An eligible pair, stored in its junior's row and in its senior's row. */
 struct edge {
@@ -670,12 +615,12 @@ static void collect(const struct solver *sv, struct match_pair **pairs, size_t *
 int match_exact_solve(const struct match_input *in, struct match_pair **pairs, size_t *n_pairs)
 {
 	struct solver sv;
-	if (!input_valid(in))
+	if (!match_input_valid(in))
 		return -1;
 	memset(&sv, 0, sizeof(sv));
 	sv.in = in;
-	sv.jun = sorted_unique(in->people, in->juniors, in->n_juniors, &sv.n_jun);
-	sv.sen = sorted_unique(in->people, in->seniors, in->n_seniors, &sv.n_sen);
+	sv.jun = match_sorted_unique(in->people, in->juniors, in->n_juniors, &sv.n_jun);
+	sv.sen = match_sorted_unique(in->people, in->seniors, in->n_seniors, &sv.n_sen);
 	build_junior_rows(&sv);
 	build_senior_rows(&sv);
 	init_state(&sv);
