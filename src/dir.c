@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dir.h"
@@ -87,7 +88,16 @@ static int do_read_password(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-/* Set the per-connection options: protocol, no referrals, timeouts, TLS. */
+/* TCP keepalive, so a connection through a firewall that drops idle flows is noticed. */
+static int do_set_keepalive(LDAP *ld)
+{
+	int idle = 60, probes = 3, interval = 10;
+	return ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_IDLE, &idle) == LDAP_OPT_SUCCESS &&
+	       ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_PROBES, &probes) == LDAP_OPT_SUCCESS &&
+	       ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_INTERVAL, &interval) == LDAP_OPT_SUCCESS ? 0 : -1;
+}
+
+/* Set the per-connection options: protocol, no referrals, timeouts, TLS, keepalive. */
 static int do_set_options(LDAP *ld, const struct conf *cf)
 {
 	int version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
@@ -96,7 +106,8 @@ static int do_set_options(LDAP *ld, const struct conf *cf)
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS)
+	    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
+	    do_set_keepalive(ld) < 0)
 		return -1;
 	if (cf->tls == CONF_TLS_NONE)
 		return 0;
@@ -176,20 +187,81 @@ fail:
 	return NULL;
 }
 
+/*
+ * Per-server backoff, kept for the life of the process (the daemon): a
+ * server that failed is skipped for 30 s, doubling up to 10 minutes, so a
+ * dead first URI does not cost a network timeout every cycle. Servers in
+ * backoff are still tried when every other one failed.
+ */
+#define BACKOFF_FIRST 30
+#define BACKOFF_MAX 600
+
+struct backoff {
+	char *uri;
+	int failures;
+	time_t until;
+};
+static struct backoff *backoffs;
+static size_t n_backoffs, cap_backoffs;
+
+/* The backoff record of a URI, created on first use. */
+static struct backoff *do_backoff(const char *uri)
+{
+	for (size_t i = 0; i < n_backoffs; i++)
+		if (strcmp(backoffs[i].uri, uri) == 0)
+			return &backoffs[i];
+	backoffs = xgrow(backoffs, &cap_backoffs, n_backoffs + 1, sizeof(*backoffs));
+	backoffs[n_backoffs] = (struct backoff){xstrdup(uri), 0, 0};
+	return &backoffs[n_backoffs++];
+}
+
+/* Remember how connecting to a server went. */
+static void do_backoff_note(const char *uri, int ok)
+{
+	struct backoff *b = do_backoff(uri);
+	long delay;
+	if (ok) {
+		b->failures = 0;
+		b->until = 0;
+		return;
+	}
+	b->failures++;
+	delay = b->failures > 5 ? BACKOFF_MAX : (long)BACKOFF_FIRST << (b->failures - 1);
+	b->until = time(NULL) + (delay > BACKOFF_MAX ? BACKOFF_MAX : delay);
+}
+
+/* Try one URI (unless it is in backoff and late is 0); the connection or NULL. */
+static LDAP *do_try(const struct conf *cf, const char *uri, int late)
+{
+	struct backoff *b = do_backoff(uri);
+	LDAP *ld;
+	if (!late && b->until > time(NULL)) {
+		log_info("%s: skipped for now: %d failed attempts in a row, next try in %ld s", uri, b->failures,
+			 (long)(b->until - time(NULL)));
+		return NULL;
+	}
+	if (late && b->until <= time(NULL))
+		return NULL; /* tried in the first pass already */
+	ld = do_connect(cf, uri);
+	do_backoff_note(uri, ld != NULL);
+	return ld;
+}
+
 int dir_open(const struct conf *cf, dir **out)
 {
-	for (size_t i = 0; i < cf->n_uris; i++) {
-		LDAP *ld = do_connect(cf, cf->uris[i]);
-		if (ld) {
-			dir *d = xcalloc(1, sizeof(*d));
-			d->ld = ld;
-			d->uri = xstrdup(cf->uris[i]);
-			d->cf = cf;
-			log_debug("connected to %s", d->uri);
-			*out = d;
-			return 0;
+	for (int late = 0; late < 2; late++)
+		for (size_t i = 0; i < cf->n_uris; i++) {
+			LDAP *ld = do_try(cf, cf->uris[i], late);
+			if (ld) {
+				dir *d = xcalloc(1, sizeof(*d));
+				d->ld = ld;
+				d->uri = xstrdup(cf->uris[i]);
+				d->cf = cf;
+				log_debug("connected to %s", d->uri);
+				*out = d;
+				return 0;
+			}
 		}
-	}
 	log_err("no directory server could be reached (%zu tried)", cf->n_uris);
 	return -1;
 }

@@ -402,6 +402,29 @@ START_TEST(bind_password_from_systemd_credential)
 }
 END_TEST
 
+START_TEST(dead_server_is_skipped_in_the_next_cycle)
+{
+	char uris[512];
+	long i;
+	start_company(300);
+	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:1/\", \"%s", td.uri);
+	write_config(uris, SENIORS, NULL);
+	start_daemon(0);
+	ck_assert_int_ge(notify_wait("READY=1", 30000), 0);
+	ck_assert(output_has("daemon.err", "ldap://127.0.0.1:1/: bind"));
+	kill(daemon_pid, SIGUSR1);
+	i = notify_wait("STATUS=starting a cycle", 5000);
+	ck_assert_int_ge(i, 0);
+	ck_assert_int_gt(notify_wait("STATUS=idle", 30000), i);
+	/* the second cycle did not wait on the dead server, and still succeeded */
+	ck_assert(output_has("daemon.err", "ldap://127.0.0.1:1/: skipped for now: 1 failed attempts in a row"));
+	ck_assert_int_eq(sh("grep -c 'cycle ok' %s/daemon.err | grep -qx 2", td.dir), 0);
+	ck_assert_int_eq(sh("grep -c '127.0.0.1:1/: bind' %s/daemon.err | grep -qx 1", td.dir), 0);
+	kill(daemon_pid, SIGTERM);
+	ck_assert_int_ge(wait_daemon(10000), 0);
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
 	Suite *s = suite_create("daemon");
@@ -416,6 +439,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, metrics_file_after_each_cycle);
 	tcase_add_test(tc, structured_journal_records);
 	tcase_add_test(tc, bind_password_from_systemd_credential);
+	tcase_add_test(tc, dead_server_is_skipped_in_the_next_cycle);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -313,6 +313,19 @@ START_TEST(unreachable_server_changes_nothing)
 }
 END_TEST
 
+START_TEST(first_uri_down_fails_over_to_the_second)
+{
+	char uris[512];
+	start_company(300);
+	/* port 1: nothing listens there (binding it needs root, and nobody does) */
+	snprintf(uris, sizeof(uris), "ldap://127.0.0.1:1/\", \"%s", td.uri);
+	write_config(uris, SENIORS, NULL);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", "ldap://127.0.0.1:1/: bind"));
+	ck_assert(output_has("mentord.err", "cycle ok"));
+}
+END_TEST
+
 START_TEST(failed_read_deletes_nothing)
 {
 	LDAP *ld;
@@ -465,6 +478,7 @@ static Suite *slapd_suite(void)
 	tcase_add_test(tc, second_cycle_writes_nothing);
 	tcase_add_test(tc, senior_removed_from_group_loses_pair);
 	tcase_add_test(tc, unreachable_server_changes_nothing);
+	tcase_add_test(tc, first_uri_down_fails_over_to_the_second);
 	tcase_add_test(tc, failed_read_deletes_nothing);
 	tcase_add_test(tc, failed_write_is_undone);
 	tcase_add_test(tc, dry_run_writes_nothing);
