@@ -84,17 +84,10 @@ static void person_strings_clear(struct roster_person *p)
 	free(p->manager_cdn);
 }
 
-/* Free the strings of one person. */
+/* Free everything one person holds. */
 static void person_clear(struct roster_person *p)
 {
-	free(p->uuid);
-	free(p->dn);
-	free(p->cdn);
-	free(p->name);
-	free(p->mail);
-	free(p->department);
-	free(p->location);
-	free(p->manager_cdn);
+	person_strings_clear(p);
 	free(p->levels);
 }
 
