@@ -446,6 +446,7 @@ struct do_sync {
 	const struct dir_sync_ops *ops;
 	void *arg;
 	long messages;        /* entries and id sets received */
+	long calls;           /* callbacks made, to tell progress from silence */
 	int failed;           /* a callback gave up or a message was unusable */
 	int refresh_deletes;  /* from syncDoneValue; -1 until the result came */
 };
@@ -477,6 +478,7 @@ static int do_sync_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid,
 				    phase == LDAP_SYNC_CAPI_PRESENT ? DIR_SYNC_PRESENT : DIR_SYNC_UPSERT;
 	char text[37];
 	s->messages++;
+	s->calls++;
 	if (s->failed)
 		return 0;
 	if (do_uuid_text(uuid, text) < 0 || !(e.dn = ldap_get_dn(ls->ls_ld, msg))) {
@@ -499,6 +501,7 @@ static int do_sync_intermediate(ldap_sync_t *ls, LDAPMessage *msg, BerVarray uui
 	size_t n = 0;
 	char **text;
 	(void)msg;
+	s->calls++;
 	if (!uuids || s->failed)
 		return 0;
 	s->messages++;
@@ -524,6 +527,7 @@ static int do_sync_result(ldap_sync_t *ls, LDAPMessage *msg, int refresh_deletes
 {
 	struct do_sync *s = ls->ls_private;
 	(void)msg;
+	s->calls++;
 	s->refresh_deletes = refresh_deletes;
 	return 0;
 }
@@ -540,7 +544,7 @@ static char *do_sync_cookie(const ldap_sync_t *ls)
 	return out;
 }
 
-/* Map a failed ldap_sync_init_refresh_only to our result, logging what needs it. */
+/* Map a failed refresh to our result, logging what needs it. */
 static int do_sync_failed(dir *d, const char *base, const char *cookie, const struct do_sync *s, int rc)
 {
 	if (rc == LDAP_SYNC_REFRESH_REQUIRED || (rc > 0 && s->messages == 0 && cookie)) {
@@ -557,10 +561,79 @@ static int do_sync_failed(dir *d, const char *base, const char *cookie, const st
 	return -1;
 }
 
+/* Send the refreshOnly search with the Sync Request control (RFC 4533, 2.2). */
+static int do_sync_start(ldap_sync_t *ls, const char *cookie)
+{
+	BerElement *ber = ber_alloc_t(LBER_USE_DER);
+	LDAPControl ctrl = {LDAP_CONTROL_SYNC, {0, NULL}, 1}, *ctrls[2] = {&ctrl, NULL};
+	struct berval bv;
+	int rc;
+	if (!ber)
+		return LDAP_NO_MEMORY;
+	if (cookie)
+		rc = ber_printf(ber, "{eO}", (ber_int_t)LDAP_SYNC_REFRESH_ONLY, ber_str2bv(cookie, 0, 0, &bv));
+	else
+		rc = ber_printf(ber, "{e}", (ber_int_t)LDAP_SYNC_REFRESH_ONLY);
+	if (rc < 0 || ber_flatten2(ber, &ctrl.ldctl_value, 0) < 0) {
+		ber_free(ber, 1);
+		return LDAP_ENCODING_ERROR;
+	}
+	ls->ls_refreshPhase = LDAP_SYNC_CAPI_NONE;
+	rc = ldap_search_ext(ls->ls_ld, ls->ls_base, ls->ls_scope, ls->ls_filter, ls->ls_attrs, 0, ctrls, NULL,
+			     NULL, 0, &ls->ls_msgid);
+	ber_free(ber, 1);
+	return rc;
+}
+
+/* Monotonic seconds, for the read's silence limit. */
+static double do_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Read the refresh to its end. libldap's own loop (ldap_sync_init) waits
+ * forever for a server that stopped answering with the connection still up
+ * (a hung or SIGSTOPped slapd: the kernel keeps acknowledging keepalives),
+ * so the messages are read here with ldap_sync_poll, which gives up after
+ * the configured timeout without a single message. A callback that gave up
+ * abandons the search at once instead of reading the rest.
+ */
+static int do_sync_read(dir *d, ldap_sync_t *ls, const char *base, struct do_sync *s)
+{
+	int rc = LDAP_SUCCESS;
+	ls->ls_timeout = d->cf->timeout;
+	while (ls->ls_refreshPhase != LDAP_SYNC_CAPI_DONE) {
+		long before = s->calls;
+		double t0 = do_mono();
+		rc = ldap_sync_poll(ls);
+		if (rc < 0) {
+			ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &rc);
+			return rc != LDAP_SUCCESS ? rc : LDAP_SERVER_DOWN;
+		}
+		if (s->failed) {
+			ldap_abandon_ext(d->ld, ls->ls_msgid, NULL, NULL);
+			return LDAP_SUCCESS; /* the caller sees s->failed */
+		}
+		if (rc == 0 && s->calls == before && ls->ls_refreshPhase != LDAP_SYNC_CAPI_DONE &&
+		    do_mono() - t0 >= d->cf->timeout - 0.01) {
+			ldap_abandon_ext(d->ld, ls->ls_msgid, NULL, NULL);
+			log_entry(LOG_ERR, base, "sync", "%s: sync %s: no answer from the server for %d s; giving up",
+				  d->uri, base, d->cf->timeout);
+			return LDAP_TIMEOUT;
+		}
+		if (rc != LDAP_SUCCESS)
+			return rc;
+	}
+	return rc;
+}
+
 int dir_sync(dir *d, const char *base, const char *filter, const char *const *attrs, const char *cookie,
 	     const struct dir_sync_ops *ops, void *arg, char **new_cookie, int *refresh_deletes)
 {
-	struct do_sync s = {d, ops, arg, 0, 0, -1};
+	struct do_sync s = {d, ops, arg, 0, 0, 0, -1};
 	ldap_sync_t ls;
 	int rc;
 	*new_cookie = NULL;
@@ -575,16 +648,18 @@ int dir_sync(dir *d, const char *base, const char *filter, const char *const *at
 	ls.ls_intermediate = do_sync_intermediate;
 	ls.ls_search_result = do_sync_result;
 	ls.ls_private = &s;
-	if (cookie)
-		ber_str2bv(cookie, 0, 1, &ls.ls_cookie);
-	rc = ldap_sync_init_refresh_only(&ls);
-	if (rc == LDAP_SUCCESS && s.refresh_deletes < 0) {
+	rc = do_sync_start(&ls, cookie);
+	if (rc == LDAP_SUCCESS)
+		rc = do_sync_read(d, &ls, base, &s);
+	if (rc == LDAP_TIMEOUT) {
+		rc = -1;
+	} else if (rc == LDAP_SUCCESS && s.failed) {
+		rc = -1;
+	} else if (rc == LDAP_SUCCESS && s.refresh_deletes < 0) {
 		log_err("%s: sync %s: the refresh ended without a Sync Done control", d->uri, base);
 		rc = -1;
 	} else if (rc != LDAP_SUCCESS) {
 		rc = do_sync_failed(d, base, cookie, &s, rc);
-	} else if (s.failed) {
-		rc = -1;
 	} else {
 		*new_cookie = do_sync_cookie(&ls);
 		*refresh_deletes = s.refresh_deletes;
