@@ -283,6 +283,12 @@ static int take_lock(const struct conf *cf)
 enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif,
 			    const struct progress *progress, struct cycle_report *rep)
 {
+	return cycle_run_kept(cf, dry_run, ldif, progress, rep, NULL);
+}
+
+enum cycle_result cycle_run_kept(const struct conf *cf, int dry_run, FILE *ldif, const struct progress *progress,
+				 struct cycle_report *rep, struct roster **kept)
+{
 	struct cycle c = {.cf = cf, .progress = progress, .rep = rep};
 	double t0 = now_seconds();
 	int lock;
@@ -307,9 +313,18 @@ enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif,
 		return rep->result;
 	}
 	log_set_cycle(rep->run);
+	/* the sync takes the kept roster over; it comes back only from a committed cycle */
+	if (kept) {
+		c.roster = *kept;
+		*kept = NULL;
+	}
 	if (plan_cycle(&c, dry_run ? ldif : NULL) == CYCLE_OK && !dry_run)
 		commit_cycle(&c);
 	rep->seconds = now_seconds() - t0;
+	if (kept && !dry_run && rep->result == CYCLE_OK) {
+		*kept = c.roster;
+		c.roster = NULL;
+	}
 	cycle_clear(&c);
 	if (!dry_run)
 		finish_run(&c);

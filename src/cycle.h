@@ -55,6 +55,18 @@ struct cycle_report {
 enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif,
 			    const struct progress *progress, struct cycle_report *rep);
 
+/*
+ * cycle_run for a process that runs many cycles (the daemon): *kept is NULL
+ * or the roster this function left there after an earlier cycle with the
+ * same cf. The sync updates it with the directory's changes instead of
+ * loading everyone from the store again (it checks the store was not
+ * written by anybody else meanwhile). After a committed cycle *kept holds
+ * this cycle's roster; after any other outcome, or a dry run, it is freed
+ * and NULL. Free it with roster_free when the configuration changes.
+ */
+enum cycle_result cycle_run_kept(const struct conf *cf, int dry_run, FILE *ldif, const struct progress *progress,
+				 struct cycle_report *rep, struct roster **kept);
+
 /* The lock file that keeps two cycles from running at once: "<state database>.lock" (new string). */
 char *cycle_lock_path(const struct conf *cf);
 

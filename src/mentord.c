@@ -40,6 +40,7 @@ struct daemon {
 	time_t next_cycle;
 	char last_summary[160];     /* for STATUS= while idle */
 	char *pid_file;             /* "<state db>.pid": our pid and the next cycle's time */
+	struct roster *roster;      /* the last committed cycle's roster, updated by the next sync */
 };
 
 static void usage(FILE *fp)
@@ -112,8 +113,9 @@ static void log_report(const struct cycle_report *rep, int dry_run)
 		 rep->sync_seconds, rep->plan_seconds, rep->write_seconds);
 	if (ok)
 		log_info("cycle sync: read %ld entries (%s), %ld ids listed, %ld people removed; "
-			 "peak RSS %ld KiB after the sync", rep->sync.read, sync_mode_name(rep->sync.mode),
-			 rep->sync.ids, rep->sync.removed, rep->sync_peak_kib);
+			 "peak RSS %ld KiB after the sync; roster %s", rep->sync.read, sync_mode_name(rep->sync.mode),
+			 rep->sync.ids, rep->sync.removed, rep->sync_peak_kib,
+			 rep->sync.reused ? "updated in memory" : "built");
 }
 
 /* Run one cycle with progress reporting; returns its result. */
@@ -124,7 +126,7 @@ static enum cycle_result run_cycle(struct daemon *dm, const struct conf *cf, int
 	char when[16];
 	struct tm tm;
 	sd_notify(0, "STATUS=starting a cycle");
-	cycle_run(cf, dry_run, dry_run ? stdout : NULL, &progress, &rep);
+	cycle_run_kept(cf, dry_run, dry_run ? stdout : NULL, &progress, &rep, dm ? &dm->roster : NULL);
 	log_report(&rep, dry_run);
 	localtime_r(&rep.started, &tm);
 	strftime(when, sizeof(when), "%H:%M", &tm);
@@ -216,6 +218,9 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *a
 	} else {
 		conf_free(dm->cf);
 		dm->cf = cf;
+		/* the roster was read with the old attribute map and groups */
+		roster_free(dm->roster);
+		dm->roster = NULL;
 		log_notice("reloaded %s", dm->path);
 		if (log_debug_enabled())
 			conf_dump(cf, stderr);
@@ -286,6 +291,8 @@ static int run_daemon(struct daemon *dm)
 	if (!stop_requested())
 		notify_idle(dm);
 	rc = sd_event_loop(dm->ev);
+	roster_free(dm->roster);
+	dm->roster = NULL;
 	unlink(dm->pid_file);
 	free(dm->pid_file);
 	sd_event_source_unref(dm->timer);

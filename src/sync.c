@@ -12,21 +12,45 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "model.h"
 #include "sync.h"
 #include "util.h"
 
+/* A participant group as last read: its entryCSN and its members' canonical DNs. */
+struct group_state {
+	char *name;            /* "juniors", "seniors" */
+	char *dn;
+	unsigned role;
+	char *csn;             /* NULL when the server sent none: then it is read every cycle */
+	char **members;
+	size_t n_members, cap_members;
+	int used;              /* read in this sync */
+};
+
+/*
+ * What a roster carries from one sync to the next, so that a daemon can
+ * apply the next changes to it instead of loading everyone from the store.
+ */
+struct roster_state {
+	const struct conf *cf; /* the configuration it was built with */
+	char *generation;      /* the store's "generation" it matches; NULL: none yet */
+	struct group_state *groups;
+	size_t n_groups, cap_groups;
+};
+
 /* State shared by the entry callbacks of one sync. */
 struct sync_ctx {
 	const struct conf *cf;
 	store *st;
-	struct roster *r;
+	struct roster *r;      /* kept up to date while reading, or NULL: loaded from the store after */
 	struct sync_stats *stats;
 	time_t now;
-	const char *group;     /* "juniors" or "seniors" while reading a group */
-	unsigned role;
+	struct group_state *group; /* the group being read */
+	char *csn;             /* the entryCSN of the group entry just read */
 	int found;             /* the group entry was seen */
 	int failed;            /* a store write failed: abandon */
 	const struct progress *progress;
@@ -38,6 +62,13 @@ struct sync_ctx {
 	/* one entry's competence values before the roll-up (reused) */
 	int *area_values, *comp_values;
 	char *area_seen, *comp_seen;
+	int rebuilt;           /* the roster is new: memberships and managers are all set again */
+	int reshaped;          /* people came, went or changed DN: memberships and managers again */
+	int groups_changed;    /* a group was read again */
+	int reload;            /* people left in a present phase: load the roster from the store */
+	size_t *touched;       /* people changed in place (same DN), for their manager link */
+	size_t n_touched, cap_touched;
+	struct roster *spare;  /* a roster not used for this sync, kept for its group cache */
 };
 
 /* How often (in entries) progress is reported. */
@@ -91,6 +122,32 @@ static void person_clear(struct roster_person *p)
 	free(p->levels);
 }
 
+/* Forget what a group held. */
+static void group_clear_members(struct group_state *g)
+{
+	for (size_t i = 0; i < g->n_members; i++)
+		free(g->members[i]);
+	g->n_members = 0;
+	free(g->csn);
+	g->csn = NULL;
+}
+
+/* Free the state a roster carries between syncs. */
+static void roster_state_free(struct roster_state *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_groups; i++) {
+		group_clear_members(&s->groups[i]);
+		free(s->groups[i].members);
+		free(s->groups[i].name);
+		free(s->groups[i].dn);
+	}
+	free(s->groups);
+	free(s->generation);
+	free(s);
+}
+
 void roster_free(struct roster *r)
 {
 	if (!r)
@@ -100,7 +157,169 @@ void roster_free(struct roster *r)
 	free(r->people);
 	strmap_free(r->by_cdn);
 	strmap_free(r->by_uuid);
+	roster_state_free(r->state);
 	free(r);
+}
+
+/*
+ * A new empty roster sized for about expected people. The group cache of
+ * old (a roster being replaced, may be NULL) is kept when it was built with
+ * the same configuration: group entries do not depend on who is stored.
+ */
+static struct roster *roster_new(const struct conf *cf, size_t expected, struct roster *old)
+{
+	struct roster *r = xcalloc(1, sizeof(*r));
+	size_t slots = expected > 1024 ? expected : 1024;
+	r->n_areas = cf->n_areas;
+	r->people = xgrow(NULL, &r->cap, slots, sizeof(*r->people));
+	r->by_cdn = strmap_new(slots);
+	r->by_uuid = strmap_new(slots);
+	if (old && old->state && old->state->cf == cf) {
+		r->state = old->state;
+		old->state = NULL;
+		free(r->state->generation);
+		r->state->generation = NULL;
+	} else {
+		r->state = xcalloc(1, sizeof(*r->state));
+		r->state->cf = cf;
+	}
+	return r;
+}
+
+/* Start a new roster in the context, replacing (and freeing) the one there. */
+static void ctx_new_roster(struct sync_ctx *c, size_t expected)
+{
+	struct roster *old = c->r ? c->r : c->spare;
+	if (old == c->spare)
+		c->spare = NULL;
+	c->r = roster_new(c->cf, expected, old);
+	roster_free(old);
+	c->rebuilt = 1;
+	c->n_touched = 0;
+}
+
+/* Drop the index entry of a canonical DN if it still points at idx (a rename may have taken it over). */
+static void roster_unmap_cdn(struct roster *r, const char *cdn, size_t idx)
+{
+	size_t at;
+	if (strmap_get(r->by_cdn, cdn, &at) == 0 && at == idx)
+		strmap_del(r->by_cdn, cdn);
+}
+
+/*
+ * Move what src holds (every string and value read) into dst, keeping dst's
+ * levels buffer, group roles and manager link; src is left empty.
+ */
+static void person_take(struct roster_person *dst, struct roster_person *src, size_t n_areas)
+{
+	int *levels = dst->levels, *src_levels = src->levels;
+	unsigned roles = dst->roles;
+	size_t manager = dst->manager;
+	person_strings_clear(dst);
+	memcpy(levels, src_levels, (n_areas ? n_areas : 1) * sizeof(int));
+	*dst = *src;
+	dst->levels = levels;
+	dst->roles = roles;
+	dst->manager = manager;
+	memset(src, 0, sizeof(*src));
+	src->levels = src_levels;
+}
+
+/* Note a person changed in place, for their manager link. */
+static void ctx_touch(struct sync_ctx *c, size_t idx)
+{
+	c->touched = xgrow(c->touched, &c->cap_touched, c->n_touched + 1, sizeof(*c->touched));
+	c->touched[c->n_touched++] = idx;
+}
+
+/* Put the person just read into the roster: in place when known by uuid, else at the end. */
+static void roster_upsert(struct sync_ctx *c, struct roster_person *p)
+{
+	struct roster *r = c->r;
+	struct roster_person *dst;
+	size_t idx;
+	if (strmap_get(r->by_uuid, p->uuid, &idx) == 0) {
+		dst = &r->people[idx];
+		if (strcmp(dst->cdn, p->cdn) != 0) {
+			roster_unmap_cdn(r, dst->cdn, idx);
+			strmap_put(r->by_cdn, p->cdn, idx);
+			c->reshaped = 1;
+		} else {
+			ctx_touch(c, idx);
+		}
+	} else {
+		idx = r->n;
+		dst = roster_append(r);
+		r->n++;
+		strmap_put(r->by_uuid, p->uuid, idx);
+		strmap_put(r->by_cdn, p->cdn, idx);
+		c->reshaped = 1;
+	}
+	person_take(dst, p, r->n_areas);
+}
+
+/* Take a person out of the roster; the last one moves into the gap. */
+static void roster_remove(struct sync_ctx *c, const char *uuid)
+{
+	struct roster *r = c->r;
+	size_t idx, last;
+	if (!r || strmap_get(r->by_uuid, uuid, &idx) < 0)
+		return;
+	strmap_del(r->by_uuid, uuid);
+	roster_unmap_cdn(r, r->people[idx].cdn, idx);
+	person_clear(&r->people[idx]);
+	last = r->n - 1;
+	if (idx != last) {
+		r->people[idx] = r->people[last];
+		size_t at;
+		strmap_put(r->by_uuid, r->people[idx].uuid, idx);
+		if (strmap_get(r->by_cdn, r->people[idx].cdn, &at) == 0 && at == last)
+			strmap_put(r->by_cdn, r->people[idx].cdn, idx);
+	}
+	r->n--;
+	c->reshaped = 1;
+}
+
+/* ASCII letter, digit (no locale: DN syntax is ASCII). */
+static int is_alpha(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+static int is_alnum(int ch)
+{
+	return is_alpha(ch) || (ch >= '0' && ch <= '9');
+}
+
+/* A value character that no DN form escapes or changes. */
+static int is_plain_value(int ch)
+{
+	return is_alnum(ch) || ch == '-' || ch == '.' || ch == '_';
+}
+
+char *sync_dn_canonical(const char *dn)
+{
+	const char *s = dn;
+	/*
+	 * Nearly every DN is "type=value,type=value..." with nothing to escape,
+	 * no spaces and no multi-valued RDN; its canonical form is the DN itself
+	 * lower-cased, and libldap's parse and re-render (a tenth of a full
+	 * read's time) is only needed for the others.
+	 */
+	for (;;) {
+		if (!is_alpha((unsigned char)*s))
+			return dir_dn_canonical(dn);
+		while (is_alnum((unsigned char)*s) || *s == '-')
+			s++;
+		if (*s++ != '=' || !is_plain_value((unsigned char)*s))
+			return dir_dn_canonical(dn);
+		while (is_plain_value((unsigned char)*s))
+			s++;
+		if (*s == '\0')
+			return ascii_lower(xstrdup(dn));
+		if (*s++ != ',')
+			return dir_dn_canonical(dn);
+	}
 }
 
 /* The first value of a mapped attribute, or NULL when unmapped or absent. */
@@ -227,11 +446,11 @@ static char *entry_identity(struct sync_ctx *c, const dir_entry *e, char **cdn)
 	const char *dn = dir_entry_dn(e);
 	char *uuid = mapped_value(e, c->cf->attr.id);
 	size_t idx;
-	*cdn = dir_dn_canonical(dn);
+	*cdn = sync_dn_canonical(dn);
 	if (!uuid || !*cdn)
 		log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s", dn,
 			  !uuid ? "no stable id attribute" : "DN cannot be parsed");
-	else if (strmap_get(c->seen, uuid, &idx) == 0)
+	else if (strmap_get(c->seen ? c->seen : c->r->by_uuid, uuid, &idx) == 0)
 		log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s %s seen twice in one read", dn,
 			  c->cf->attr.id, uuid);
 	else
@@ -264,7 +483,7 @@ static int on_person(const dir_entry *e, void *arg)
 	p->mail = mapped_value(e, cf->attr.mail);
 	p->department = mapped_value(e, cf->attr.department);
 	p->location = mapped_value(e, cf->attr.location);
-	if ((manager = mapped_value(e, cf->attr.manager)) && !(p->manager_cdn = dir_dn_canonical(manager)))
+	if ((manager = mapped_value(e, cf->attr.manager)) && !(p->manager_cdn = sync_dn_canonical(manager)))
 		skip_value(c, p->dn, cf->attr.manager, manager, "not a DN");
 	free(manager);
 	read_cohort(c, e, p);
@@ -274,8 +493,10 @@ static int on_person(const dir_entry *e, void *arg)
 	rc = c->incremental ? store_competence_clear(c->st, p->uuid) : 0;
 	if (rc == 0)
 		rc = store_person(c, p, e);
-	if (rc == 0)
+	if (rc == 0 && c->seen)
 		strmap_put(c->seen, p->uuid, 0);
+	if (rc == 0 && c->r)
+		roster_upsert(c, p);
 	person_strings_clear(p);
 	if (rc < 0) {
 		c->failed = 1;
@@ -299,6 +520,7 @@ static int forget_person(struct sync_ctx *c, const char *uuid)
 		return -1;
 	}
 	c->stats->removed += rc;
+	roster_remove(c, uuid);
 	return 0;
 }
 
@@ -338,56 +560,131 @@ static int on_sync_ids(char **uuids, enum dir_sync_state state, void *arg)
 	return rc;
 }
 
-/* Record one group member found among the synced staff. */
-static int add_member(struct sync_ctx *c, const char *group_dn, const char *member)
+/* The cached state of the named group, created on first use; a new DN forgets what was cached. */
+static struct group_state *group_state(struct roster_state *rs, const char *name, const char *dn, unsigned role)
 {
-	char *cdn = dir_dn_canonical(member);
-	size_t idx;
-	int rc = 0;
-	if (!cdn) {
-		log_entry(LOG_WARNING, group_dn, "sync", "%s: %s: value \"%s\" skipped: not a DN",
-			  group_dn, c->cf->member_attr, member);
-		c->stats->skipped_values++;
-	} else if (strmap_get(c->r->by_cdn, cdn, &idx) < 0) {
-		log_entry(LOG_DEBUG, group_dn, "sync", "%s: member %s is not among the synced staff",
-			  group_dn, member);
-		c->stats->outside++;
-	} else if (!(c->r->people[idx].roles & c->role)) {
-		c->r->people[idx].roles |= c->role;
-		rc = store_member_put(c->st, c->group, c->r->people[idx].uuid);
+	struct group_state *g;
+	for (size_t i = 0; i < rs->n_groups; i++) {
+		g = &rs->groups[i];
+		if (strcmp(g->name, name) != 0)
+			continue;
+		if (strcmp(g->dn, dn) != 0) {
+			group_clear_members(g);
+			free(g->dn);
+			g->dn = xstrdup(dn);
+		}
+		g->role = role;
+		return g;
 	}
-	free(cdn);
-	return rc;
+	rs->groups = xgrow(rs->groups, &rs->cap_groups, rs->n_groups + 1, sizeof(*rs->groups));
+	g = &rs->groups[rs->n_groups++];
+	memset(g, 0, sizeof(*g));
+	g->name = xstrdup(name);
+	g->dn = xstrdup(dn);
+	g->role = role;
+	return g;
 }
 
-/* Entry callback for a participant group (a base search). */
+/* Entry callback for the entryCSN of a participant group. */
+static int on_group_csn(const dir_entry *e, void *arg)
+{
+	struct sync_ctx *c = arg;
+	c->found = 1;
+	free(c->csn);
+	c->csn = dir_entry_value(e, "entryCSN");
+	return 0;
+}
+
+/* Entry callback for a participant group (a base search): its members' canonical DNs. */
 static int on_group(const dir_entry *e, void *arg)
 {
 	struct sync_ctx *c = arg;
-	char **members = dir_entry_values(e, c->cf->member_attr);
-	int rc = 0;
+	struct group_state *g = c->group;
+	char **members = dir_entry_values(e, c->cf->member_attr), *cdn;
 	c->found = 1;
-	for (size_t i = 0; members && members[i] && rc == 0; i++)
-		rc = add_member(c, dir_entry_dn(e), members[i]);
+	group_clear_members(g);
+	g->csn = dir_entry_value(e, "entryCSN");
+	for (size_t i = 0; members && members[i]; i++) {
+		if (!(cdn = sync_dn_canonical(members[i]))) {
+			log_entry(LOG_WARNING, dir_entry_dn(e), "sync", "%s: %s: value \"%s\" skipped: not a DN",
+				  dir_entry_dn(e), c->cf->member_attr, members[i]);
+			c->stats->skipped_values++;
+			continue;
+		}
+		g->members = xgrow(g->members, &g->cap_members, g->n_members + 1, sizeof(*g->members));
+		g->members[g->n_members++] = cdn;
+	}
 	dir_values_free(members);
-	if (rc < 0)
-		c->failed = 1;
-	return rc;
+	c->groups_changed = 1;
+	return 0;
 }
 
-/* Read one participant group; a missing group fails the sync. */
+/*
+ * Read one participant group; a missing group fails the sync. When the
+ * members of the group are cached from an earlier cycle, only its entryCSN
+ * is asked for first, and the members are read again only if it changed.
+ */
 static int read_group(dir *d, struct sync_ctx *c, const char *dn, const char *group, unsigned role)
 {
-	const char *attrs[] = {c->cf->member_attr, NULL};
+	const char *csn_attrs[] = {"entryCSN", NULL}, *attrs[] = {c->cf->member_attr, "entryCSN", NULL};
+	struct group_state *g = group_state(c->r->state, group, dn, role);
 	int rc;
-	c->group = group;
-	c->role = role;
+	c->group = g;
 	c->found = 0;
+	g->used = 1;
+	if (g->csn) {
+		rc = dir_search(d, dn, DIR_SCOPE_BASE, "(objectClass=*)", csn_attrs, on_group_csn, c);
+		if (rc == 0 && c->found && c->csn && strcmp(c->csn, g->csn) == 0)
+			return 0;
+		if (rc < 0)
+			return rc;
+		c->found = 0;
+	}
+	group_clear_members(g);
 	rc = dir_search(d, dn, DIR_SCOPE_BASE, "(objectClass=*)", attrs, on_group, c);
 	if (rc == DIR_NO_SUCH_OBJECT || (rc == 0 && !c->found)) {
 		log_entry(LOG_ERR, dn, "sync", "participant group %s (%s) does not exist", dn, group);
+		group_clear_members(g);
 		return -1;
 	}
+	if (rc != 0)
+		group_clear_members(g);
+	return rc;
+}
+
+/*
+ * Give everyone the roles of the groups they are in, from the members read
+ * (or cached) for this sync. The stored memberships are written again only
+ * when they can differ from the stored ones: a new roster, people who came,
+ * went or changed DN, or a group read again.
+ */
+static int apply_groups(struct sync_ctx *c)
+{
+	struct roster *r = c->r;
+	struct roster_state *rs = r->state;
+	int rewrite = c->rebuilt || c->reshaped || c->groups_changed, rc = 0;
+	size_t idx;
+	for (size_t i = 0; i < r->n; i++)
+		r->people[i].roles = 0;
+	for (size_t k = 0; k < rs->n_groups; k++) {
+		struct group_state *g = &rs->groups[k];
+		for (size_t i = 0; g->used && i < g->n_members; i++) {
+			if (strmap_get(r->by_cdn, g->members[i], &idx) == 0) {
+				r->people[idx].roles |= g->role;
+			} else {
+				log_entry(LOG_DEBUG, g->dn, "sync", "%s: member %s is not among the synced staff",
+					  g->dn, g->members[i]);
+				c->stats->outside++;
+			}
+		}
+	}
+	if (!rewrite)
+		return 0;
+	rc = store_members_reset(c->st);
+	for (size_t i = 0; rc == 0 && i < r->n; i++)
+		for (size_t k = 0; rc == 0 && k < rs->n_groups; k++)
+			if (rs->groups[k].used && (r->people[i].roles & rs->groups[k].role))
+				rc = store_member_put(c->st, rs->groups[k].name, r->people[i].uuid);
 	return rc;
 }
 
@@ -410,15 +707,24 @@ static void check_participants(struct sync_ctx *c)
 	}
 }
 
-/* Link each person to their manager's roster index. */
-static void resolve_managers(struct roster *r)
+/* Link one person to their manager's roster index. */
+static void resolve_manager(struct roster *r, size_t i)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		size_t idx;
-		if (r->people[i].manager_cdn && strmap_get(r->by_cdn, r->people[i].manager_cdn, &idx) == 0 &&
-		    idx != i)
-			r->people[i].manager = idx;
-	}
+	size_t idx;
+	r->people[i].manager = ROSTER_NONE;
+	if (r->people[i].manager_cdn && strmap_get(r->by_cdn, r->people[i].manager_cdn, &idx) == 0 && idx != i)
+		r->people[i].manager = idx;
+}
+
+/* Link people to their managers: everyone after a change of shape, else those changed in place. */
+static void resolve_managers(struct sync_ctx *c)
+{
+	if (c->rebuilt || c->reshaped)
+		for (size_t i = 0; i < c->r->n; i++)
+			resolve_manager(c->r, i);
+	else
+		for (size_t i = 0; i < c->n_touched; i++)
+			resolve_manager(c->r, c->touched[i]);
 }
 
 /* The attributes to request for people: every mapped one. */
@@ -442,7 +748,7 @@ static int load_person(const struct store_person *sp, void *arg)
 	struct roster_person *p = roster_append(c->r);
 	p->uuid = xstrdup(sp->uuid);
 	p->dn = xstrdup(sp->dn);
-	p->cdn = sp->cdn ? xstrdup(sp->cdn) : dir_dn_canonical(sp->dn);
+	p->cdn = sp->cdn ? xstrdup(sp->cdn) : sync_dn_canonical(sp->dn);
 	if (!p->cdn)
 		p->cdn = ascii_lower(xstrdup(sp->dn));
 	p->name = xstrdup(sp->name);
@@ -476,19 +782,17 @@ static int load_level(const char *uuid, const char *id, int level, void *arg)
 static int load_roster(struct sync_ctx *c)
 {
 	long n = store_staff_count(c->st);
-	c->r->by_cdn = strmap_new(n > 1024 ? (size_t)n : 1024);
-	c->r->by_uuid = strmap_new(n > 1024 ? (size_t)n : 1024);
+	ctx_new_roster(c, n > 0 ? (size_t)n : 0);
 	if (store_staff_each(c->st, load_person, c) < 0 || store_competence_each(c->st, load_level, c) < 0)
 		return -1;
-	c->stats->staff = (long)c->r->n;
 	return 0;
 }
 
-/* Forget the ids read so far (a new read starts). */
-static void reset_seen(struct sync_ctx *c, size_t expected)
+/* A new read starts: forget the ids read so far (seen: keep a set of them, else the roster has them). */
+static void reset_seen(struct sync_ctx *c, int seen)
 {
 	strmap_free(c->seen);
-	c->seen = strmap_new(expected > 1024 ? expected : 1024);
+	c->seen = seen ? strmap_new(1024) : NULL;
 	c->stats->read = c->stats->ids = c->stats->removed = c->stats->staff = 0;
 }
 
@@ -500,7 +804,10 @@ static int read_full(dir *d, struct sync_ctx *c, const char *const *attrs, int u
 	int rc = DIR_SYNC_UNSUPPORTED, deletes;
 	c->incremental = 0;
 	c->stats->mode = SYNC_MODE_FULL;
-	reset_seen(c, (size_t)c->expected);
+	c->stats->reused = 0;
+	reset_seen(c, 0);
+	/* the roster is built as the entries come: no second pass over the store */
+	ctx_new_roster(c, c->expected > 0 ? (size_t)c->expected : 0);
 	if (store_staff_reset(c->st) < 0)
 		return -1;
 	if (use_sync)
@@ -525,7 +832,7 @@ static int read_changes(dir *d, struct sync_ctx *c, const char *const *attrs, co
 	long gone;
 	c->incremental = 1;
 	c->stats->mode = SYNC_MODE_INCREMENTAL;
-	reset_seen(c, 1024);
+	reset_seen(c, 1);
 	if (store_seen_reset(c->st) < 0)
 		return -1;
 	rc = dir_sync(d, cf->people_base, cf->people_filter, attrs, cookie, &ops, c, new_cookie, &deletes);
@@ -539,6 +846,7 @@ static int read_changes(dir *d, struct sync_ctx *c, const char *const *attrs, co
 		if ((gone = store_staff_delete_unseen(c->st)) < 0)
 			return -1;
 		c->stats->removed += gone;
+		c->reload = gone > 0; /* who went is known to the store only */
 	}
 	return rc;
 }
@@ -558,11 +866,42 @@ static char *usable_cookie(store *st, const struct conf *cf, time_t now)
 	return cookie;
 }
 
+/* Whether a roster kept from an earlier sync still shows the store: same configuration, no other writer since. */
+static int roster_current(struct sync_ctx *c, const struct roster *r)
+{
+	char *gen = NULL;
+	int same = r->state && r->state->cf == c->cf && r->state->generation && r->n_areas == c->cf->n_areas &&
+		   store_sync_get(c->st, "generation", &gen) == 0 && strcmp(gen, r->state->generation) == 0;
+	free(gen);
+	if (!same)
+		log_info("the state database changed since the roster in memory was built; loading it again");
+	return same;
+}
+
+/* A new random token naming the state of the store after this sync. */
+static char *new_generation(void)
+{
+	static unsigned long counter;
+	unsigned long long v;
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = ((unsigned long long)time(NULL) << 32) ^ ((unsigned long long)getpid() << 16) ^ ++counter;
+	return xasprintf("%016llx", v);
+}
+
 /* Read people into the store: changes when possible, everyone otherwise; records the new sync state. */
-static int read_people(dir *d, struct sync_ctx *c, const char *const *attrs)
+static int read_people(dir *d, struct sync_ctx *c, const char *const *attrs, struct roster *kept)
 {
 	char *cookie = usable_cookie(c->st, c->cf, c->now), *new_cookie = NULL, at[32];
 	int rc, use_sync = strcasecmp(c->cf->attr.id, "entryUUID") == 0;
+	if (cookie && kept && roster_current(c, kept)) {
+		c->r = kept;
+		c->stats->reused = 1;
+		c->expected = (long)kept->n;
+	} else {
+		c->spare = kept;
+		c->expected = store_staff_count(c->st);
+	}
+	progress_report(c->progress, SYNC_PHASE, 0, c->expected);
 	if (cookie)
 		rc = read_changes(d, c, attrs, cookie, &new_cookie);
 	else
@@ -580,6 +919,39 @@ static int read_people(dir *d, struct sync_ctx *c, const char *const *attrs)
 	return rc;
 }
 
+/* Name the store's new state, so the next sync knows whether this roster still shows it. */
+static int mark_generation(struct sync_ctx *c)
+{
+	char *gen = new_generation();
+	if (store_sync_set(c->st, "generation", gen) < 0) {
+		free(gen);
+		return -1;
+	}
+	free(c->r->state->generation);
+	c->r->state->generation = gen;
+	return 0;
+}
+
+/* Everything after the people: the roster complete, the groups read and applied, the store marked. */
+static int finish_sync(dir *d, struct sync_ctx *c)
+{
+	const struct conf *cf = c->cf;
+	int rc = 0;
+	if (!c->r || c->reload)
+		rc = load_roster(c);
+	for (size_t i = 0; rc == 0 && i < c->r->state->n_groups; i++)
+		c->r->state->groups[i].used = 0;
+	if (rc == 0)
+		rc = read_group(d, c, cf->juniors_group, "juniors", ROSTER_JUNIOR);
+	if (rc == 0)
+		rc = read_group(d, c, cf->seniors_group, "seniors", ROSTER_SENIOR);
+	if (rc == 0)
+		rc = apply_groups(c);
+	if (rc == 0)
+		rc = mark_generation(c);
+	return rc;
+}
+
 const char *sync_mode_name(enum sync_mode mode)
 {
 	switch (mode) {
@@ -593,41 +965,37 @@ int sync_run(dir *d, store *st, const struct conf *cf, time_t now, const struct 
 	     struct roster **out, struct sync_stats *stats)
 {
 	const char *attrs[16];
-	struct roster *r = xcalloc(1, sizeof(*r));
-	struct sync_ctx c = {.cf = cf, .st = st, .r = r, .stats = stats, .now = now, .progress = progress};
+	struct roster *kept = *out;
+	struct sync_ctx c = {.cf = cf, .st = st, .stats = stats, .now = now, .progress = progress};
 	int rc;
+	*out = NULL;
 	c.area_values = xcalloc(cf->n_areas + 1, sizeof(int));
 	c.comp_values = xcalloc(cf->n_competences + 1, sizeof(int));
 	c.area_seen = xcalloc(cf->n_areas + 1, 1);
 	c.comp_seen = xcalloc(cf->n_competences + 1, 1);
 	c.one.levels = xcalloc(cf->n_areas + 1, sizeof(int));
 	memset(stats, 0, sizeof(*stats));
-	r->n_areas = cf->n_areas;
 	people_attrs(cf, attrs);
-	c.expected = store_staff_count(st);
-	progress_report(progress, SYNC_PHASE, 0, c.expected);
-	rc = read_people(d, &c, attrs);
-	if (rc == 0 && !c.failed && !c.stopped) {
-		rc = store_members_reset(st);
-		if (rc == 0)
-			rc = load_roster(&c);
-	}
-	if (rc == 0)
-		rc = read_group(d, &c, cf->juniors_group, "juniors", ROSTER_JUNIOR);
-	if (rc == 0)
-		rc = read_group(d, &c, cf->seniors_group, "seniors", ROSTER_SENIOR);
+	rc = read_people(d, &c, attrs, kept);
+	if (rc == 0 && !c.failed && !c.stopped)
+		rc = finish_sync(d, &c);
 	free(c.area_values);
 	free(c.comp_values);
 	free(c.area_seen);
 	free(c.comp_seen);
 	free(c.one.levels);
 	strmap_free(c.seen);
+	free(c.csn);
+	roster_free(c.spare);
 	if (rc != 0 || c.failed || c.stopped) {
-		roster_free(r);
+		free(c.touched);
+		roster_free(c.r);
 		return c.stopped ? -2 : -1;
 	}
+	stats->staff = (long)c.r->n;
 	check_participants(&c);
-	resolve_managers(r);
-	*out = r;
+	resolve_managers(&c);
+	free(c.touched);
+	*out = c.r;
 	return 0;
 }

@@ -34,12 +34,16 @@ struct roster_person {
 	unsigned roles;      /* ROSTER_JUNIOR | ROSTER_SENIOR */
 };
 
+/* What sync keeps with a roster so a later sync can update it in place (private to sync). */
+struct roster_state;
+
 struct roster {
 	struct roster_person *people;
 	size_t n, cap;
 	size_t n_areas;
 	struct strmap *by_cdn;  /* canonical DN -> index */
 	struct strmap *by_uuid; /* uuid -> index */
+	struct roster_state *state;
 };
 
 /* How people were read. */
@@ -62,6 +66,7 @@ struct sync_stats {
 	long skipped_values;   /* single values skipped */
 	long juniors, seniors; /* members of the participant groups found among staff */
 	long outside;          /* group members that are not synced staff */
+	int reused;            /* the roster of the previous cycle was updated, not rebuilt */
 };
 
 /* The progress phase number sync reports under. */
@@ -77,14 +82,29 @@ struct sync_stats {
  * stored staff: by RFC 4533 without a cookie, or by paged searches when the
  * server has no syncprov. The new cookie and the time of a full read are
  * stored with the changes. progress (may be NULL) is told every few hundred
- * entries, with the previous staff count as the expected total. Returns 0
- * with *out set (roster_free) only when every read completed; -1 on a
- * failure (logged) and -2 when progress asked to stop; in both cases the
- * caller must roll the transaction back.
+ * entries, with the previous staff count as the expected total.
+ *
+ * *out is NULL, or a roster an earlier sync_run returned in this process
+ * with the same cf and whose transaction was committed (a daemon keeps it
+ * between cycles): sync_run then takes it over and, when the store is still
+ * the one it was built from (no other cycle wrote it meanwhile) and only
+ * changes are read, updates it with the changes instead of loading every
+ * person from the store again. Otherwise it is freed and a new one built.
+ *
+ * Returns 0 with *out set (roster_free) only when every read completed; -1
+ * on a failure (logged) and -2 when progress asked to stop; in both cases
+ * *out is freed and NULL, and the caller must roll the transaction back.
  */
 int sync_run(dir *d, store *st, const struct conf *cf, time_t now, const struct progress *progress,
 	     struct roster **out, struct sync_stats *stats);
 
 void roster_free(struct roster *r);
+
+/*
+ * The canonical form of a DN for comparing, as dir_dn_canonical gives it,
+ * without libldap's parse for plain DNs. A new string, or NULL when dn is
+ * not a DN.
+ */
+char *sync_dn_canonical(const char *dn);
 
 #endif

@@ -230,6 +230,29 @@ int strmap_get(const struct strmap *m, const char *key, size_t *value)
 	return 0;
 }
 
+int strmap_del(struct strmap *m, const char *key)
+{
+	struct strmap_slot *s = strmap_find(m, key);
+	size_t hole, i;
+	if (!s->key)
+		return -1;
+	free(s->key);
+	s->key = NULL;
+	m->count--;
+	/* shift back the entries of the probe run after the hole, so every key stays reachable */
+	hole = (size_t)(s - m->slots);
+	for (i = (hole + 1) & m->mask; m->slots[i].key; i = (i + 1) & m->mask) {
+		size_t home = (size_t)fnv1a64(m->slots[i].key, strlen(m->slots[i].key), FNV64_INIT) & m->mask;
+		/* the entry may move to the hole only if its home is not in (hole, i] (cyclically) */
+		if ((i > hole && (home <= hole || home > i)) || (i < hole && home <= hole && home > i)) {
+			m->slots[hole] = m->slots[i];
+			m->slots[i].key = NULL;
+			hole = i;
+		}
+	}
+	return 0;
+}
+
 size_t strmap_count(const struct strmap *m)
 {
 	return m->count;

@@ -52,6 +52,8 @@ void strmap_free(struct strmap *m);
 int strmap_put(struct strmap *m, const char *key, size_t value);
 /* 0 and *value set when found, -1 when absent. */
 int strmap_get(const struct strmap *m, const char *key, size_t *value);
+/* Remove key; returns 0 if it was there, -1 if not. */
+int strmap_del(struct strmap *m, const char *key);
 size_t strmap_count(const struct strmap *m);
 
 /*
