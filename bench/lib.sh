@@ -9,10 +9,15 @@ harness="$top_srcdir/tests/lib/slapd-harness.sh"
 service_dn=cn=mentord,ou=services,dc=example,dc=com
 work=$(mktemp -d "${TMPDIR:-/tmp}/mentord-bench.XXXXXX")
 
+daemon_pid=
 bench_cleanup() {
+	if [ -n "$daemon_pid" ]; then
+		kill "$daemon_pid" 2>/dev/null || true
+		wait "$daemon_pid" 2>/dev/null || true
+	fi
 	"$harness" stop "$work/a" >/dev/null 2>&1 || true
 	"$harness" stop "$work/b" >/dev/null 2>&1 || true
-	rm -rf "$work"
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 }
 trap bench_cleanup EXIT INT TERM
 

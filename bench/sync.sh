@@ -8,9 +8,14 @@
 #   catch-up:    the second cycle (the first one's own pair writes are newer
 #                than its cookie)
 #   incremental: a cycle after 100 ldapmodify changes: sync phase, whole
-#                cycle, entries read
+#                cycle, entries read; once with mentord --once (a new process
+#                loads the roster from the state database) and twice inside
+#                one running daemon (mentord -f, a cycle per SIGUSR1), which
+#                keeps the roster between cycles and applies the changes to it
 #   peak RSS of mentord when the full sync ended (from its log) and for the
 #   whole cycle, matching included (GNU time, when installed)
+# Times are wall clock; the sync phase's CPU time is shown too, since the
+# machines are shared and noisy.
 # Run from a build tree (make bench-sync) or with top_builddir set.
 set -eu
 staff=${1:-100000}
@@ -36,7 +41,37 @@ run_cycle() {
 sync_s() { sed -n 's/.*cycle phases: sync \([0-9.]*\) s.*/\1/p' "$work/$1.log"; }
 cycle_s() { sed -n 's/.*cycle ok in \([0-9.]*\) s.*/\1/p' "$work/$1.log"; }
 sync_rss() { sed -n 's/.*peak RSS \([0-9]*\) KiB after the sync.*/\1/p' "$work/$1.log"; }
-read_n() { sed -n 's/.*cycle sync: \(read [0-9]* entries ([a-z, ]*)\), \([0-9]*\) ids.*/\1, \2 ids/p' "$work/$1.log"; }
+sync_cpu() { sed -n 's/.*sync CPU \([0-9.]*\) s.*/\1/p' "$work/$1.log"; }
+read_n() { sed -n 's/.*cycle sync: \(read [0-9]* entries ([a-z, ]*)\), \([0-9]*\) ids.*roster \([a-z ]*\);.*/\1, \2 ids, roster \3/p' "$work/$1.log"; }
+
+# change_titles ROUND: 100 modifications spread over the company
+change_titles() {
+	i=1
+	while [ "$i" -le "$changes" ]; do
+		printf 'dn: uid=u%06d,ou=people,dc=example,dc=com\nchangetype: modify\nreplace: title\ntitle: Bench %s-%d\n\n' \
+			$(( i * (staff / changes) )) "$1" "$i"
+		i=$((i + 1))
+	done >"$work/changes.ldif"
+	ldapmodify -x -H "$uri_a" -D cn=admin,dc=example,dc=com -w secret -f "$work/changes.ldif" >/dev/null
+}
+
+# daemon_cycles N: wait (up to 10 minutes) until the daemon's log shows N finished cycles
+daemon_cycles() {
+	n=0
+	while [ "$(grep -c 'cycle [a-z-]* in [0-9.]* s' "$work/daemon.log")" -lt "$1" ]; do
+		kill -0 "$daemon_pid" 2>/dev/null || { echo "mentord -f exited; its log:" >&2; cat "$work/daemon.log" >&2; exit 1; }
+		n=$((n + 1))
+		[ $n -lt 6000 ] || { echo "the daemon did not finish cycle $1" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+# daemon_round NAME: the daemon's last cycle's lines, as $work/NAME.log for the helpers above
+daemon_round() {
+	for pat in 'cycle phases' 'cycle [a-z-]* in' 'cycle sync:'; do
+		grep "$pat" "$work/daemon.log" | tail -n 1
+	done >"$work/$1.log"
+}
 
 attrs="entryUUID cn mail title departmentNumber manager l mentoringBirthYear mentoringHireDate mentoringCompetence mentoringCapacity"
 t0=$(now)
@@ -48,15 +83,26 @@ t_search=$(elapsed "$t0" "$(now)")
 run_cycle full
 run_cycle catchup
 
-# 100 modifications spread over the company
-i=1
-while [ "$i" -le "$changes" ]; do
-	printf 'dn: uid=u%06d,ou=people,dc=example,dc=com\nchangetype: modify\nreplace: title\ntitle: Bench %d\n\n' \
-		$(( i * (staff / changes) )) "$i"
-	i=$((i + 1))
-done >"$work/changes.ldif"
-ldapmodify -x -H "$uri_a" -D cn=admin,dc=example,dc=com -w secret -f "$work/changes.ldif" >/dev/null
+change_titles once
 run_cycle incremental
+
+# The same inside one running daemon: its first cycle builds the roster from
+# the state database, the next ones (SIGUSR1 after each batch of changes)
+# apply the changes to the roster they keep.
+cat "$work/a.conf" >"$work/d.conf"
+echo 'daemon = { interval = 604800; jitter = 0; };' >>"$work/d.conf"
+"$mentord" -c "$work/d.conf" -f 2>"$work/daemon.log" &
+daemon_pid=$!
+daemon_cycles 1
+for round in 1 2; do
+	change_titles "daemon$round"
+	kill -USR1 "$daemon_pid"
+	daemon_cycles $((round + 1))
+	daemon_round "daemon$round"
+done
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" || true
+daemon_pid=
 
 printf 'staff: %s\n' "$staff"
 printf '%-40s %9s %9s %7s\n' "" mentord reference ratio
@@ -66,6 +112,14 @@ printf '%-40s %s\n' "  full cycle" "$(cycle_s full) s, $(read_n full)"
 printf '%-40s %s\n' "  peak RSS" "$(sync_rss full) KiB when the sync ended, $(cat "$work/full.rss") KiB for the whole cycle"
 printf '%-40s %8.3fs   (%s; cycle %s s)\n' "catch-up after the first writes" "$(sync_s catchup)" "$(read_n catchup)" \
 	"$(cycle_s catchup)"
-printf '%-40s %8.3fs   (%s)\n' "incremental sync after $changes changes" "$(sync_s incremental)" "$(read_n incremental)"
-printf '%-40s %8.3fs   (peak RSS %s KiB)\n' "  whole incremental cycle" "$(cycle_s incremental)" \
+printf '%-40s %8.3fs\n' "  CPU time of mentord in the full sync" "$(sync_cpu full)"
+printf '%-40s %8.3fs   (CPU %s s; %s)\n' "incremental sync, --once, $changes changes" "$(sync_s incremental)" \
+	"$(sync_cpu incremental)" "$(read_n incremental)"
+printf '%-40s %8.3fs   (peak RSS %s KiB)\n' "  whole incremental cycle, --once" "$(cycle_s incremental)" \
 	"$(cat "$work/incremental.rss")"
+for round in 1 2; do
+	printf '%-40s %8.3fs   (CPU %s s; %s)\n' "incremental sync in the daemon, round $round" \
+		"$(sync_s "daemon$round")" "$(sync_cpu "daemon$round")" "$(read_n "daemon$round")"
+	printf '%-40s %8.3fs   (peak RSS %s KiB after the sync)\n' "  whole incremental cycle in the daemon" \
+		"$(cycle_s "daemon$round")" "$(sync_rss "daemon$round")"
+done

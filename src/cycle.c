@@ -141,11 +141,20 @@ static int store_pairs(struct cycle *c)
 	return rc;
 }
 
+/* CPU seconds (user + system) used by the process so far. */
+static double cpu_seconds(const struct rusage *ru)
+{
+	return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) +
+	       (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
+}
+
 /* Read, match and plan; everything before the first write. */
 static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 {
-	double t0 = now_seconds(), t1;
+	double t0 = now_seconds(), t1, cpu0 = 0;
 	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu0 = cpu_seconds(&ru);
 	log_set_phase("sync");
 	if (dir_open(c->cf, &c->d) < 0)
 		return fail(c, CYCLE_UNREACHABLE, "no directory server reachable");
@@ -158,8 +167,10 @@ static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 	}
 	t1 = now_seconds();
 	c->rep->sync_seconds = t1 - t0;
-	if (getrusage(RUSAGE_SELF, &ru) == 0)
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		c->rep->sync_peak_kib = ru.ru_maxrss;
+		c->rep->sync_cpu_seconds = cpu_seconds(&ru) - cpu0;
+	}
 	log_set_phase("plan");
 	if (progress_report(c->progress, CYCLE_PHASE_PLAN, 0, 0))
 		return fail(c, CYCLE_STOPPED, "stopped before matching; nothing changed");

@@ -40,6 +40,7 @@ struct cycle_report {
 	double write_seconds;    /* applying the changes */
 	struct sync_stats sync;
 	long sync_peak_kib;      /* the process's peak RSS when the sync phase ended (KiB) */
+	double sync_cpu_seconds; /* CPU time (user + system) the process spent in the sync phase */
 	long pairs;              /* pairs in the plan */
 	struct wb_counts changes;
 	char error[256];         /* short cause when result != CYCLE_OK */

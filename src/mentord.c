@@ -113,9 +113,9 @@ static void log_report(const struct cycle_report *rep, int dry_run)
 		 rep->sync_seconds, rep->plan_seconds, rep->write_seconds);
 	if (ok)
 		log_info("cycle sync: read %ld entries (%s), %ld ids listed, %ld people removed; "
-			 "peak RSS %ld KiB after the sync; roster %s", rep->sync.read, sync_mode_name(rep->sync.mode),
-			 rep->sync.ids, rep->sync.removed, rep->sync_peak_kib,
-			 rep->sync.reused ? "updated in memory" : "built");
+			 "peak RSS %ld KiB after the sync; roster %s; sync CPU %.3f s", rep->sync.read,
+			 sync_mode_name(rep->sync.mode), rep->sync.ids, rep->sync.removed, rep->sync_peak_kib,
+			 rep->sync.reused ? "updated in memory" : "built", rep->sync_cpu_seconds);
 }
 
 /* Run one cycle with progress reporting; returns its result. */

@@ -140,7 +140,7 @@ int store_open(const char *path, int readonly, store **out)
 		return -1;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	if ((!readonly && (store_exec(st, "PRAGMA journal_mode = WAL", "set journal mode") ||
+	if ((!readonly && (store_exec(st, "PRAGMA journal_mode = WAL; PRAGMA cache_size = -65536; PRAGMA synchronous = NORMAL", "set journal mode") ||
 			   store_migrate(st))) ||
 	    store_exec(st, "PRAGMA foreign_keys = ON", "set pragmas")) {
 		store_close(st);

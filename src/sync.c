@@ -906,15 +906,20 @@ static int read_people(dir *d, struct sync_ctx *c, const char *const *attrs, str
 		rc = read_changes(d, c, attrs, cookie, &new_cookie);
 	else
 		rc = read_full(d, c, attrs, use_sync, &new_cookie);
-	free(cookie);
 	if (rc == DIR_NO_SUCH_OBJECT)
 		log_err("people base %s does not exist", c->cf->people_base);
+	/* a refresh that sends no new cookie (nothing changed) leaves the one it started from valid */
+	if (!new_cookie && c->stats->mode == SYNC_MODE_INCREMENTAL) {
+		new_cookie = cookie;
+		cookie = NULL;
+	}
 	if (rc == 0 && !c->failed && !c->stopped) {
 		snprintf(at, sizeof(at), "%lld", (long long)c->now);
 		if (store_sync_set(c->st, "cookie", new_cookie) < 0 ||
 		    (c->stats->mode != SYNC_MODE_INCREMENTAL && store_sync_set(c->st, "full_at", at) < 0))
 			rc = -1;
 	}
+	free(cookie);
 	free(new_cookie);
 	return rc;
 }
