@@ -7,13 +7,19 @@
 #include "config.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <ldap.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "dir.h"
 #include "lib/check_main.h"
+#include "sync.h"
 #include "lib/testdir.h"
 #include "lib/testutil.h"
 
@@ -346,6 +352,188 @@ START_TEST(failed_incremental_read_keeps_store_and_cookie)
 }
 END_TEST
 
+START_TEST(cookie_kept_while_nothing_changes)
+{
+	start_company(300);
+	cycle_reads("read 300 entries (full)");
+	/* the server sends no new cookie when nothing changed: the stored one stays good */
+	cycle_reads("read 0 entries (incremental)");
+	cycle_reads("read 0 entries (incremental)");
+	ck_assert_int_eq(db_int("SELECT count(*) FROM sync_state WHERE name = 'cookie'"), 1);
+	ldap_change("dn: uid=u000090,ou=people," SUFFIX "\nchangetype: modify\nreplace: title\ntitle: Still Here\n");
+	cycle_reads("read 1 entries (incremental)");
+}
+END_TEST
+
+static pid_t daemon_pid;
+
+/* Start mentord -f on the test config, stderr to DIR/daemon.err. */
+static void start_daemon(void)
+{
+	char err[4200];
+	snprintf(err, sizeof(err), "%s/daemon.err", td.dir);
+	daemon_pid = fork();
+	ck_assert_int_ge(daemon_pid, 0);
+	if (daemon_pid == 0) {
+		int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, STDERR_FILENO);
+		execl(build_path("src/mentord"), "mentord", "-f", "-c", conf_path, (char *)NULL);
+		_exit(127);
+	}
+}
+
+/* Number of lines of DIR/daemon.err holding text. */
+static int daemon_lines(const char *text)
+{
+	char cmd[4400];
+	FILE *fp;
+	int n = -1;
+	snprintf(cmd, sizeof(cmd), "grep -cF -- '%s' %s/daemon.err 2>/dev/null", text, td.dir);
+	ck_assert_ptr_nonnull(fp = popen(cmd, "r"));
+	if (fscanf(fp, "%d", &n) != 1)
+		n = -1;
+	pclose(fp);
+	return n;
+}
+
+/* Wait (up to two minutes) until the daemon finished n cycles; all of them must have succeeded. */
+static void daemon_cycles(int n)
+{
+	for (int i = 0; i < 1200 && daemon_lines("cycle sync: read") < n; i++) {
+		ck_assert_msg(waitpid(daemon_pid, NULL, WNOHANG) == 0, "the daemon exited");
+		usleep(100000);
+	}
+	ck_assert_int_eq(daemon_lines("cycle sync: read"), n);
+	ck_assert_int_eq(daemon_lines("cycle ok in"), n);
+}
+
+/* Run one more daemon cycle now (SIGUSR1) and wait for it. */
+static void daemon_cycle_now(int n)
+{
+	ck_assert_int_eq(kill(daemon_pid, SIGUSR1), 0);
+	daemon_cycles(n);
+}
+
+/* Stop the daemon (SIGTERM) and wait for it. */
+static void stop_daemon(void)
+{
+	int status;
+	ck_assert_int_eq(kill(daemon_pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(daemon_pid, &status, 0), daemon_pid);
+	daemon_pid = 0;
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void daemon_teardown(void)
+{
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, NULL, 0);
+		daemon_pid = 0;
+	}
+	teardown();
+}
+
+START_TEST(daemon_applies_changes_to_the_roster_it_keeps)
+{
+	char *kept, *full;
+	int quiet;
+	start_company(600);
+	write_config(td.uri, SENIORS, "daemon = { interval = 604800; jitter = 0; };");
+	start_daemon();
+	daemon_cycles(1);
+	ck_assert_int_eq(daemon_lines("read 600 entries (full)"), 1);
+	ck_assert_int_eq(daemon_lines("roster built"), 1);
+	/* adds, modifies, deletes, a rename, a new junior: applied to the roster in memory */
+	ldap_change("dn: uid=newcomer,ou=people," SUFFIX "\nchangetype: add\nobjectClass: inetOrgPerson\n"
+		    "objectClass: mentoringParticipant\nuid: newcomer\ncn: New Comer\nsn: Comer\ntitle: Intern\n"
+		    "mentoringBirthYear: 1999\nmentoringCompetence: digcomp.1=6\n"
+		    "manager: uid=u000001,ou=people," SUFFIX "\n\n"
+		    "dn: " JUNIORS "\nchangetype: modify\nadd: member\nmember: uid=newcomer,ou=people," SUFFIX "\n\n"
+		    "dn: uid=u000100,ou=people," SUFFIX "\nchangetype: modify\nreplace: title\ntitle: Chief Tester\n-\n"
+		    "replace: mentoringCompetence\nmentoringCompetence: digcomp.2=7\n\n"
+		    "dn: uid=u000101,ou=people," SUFFIX "\nchangetype: delete\n\n"
+		    "dn: uid=u000102,ou=people," SUFFIX "\nchangetype: modrdn\nnewrdn: uid=renamed\ndeleteoldrdn: 1\n");
+	daemon_cycle_now(2);
+	ck_assert_int_eq(daemon_lines("roster updated in memory"), 1);
+	ck_assert_int_eq(daemon_lines("1 people removed"), 1);
+	/* nothing changed: nothing read, nothing written */
+	quiet = daemon_lines("0 adds, 0 modifies, 0 deletes");
+	daemon_cycle_now(3);
+	ck_assert_int_eq(daemon_lines("read 0 entries (incremental)"), 1);
+	ck_assert_int_eq(daemon_lines("roster updated in memory"), 2);
+	ck_assert_int_eq(daemon_lines("0 adds, 0 modifies, 0 deletes"), quiet + 1);
+	/* a modify only: the cheap path (no one came, went or moved) */
+	ldap_change("dn: uid=u000200,ou=people," SUFFIX "\nchangetype: modify\nreplace: mentoringCompetence\n"
+		    "mentoringCompetence: digcomp.3=8\n");
+	daemon_cycle_now(4);
+	ck_assert_int_eq(daemon_lines("read 1 entries (incremental)"), 1);
+	ck_assert_int_eq(daemon_lines("roster updated in memory"), 3);
+	stop_daemon();
+	ck_assert_ptr_null(uuid_of("uid=u000101,ou=people," SUFFIX));
+	ck_assert_ptr_nonnull(uuid_of("uid=renamed,ou=people," SUFFIX));
+	ck_assert_int_eq(db_int("SELECT count(*) FROM membership m JOIN staff s ON s.uuid = m.uuid"
+				" WHERE m.grp = 'juniors' AND s.name = 'New Comer'"), 1);
+	/* what the daemon built is what a new process reading everyone builds: same store, same plan */
+	kept = staff_dump();
+	write_config(td.uri, SENIORS, "people = { full_sync_interval = 0; };");
+	ck_assert_int_eq(mentord("--dry-run"), 0);
+	ck_assert(output_has("mentord.err", "read 600 entries (full)"));
+	ck_assert(output_has("mentord.err", "dry run ok"));
+	ck_assert(output_has("mentord.err", "0 adds, 0 modifies, 0 deletes"));
+	cycle_reads("read 600 entries (full)");
+	full = staff_dump();
+	ck_assert_str_eq(kept, full);
+	free(kept);
+	free(full);
+}
+END_TEST
+
+START_TEST(daemon_rebuilds_the_roster_when_another_cycle_wrote_the_store)
+{
+	start_company(300);
+	write_config(td.uri, SENIORS, "daemon = { interval = 604800; jitter = 0; };");
+	start_daemon();
+	daemon_cycles(1);
+	/* another process runs a cycle between two of the daemon's */
+	ldap_change("dn: uid=u000030,ou=people," SUFFIX "\nchangetype: delete\n");
+	cycle_reads("read 0 entries (incremental), 1 ids listed, 1 people removed");
+	ldap_change("dn: uid=u000031,ou=people," SUFFIX "\nchangetype: modify\nreplace: title\ntitle: Changed\n");
+	daemon_cycle_now(2);
+	ck_assert_int_eq(daemon_lines("the state database changed since the roster in memory was built"), 1);
+	ck_assert_int_eq(daemon_lines("roster built"), 2);
+	ck_assert_int_eq(daemon_lines("299 staff"), 1);
+	daemon_cycle_now(3);
+	ck_assert_int_eq(daemon_lines("roster updated in memory"), 1);
+	ck_assert_int_eq(daemon_lines("299 staff"), 2);
+	/* a reload drops the roster: it was read with the old configuration */
+	ck_assert_int_eq(kill(daemon_pid, SIGHUP), 0);
+	for (int i = 0; i < 100 && daemon_lines("reloaded") < 1; i++)
+		usleep(50000);
+	daemon_cycle_now(4);
+	ck_assert_int_eq(daemon_lines("roster built"), 3);
+	stop_daemon();
+}
+END_TEST
+
+START_TEST(dn_canonical_form_matches_libldap)
+{
+	static const char *const dns[] = {
+		"uid=u000001,ou=people,dc=example,dc=com", "UID=U1,OU=People,DC=Example,DC=Com",
+		"cn=First Last,ou=people,dc=example,dc=com", "uid=a, ou=b,dc=c", "cn=a+sn=b,dc=c",
+		"cn=x\\,y,dc=c", "cn=#41,dc=c", "2.5.4.3=x,dc=c", "cn=a.b-c_d,dc=c", "cn=,dc=c", "cn=a,",
+		"not a dn", "cn=\"quoted\",dc=c", "cn=é,dc=c", "x-attr=v,dc=c", "cn=a=b,dc=c", "",
+	};
+	for (size_t i = 0; i < sizeof(dns) / sizeof(dns[0]); i++) {
+		char *fast = sync_dn_canonical(dns[i]), *slow = dir_dn_canonical(dns[i]);
+		ck_assert_msg((!fast && !slow) || (fast && slow && strcmp(fast, slow) == 0),
+			      "%s: \"%s\" vs libldap \"%s\"", dns[i], fast ? fast : "(null)", slow ? slow : "(null)");
+		free(fast);
+		free(slow);
+	}
+}
+END_TEST
+
 static Suite *sync_suite(void)
 {
 	Suite *s = suite_create("sync");
@@ -359,6 +547,16 @@ static Suite *sync_suite(void)
 	tcase_add_test(tc, without_syncprov_every_cycle_is_a_paged_read);
 	tcase_add_test(tc, periodic_full_read_replaces_the_stored_people);
 	tcase_add_test(tc, failed_incremental_read_keeps_store_and_cookie);
+	tcase_add_test(tc, cookie_kept_while_nothing_changes);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("daemon");
+	tcase_set_timeout(tc, 180);
+	tcase_add_checked_fixture(tc, NULL, daemon_teardown);
+	tcase_add_test(tc, daemon_applies_changes_to_the_roster_it_keeps);
+	tcase_add_test(tc, daemon_rebuilds_the_roster_when_another_cycle_wrote_the_store);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("dn");
+	tcase_add_test(tc, dn_canonical_form_matches_libldap);
 	suite_add_tcase(s, tc);
 	return s;
 }
