@@ -18,6 +18,7 @@ struct store {
 	char *path;
 	sqlite3_stmt *put_staff, *put_competence, *put_member, *put_assessment;
 	sqlite3_stmt *del_staff[3], *clear_competence, *put_seen;
+	sqlite3_stmt *put_levels[STORE_LEVELS_BATCH + 1]; /* [n]: n rows at once, prepared on first use */
 	int in_txn;
 };
 
@@ -140,7 +141,7 @@ int store_open(const char *path, int readonly, store **out)
 		return -1;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	if ((!readonly && (store_exec(st, "PRAGMA journal_mode = WAL; PRAGMA cache_size = -65536; PRAGMA synchronous = NORMAL", "set journal mode") ||
+	if ((!readonly && (store_exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", "set journal mode") ||
 			   store_migrate(st))) ||
 	    store_exec(st, "PRAGMA foreign_keys = ON", "set pragmas")) {
 		store_close(st);
@@ -172,6 +173,8 @@ void store_close(store *st)
 		sqlite3_finalize(st->del_staff[i]);
 	sqlite3_finalize(st->clear_competence);
 	sqlite3_finalize(st->put_seen);
+	for (size_t i = 0; i < ARRAY_LEN(st->put_levels); i++)
+		sqlite3_finalize(st->put_levels[i]);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -375,8 +378,8 @@ long store_staff_count(store *st)
 
 int store_staff_reset(store *st)
 {
-	return store_exec(st, "DELETE FROM competence; DELETE FROM membership; DELETE FROM staff;",
-			  "reset staff");
+	return store_exec(st, "PRAGMA cache_size = -65536;"
+			  "DELETE FROM competence; DELETE FROM membership; DELETE FROM staff;", "reset staff");
 }
 
 int store_staff_put(store *st, const struct store_person *p)
@@ -537,6 +540,43 @@ int store_competence_put(store *st, const char *uuid, const char *area, int leve
 	bind_text(st->put_competence, 2, area);
 	sqlite3_bind_int(st->put_competence, 3, level);
 	return store_step_done(st, st->put_competence, "store competence");
+}
+
+/* The statement inserting n competence rows, prepared on first use. */
+static sqlite3_stmt *store_levels_stmt(store *st, size_t n)
+{
+	struct sbuf sql = {0};
+	char *text;
+	if (st->put_levels[n])
+		return st->put_levels[n];
+	sbuf_add(&sql, "INSERT OR REPLACE INTO competence (uuid, area, level) VALUES (?,?,?)");
+	for (size_t i = 1; i < n; i++)
+		sbuf_add(&sql, ",(?,?,?)");
+	text = sbuf_take(&sql);
+	st->put_levels[n] = store_prepare(st, text);
+	free(text);
+	return st->put_levels[n];
+}
+
+int store_competences_put(store *st, const char *uuid, const char *const *ids, const int *levels, size_t n)
+{
+	while (n > 0) {
+		size_t k = n < STORE_LEVELS_BATCH ? n : STORE_LEVELS_BATCH;
+		sqlite3_stmt *s = store_levels_stmt(st, k);
+		if (!s)
+			return -1;
+		for (size_t i = 0; i < k; i++) {
+			bind_text(s, (int)(3 * i + 1), uuid);
+			bind_text(s, (int)(3 * i + 2), ids[i]);
+			sqlite3_bind_int(s, (int)(3 * i + 3), levels[i]);
+		}
+		if (store_step_done(st, s, "store competences") < 0)
+			return -1;
+		ids += k;
+		levels += k;
+		n -= k;
+	}
+	return 0;
 }
 
 int store_member_put(store *st, const char *group, const char *uuid)

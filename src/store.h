@@ -64,10 +64,21 @@ struct store_person {
 
 /* Number of staff records stored (0 on error). */
 long store_staff_count(store *st);
-/* Forget all staff, competences and memberships (before a full sync). */
+/*
+ * Forget all staff, competences and memberships (before a full sync). The
+ * store keeps up to 64 MB of pages for the rest of the transaction, so the
+ * bulk load that follows never writes pages out before its commit.
+ */
 int store_staff_reset(store *st);
 int store_staff_put(store *st, const struct store_person *p);
 int store_competence_put(store *st, const char *uuid, const char *area, int level);
+/*
+ * Store n levels of one person at once (ids[i] at levels[i]): one statement
+ * for up to STORE_LEVELS_BATCH rows, which costs about what one row alone
+ * does. 0 or -1.
+ */
+#define STORE_LEVELS_BATCH 16
+int store_competences_put(store *st, const char *uuid, const char *const *ids, const int *levels, size_t n);
 /* Record that uuid is a member of the named participant group ("juniors", "seniors"). */
 int store_member_put(store *st, const char *group, const char *uuid);
 /* Forget every participant group membership (before the groups are read again). */

@@ -62,6 +62,8 @@ struct sync_ctx {
 	/* one entry's competence values before the roll-up (reused) */
 	int *area_values, *comp_values;
 	char *area_seen, *comp_seen;
+	const char **level_ids; /* one entry's levels to store, ids and values (reused) */
+	int *level_values;
 	int rebuilt;           /* the roster is new: memberships and managers are all set again */
 	int reshaped;          /* people came, went or changed DN: memberships and managers again */
 	int groups_changed;    /* a group was read again */
@@ -69,6 +71,7 @@ struct sync_ctx {
 	size_t *touched;       /* people changed in place (same DN), for their manager link */
 	size_t n_touched, cap_touched;
 	struct roster *spare;  /* a roster not used for this sync, kept for its group cache */
+	size_t last_level;     /* the person the last stored level loaded belonged to */
 };
 
 /* How often (in entries) progress is reported. */
@@ -169,7 +172,8 @@ void roster_free(struct roster *r)
 static struct roster *roster_new(const struct conf *cf, size_t expected, struct roster *old)
 {
 	struct roster *r = xcalloc(1, sizeof(*r));
-	size_t slots = expected > 1024 ? expected : 1024;
+	/* without an expected size (a first read) start big enough that growing the indexes stays rare */
+	size_t slots = expected > 32768 ? expected : 32768;
 	r->n_areas = cf->n_areas;
 	r->people = xgrow(NULL, &r->cap, slots, sizeof(*r->people));
 	r->by_cdn = strmap_new(slots);
@@ -238,7 +242,8 @@ static void roster_upsert(struct sync_ctx *c, struct roster_person *p)
 	struct roster *r = c->r;
 	struct roster_person *dst;
 	size_t idx;
-	if (strmap_get(r->by_uuid, p->uuid, &idx) == 0) {
+	/* a full read has checked the uuid is new already (entry_identity) */
+	if (c->seen && strmap_get(r->by_uuid, p->uuid, &idx) == 0) {
 		dst = &r->people[idx];
 		if (strcmp(dst->cdn, p->cdn) != 0) {
 			roster_unmap_cdn(r, dst->cdn, idx);
@@ -430,13 +435,20 @@ static int store_person(struct sync_ctx *c, const struct roster_person *p, const
 		.seniority = p->seniority, .capacity = p->capacity, .cdn = p->cdn,
 	};
 	int rc = store_staff_put(c->st, &sp);
+	size_t n = 0;
 	free(title);
-	for (size_t i = 0; rc == 0 && i < cf->n_areas; i++)
-		if (p->levels[i] > 0)
-			rc = store_competence_put(c->st, p->uuid, cf->areas[i].id, p->levels[i]);
-	for (size_t i = 0; rc == 0 && i < cf->n_competences; i++)
-		if (c->comp_values[i] > 0)
-			rc = store_competence_put(c->st, p->uuid, cf->competences[i].id, c->comp_values[i]);
+	for (size_t i = 0; i < cf->n_areas; i++)
+		if (p->levels[i] > 0) {
+			c->level_ids[n] = cf->areas[i].id;
+			c->level_values[n++] = p->levels[i];
+		}
+	for (size_t i = 0; i < cf->n_competences; i++)
+		if (c->comp_values[i] > 0) {
+			c->level_ids[n] = cf->competences[i].id;
+			c->level_values[n++] = c->comp_values[i];
+		}
+	if (rc == 0 && n > 0)
+		rc = store_competences_put(c->st, p->uuid, c->level_ids, c->level_values, n);
 	return rc;
 }
 
@@ -773,8 +785,15 @@ static int load_level(const char *uuid, const char *id, int level, void *arg)
 	struct sync_ctx *c = arg;
 	size_t idx;
 	int area = conf_area_index(c->cf, id);
-	if (area >= 0 && strmap_get(c->r->by_uuid, uuid, &idx) == 0)
-		c->r->people[idx].levels[area] = level;
+	if (area < 0)
+		return 0;
+	/* rows come by uuid: one lookup per person, not per level */
+	if (c->last_level < c->r->n && strcmp(c->r->people[c->last_level].uuid, uuid) == 0)
+		idx = c->last_level;
+	else if (strmap_get(c->r->by_uuid, uuid, &idx) < 0)
+		return 0;
+	c->last_level = idx;
+	c->r->people[idx].levels[area] = level;
 	return 0;
 }
 
@@ -783,6 +802,7 @@ static int load_roster(struct sync_ctx *c)
 {
 	long n = store_staff_count(c->st);
 	ctx_new_roster(c, n > 0 ? (size_t)n : 0);
+	c->last_level = ROSTER_NONE;
 	if (store_staff_each(c->st, load_person, c) < 0 || store_competence_each(c->st, load_level, c) < 0)
 		return -1;
 	return 0;
@@ -979,6 +999,8 @@ int sync_run(dir *d, store *st, const struct conf *cf, time_t now, const struct 
 	c.area_seen = xcalloc(cf->n_areas + 1, 1);
 	c.comp_seen = xcalloc(cf->n_competences + 1, 1);
 	c.one.levels = xcalloc(cf->n_areas + 1, sizeof(int));
+	c.level_ids = xcalloc(cf->n_areas + cf->n_competences + 1, sizeof(*c.level_ids));
+	c.level_values = xcalloc(cf->n_areas + cf->n_competences + 1, sizeof(int));
 	memset(stats, 0, sizeof(*stats));
 	people_attrs(cf, attrs);
 	rc = read_people(d, &c, attrs, kept);
@@ -989,6 +1011,8 @@ int sync_run(dir *d, store *st, const struct conf *cf, time_t now, const struct 
 	free(c.area_seen);
 	free(c.comp_seen);
 	free(c.one.levels);
+	free(c.level_ids);
+	free(c.level_values);
 	strmap_free(c.seen);
 	free(c.csn);
 	roster_free(c.spare);
