@@ -541,7 +541,7 @@ static int on_sync_entry(const dir_entry *e, const char *uuid, enum dir_sync_sta
 {
 	struct sync_ctx *c = arg;
 	if (c->failed || c->stopped)
-		return -1; /* libldap reads on to the end of the refresh; nothing more is applied */
+		return -1; /* the read is being abandoned; nothing more is applied */
 	if (state == DIR_SYNC_DELETE) {
 		c->stats->read++;
 		return forget_person(c, uuid);
