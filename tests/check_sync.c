@@ -516,6 +516,31 @@ START_TEST(daemon_rebuilds_the_roster_when_another_cycle_wrote_the_store)
 }
 END_TEST
 
+START_TEST(daemon_reads_everyone_when_the_server_cannot_continue)
+{
+	setenv("SYNCPROV", "reloadhint", 1);
+	start_company(300);
+	write_config(td.uri, SENIORS, "daemon = { interval = 604800; jitter = 0; };");
+	start_daemon();
+	daemon_cycles(1);
+	ldap_change("dn: uid=u000040,ou=people," SUFFIX "\nchangetype: delete\n");
+	/* e-syncRefreshRequired on the next cycle: the roster being updated is dropped, everyone read */
+	db_exec("UPDATE sync_state SET value = 'rid=000,csn=19991122225005.421914Z#000000#000#000000'"
+		" WHERE name = 'cookie'");
+	daemon_cycle_now(2);
+	ck_assert_int_eq(daemon_lines("cannot send changes since the stored sync cookie"), 1);
+	ck_assert_int_eq(daemon_lines("read 299 entries (full)"), 1);
+	ck_assert_int_eq(daemon_lines("299 staff"), 1);
+	/* and the roster of that full read is the one kept */
+	daemon_cycle_now(3);
+	ck_assert_int_eq(daemon_lines("read 0 entries (incremental)"), 1);
+	ck_assert_int_eq(daemon_lines("roster updated in memory"), 1);
+	ck_assert_int_eq(daemon_lines("299 staff"), 2);
+	stop_daemon();
+	unsetenv("SYNCPROV");
+}
+END_TEST
+
 START_TEST(dn_canonical_form_matches_libldap)
 {
 	static const char *const dns[] = {
@@ -554,6 +579,7 @@ static Suite *sync_suite(void)
 	tcase_add_checked_fixture(tc, NULL, daemon_teardown);
 	tcase_add_test(tc, daemon_applies_changes_to_the_roster_it_keeps);
 	tcase_add_test(tc, daemon_rebuilds_the_roster_when_another_cycle_wrote_the_store);
+	tcase_add_test(tc, daemon_reads_everyone_when_the_server_cannot_continue);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("dn");
 	tcase_add_test(tc, dn_canonical_form_matches_libldap);
