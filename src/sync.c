@@ -4,6 +4,12 @@
  * naming the DN and the attribute; an entry without a usable id or DN is
  * skipped whole. Raw birth and hire dates are reduced to cohort and
  * seniority at once and never stored.
+ *
+ * The roster is kept in step with the store while the entries come: built
+ * from them in a full read, updated in place when a daemon hands back the
+ * roster of its last committed cycle (checked against the generation token
+ * the store carries), or loaded from the store after a read of changes
+ * when there is no such roster.
  */
 #include "config.h"
 

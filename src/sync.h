@@ -73,9 +73,12 @@ struct sync_stats {
 #define SYNC_PHASE 0
 
 /*
- * Sync people into the store (inside the caller's transaction), then build
- * the roster for matching from everyone stored, with the participant groups
- * read again. People are read as changes since the stored RFC 4533 cookie
+ * Sync people into the store (inside the caller's transaction) and give the
+ * roster for matching: everyone stored, with their roles from the
+ * participant groups (read again when their entryCSN changed). A full read
+ * builds the roster from the entries as they come; a read of changes
+ * applies them to a kept roster (below) or loads the roster from the store
+ * after. People are read as changes since the stored RFC 4533 cookie
  * when there is one and the last full read is younger than
  * people.full_sync_interval; otherwise, or when the server asks for it
  * (e-syncRefreshRequired, cookie refused), everyone is read and replaces the
