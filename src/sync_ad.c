@@ -167,6 +167,8 @@ static int dirsync_changes(struct ad_ctx *c, const char *cookie, char **new_cook
 	char *filter = xasprintf("(|%s(isDeleted=TRUE))", c->cf->people_filter);
 	int rc;
 	attrs_with(c->attrs, extra, attrs);
+	if (store_seen_reset(c->st) < 0)
+		return -1;
 	c->hooks->begin(1, c->arg);
 	rc = dir_dirsync(c->d, c->cf->base_dn, filter, attrs, cookie, on_dirsync_change, c, new_cookie);
 	free(filter);
@@ -226,7 +228,9 @@ static int usn_changes(struct ad_ctx *c, long long usn)
 	static const char *const guid_attrs[] = {"objectGUID", NULL};
 	char *changed = xasprintf("(&%s(uSNChanged>=%lld))", c->cf->people_filter, usn + 1);
 	char *deleted = xasprintf("(&(isDeleted=TRUE)(uSNChanged>=%lld))", usn + 1);
-	int rc;
+	int rc = store_seen_reset(c->st);
+	if (rc < 0)
+		return -1;
 	c->hooks->begin(1, c->arg);
 	/* the whole domain, so a person moved out of the people base is seen leaving */
 	rc = dir_search(c->d, c->cf->base_dn, DIR_SCOPE_SUB, changed, c->attrs, on_usn_change, c);
