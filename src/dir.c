@@ -1385,12 +1385,13 @@ static char **do_entry_values_rest(const dir_entry *e, const char *attr)
 	struct do_ranged rv = {.attr = attr};
 	size_t n = strlen(attr);
 	int requests = 0, indexed = 0;
-	if (!e->d || e->d->is_ad <= 0 || strchr(attr, ';') || n > 128)
+	if (!e->d || strchr(attr, ';') || n > 128)
 		return NULL;
 	for (size_t i = 0; i < e->n_attrs && !indexed; i++)
 		indexed = e->names[i].bv_len > n + 7 && strncasecmp(e->names[i].bv_val, attr, n) == 0 &&
 			  strncasecmp(e->names[i].bv_val + n, ";range=", 7) == 0;
-	if (!indexed && e->complete)
+	/* beyond the index only on AD: walking every attribute for each one absent is not free */
+	if (!indexed && (e->complete || e->d->is_ad <= 0))
 		return NULL;
 	do_ranged_entry(e, &rv);
 	if (rv.bad)
