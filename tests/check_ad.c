@@ -174,6 +174,47 @@ static int is_guid(const char *s)
 	return 1;
 }
 
+/* Load a configuration with this directory group; the errors (caller frees) or NULL when it loads. */
+static char *config_errors(const char *directory)
+{
+	char path[4096], *errors = NULL;
+	struct conf *cf = NULL;
+	FILE *fp;
+	snprintf(path, sizeof(path), "%s", work_path("bad.conf"));
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fprintf(fp, "directory = { uri = \"ldap://127.0.0.1/\"; base = \"dc=x\"; %s };\n"
+		    "participants = { juniors = \"cn=j,dc=x\"; seniors = \"cn=s,dc=x\"; };\n", directory);
+	ck_assert_int_eq(fclose(fp), 0);
+	if (conf_load(path, &cf, &errors) == 0) {
+		conf_free(cf);
+		return NULL;
+	}
+	return errors;
+}
+
+/* The directory keys for AD: good values load, bad ones are named with file and line. */
+START_TEST(test_config_keys)
+{
+	char *e;
+	ck_assert_ptr_null(config_errors("type = \"ad\"; ad_sync = \"usn\"; sasl_mech = \"GSSAPI\";"));
+	ck_assert_ptr_nonnull(e = config_errors("type = \"activedirectory\";"));
+	ck_assert_msg(strstr(e, "bad.conf:1: directory.type: \"activedirectory\" is not one of \"auto\", "
+				"\"openldap\", \"ad\""), "%s", e);
+	free(e);
+	ck_assert_ptr_nonnull(e = config_errors("ad_sync = \"replication\";"));
+	ck_assert_msg(strstr(e, "directory.ad_sync: \"replication\" is not one of \"auto\", \"dirsync\", \"usn\""),
+		      "%s", e);
+	free(e);
+	ck_assert_ptr_nonnull(e = config_errors("sasl_mech = \"GSSAPI\"; bind_dn = \"cn=a,dc=x\"; "
+						"password_file = \"/nonexistent\";"));
+	ck_assert_msg(strstr(e, "directory.sasl_mech: a SASL bind takes its identity from the Kerberos keytab"), "%s", e);
+	free(e);
+	ck_assert_ptr_nonnull(e = config_errors("sasl_mech = \"PLAIN\";"));
+	ck_assert_msg(strstr(e, "directory.sasl_mech: \"PLAIN\" is not one of \"GSSAPI\", \"EXTERNAL\""), "%s", e);
+	free(e);
+}
+END_TEST
+
 /* Kerberos: a GSSAPI bind with the service account's keytab reads the staff. */
 START_TEST(test_gssapi_bind)
 {
@@ -422,6 +463,7 @@ static Suite *ad_suite(void)
 	Suite *s = suite_create("ad");
 	TCase *tc = tcase_create("samba");
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_config_keys);
 	tcase_add_test(tc, test_gssapi_bind);
 	tcase_add_test(tc, test_ranges);
 	tcase_add_test(tc, test_cycle_twice);
