@@ -173,8 +173,10 @@ static int do_bind_sasl(LDAP *ld, const struct conf *cf, const char *uri)
 {
 	int rc = ldap_sasl_interactive_bind_s(ld, NULL, cf->sasl_mech, NULL, NULL, LDAP_SASL_QUIET,
 					      do_sasl_interact, NULL);
+	char op[64];
 	if (rc != LDAP_SUCCESS) {
-		do_log_error(ld, uri, cf->sasl_mech, NULL, rc);
+		snprintf(op, sizeof(op), "SASL %s bind", cf->sasl_mech);
+		do_log_error(ld, uri, op, NULL, rc);
 		return -1;
 	}
 	return 0;
