@@ -243,6 +243,10 @@ START_TEST(test_gssapi_bind)
 	fclose(ldif);
 	ck_assert_int_eq(rep.sync.staff, 10);
 	ck_assert_int_eq(rep.pairs, 4);
+	/* without a key nor a ticket the bind fails, and says so */
+	setenv("KRB5_CLIENT_KTNAME", work_path("no.keytab"), 1);
+	setenv("KRB5CCNAME", "MEMORY:empty", 1);
+	ck_assert_int_eq(dir_open(cf, &d), -1);
 	conf_free(cf);
 }
 END_TEST
