@@ -84,7 +84,8 @@ typedef const char *(*str_check)(const char *s);
 static const char *const top_keys[] = { "directory", "people", "participants", "cohorts",
 					"model", "matching", "writeback", "state", "daemon", NULL };
 static const char *const directory_keys[] = { "uri", "base", "bind_dn", "password_file", "tls",
-					      "ca_file", "timeout", "page_size", NULL };
+					      "ca_file", "timeout", "page_size", "type", "ad_sync",
+					      "sasl_mech", NULL };
 static const char *const people_keys[] = { "base", "filter", "attributes", "full_sync_interval", NULL };
 static const char *const participants_keys[] = { "juniors", "seniors", "member_attribute", NULL };
 static const char *const cohort_keys[] = { "name", "from", "to", NULL };
@@ -143,6 +144,10 @@ static const struct {
 };
 
 static const char *const tls_names[] = { "none", "starttls", "ldaps" };
+/* Indexed by enum conf_dir_type, enum conf_ad_sync. */
+static const char *const dir_type_names[] = { "auto", "openldap", "ad", NULL };
+static const char *const ad_sync_names[] = { "auto", "dirsync", "usn", NULL };
+static const char *const sasl_mech_names[] = { "GSSAPI", "EXTERNAL", NULL };
 /* Indexed by enum conf_direction. */
 static const char *const direction_names[] = { "digital", "leadership", "business" };
 
@@ -954,6 +959,7 @@ void conf_free(struct conf *cf)
 	free(cf->bind_dn);
 	free(cf->password_file);
 	free(cf->ca_file);
+	free(cf->sasl_mech);
 	free(cf->people_base);
 	free(cf->people_filter);
 	for (size_t i = 0; i < ARRAY_LEN(attr_keys); i++)
@@ -1047,6 +1053,44 @@ static void resolve_tls(struct ctx *cx, const config_setting_t *tls_s,
 		cf->tls = CONF_TLS_LDAPS;
 }
 
+/* Optional key of g whose value must be one of names; its index, or -1 when absent or bad. */
+static int opt_name(struct ctx *cx, const config_setting_t *g, const char *key, const char *const *names)
+{
+	const config_setting_t *s = member(cx, g, "directory", key, K_STRING);
+	const char *v = s ? config_setting_get_string(s) : NULL;
+	struct sbuf sb = { 0 };
+	char *list;
+	if (!v)
+		return -1;
+	for (int i = 0; names[i]; i++)
+		if (strcmp(v, names[i]) == 0)
+			return i;
+	for (int i = 0; names[i]; i++)
+		sbuf_addf(&sb, "%s\"%s\"", i ? ", " : "", names[i]);
+	list = sbuf_take(&sb);
+	report(cx, s, "directory.%s: \"%s\" is not one of %s", key, v, list);
+	free(list);
+	return -1;
+}
+
+/* directory.type, ad_sync and sasl_mech (a SASL bind takes no bind_dn nor password). */
+static void parse_directory_ad(struct ctx *cx, const config_setting_t *g)
+{
+	struct conf *cf = cx->cf;
+	int v;
+	if ((v = opt_name(cx, g, "type", dir_type_names)) >= 0)
+		cf->dir_type = (enum conf_dir_type)v;
+	if ((v = opt_name(cx, g, "ad_sync", ad_sync_names)) >= 0)
+		cf->ad_sync = (enum conf_ad_sync)v;
+	if ((v = opt_name(cx, g, "sasl_mech", sasl_mech_names)) >= 0)
+		cf->sasl_mech = xstrdup(sasl_mech_names[v]);
+	if (cf->sasl_mech && config_setting_get_member(g, "bind_dn"))
+		report(cx, config_setting_get_member(g, "sasl_mech"), "directory.sasl_mech: a SASL bind "
+		       "takes its identity from %s; remove directory.bind_dn and directory.password_file",
+		       strcmp(cf->sasl_mech, "GSSAPI") == 0 ? "the Kerberos keytab or ticket cache" :
+							      "the TLS client certificate");
+}
+
 /* bind_dn and password_file come together or not at all. */
 static void check_bind(struct ctx *cx, const config_setting_t *g)
 {
@@ -1077,6 +1121,7 @@ static void parse_directory(struct ctx *cx, const config_setting_t *root)
 	opt_str(cx, g, "directory", "ca_file", check_nonempty, &cf->ca_file);
 	opt_int(cx, g, "directory", "timeout", 1, 3600, &cf->timeout);
 	opt_int(cx, g, "directory", "page_size", 1, 1000, &cf->page_size);
+	parse_directory_ad(cx, g);
 	check_bind(cx, g);
 	tls_s = member(cx, g, "directory", "tls", K_STRING);
 	if (tls_s) {
@@ -1935,7 +1980,11 @@ static void dump_directory(const struct conf *cf, FILE *fp)
 	put_str_key(fp, "\t", "password_file", cf->password_file);
 	put_str_key(fp, "\t", "tls", tls_names[cf->tls]);
 	put_str_key(fp, "\t", "ca_file", cf->ca_file);
-	fprintf(fp, "\ttimeout = %d;\n\tpage_size = %d;\n};\n", cf->timeout, cf->page_size);
+	fprintf(fp, "\ttimeout = %d;\n\tpage_size = %d;\n", cf->timeout, cf->page_size);
+	put_str_key(fp, "\t", "type", dir_type_names[cf->dir_type]);
+	put_str_key(fp, "\t", "ad_sync", ad_sync_names[cf->ad_sync]);
+	put_str_key(fp, "\t", "sasl_mech", cf->sasl_mech);
+	fputs("};\n", fp);
 }
 
 /* The people and participants groups. */

@@ -19,6 +19,10 @@
 #define CONF_DEFAULT_DB LOCALSTATEDIR "/lib/mentord/mentord.db"
 
 enum conf_tls { CONF_TLS_NONE, CONF_TLS_STARTTLS, CONF_TLS_LDAPS };
+/* Which kind of directory server: told, or found out from its root DSE. */
+enum conf_dir_type { CONF_DIR_AUTO, CONF_DIR_OPENLDAP, CONF_DIR_AD };
+/* How changes are read from Active Directory. */
+enum conf_ad_sync { CONF_AD_SYNC_AUTO, CONF_AD_SYNC_DIRSYNC, CONF_AD_SYNC_USN };
 
 /* A birth cohort: people born in [from, to] (inclusive) carry this name. */
 struct conf_cohort {
@@ -78,6 +82,9 @@ struct conf {
 	char *ca_file;          /* NULL: system default */
 	int timeout;            /* seconds, network and per operation; default 10 */
 	int page_size;          /* paged-results size; default 500, 1..1000 */
+	enum conf_dir_type dir_type; /* default auto */
+	enum conf_ad_sync ad_sync;   /* default auto: DirSync when allowed, else uSNChanged */
+	char *sasl_mech;        /* "GSSAPI" or "EXTERNAL"; NULL: simple bind */
 
 	/* people */
 	char *people_base;      /* default base_dn */

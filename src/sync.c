@@ -16,6 +16,7 @@
 #include "log.h"
 #include "model.h"
 #include "sync.h"
+#include "sync_ad.h"
 #include "util.h"
 
 /* State shared by the entry callbacks of one sync. */
@@ -558,11 +559,24 @@ static char *usable_cookie(store *st, const struct conf *cf, time_t now)
 	return cookie;
 }
 
+/* Active Directory (sync_ad.c): a read starts, of everyone or of changes. */
+static void ad_begin(int incremental, void *arg)
+{
+	struct sync_ctx *c = arg;
+	c->incremental = incremental;
+	c->stats->mode = incremental ? SYNC_MODE_INCREMENTAL : SYNC_MODE_PAGED;
+	reset_seen(c, incremental ? 1024 : (size_t)c->expected);
+}
+
 /* Read people into the store: changes when possible, everyone otherwise; records the new sync state. */
 static int read_people(dir *d, struct sync_ctx *c, const char *const *attrs)
 {
-	char *cookie = usable_cookie(c->st, c->cf, c->now), *new_cookie = NULL, at[32];
+	static const struct sync_ad_hooks ad_hooks = {ad_begin, on_sync_entry};
+	char *cookie, *new_cookie = NULL, at[32];
 	int rc, use_sync = strcasecmp(c->cf->attr.id, "entryUUID") == 0;
+	if (sync_ad_wanted(d, c->cf))
+		return sync_ad_read(d, c->st, c->cf, c->now, attrs, &ad_hooks, c, NULL);
+	cookie = usable_cookie(c->st, c->cf, c->now);
 	if (cookie)
 		rc = read_changes(d, c, attrs, cookie, &new_cookie);
 	else
