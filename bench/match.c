@@ -196,8 +196,8 @@ static struct programme *make_programme(size_t nj, size_t ns, uint64_t seed)
 		p->juniors[i] = i;
 	for (size_t i = 0; i < ns; i++)
 		p->seniors[i] = nj + i;
-	p->in = (struct match_input){ p->people, p->n_people, p->juniors, nj, p->seniors, ns,
-				      &p->cf, NULL };
+	p->in = (struct match_input){ .people = p->people, .n_people = p->n_people, .juniors = p->juniors,
+				      .n_juniors = nj, .seniors = p->seniors, .n_seniors = ns, .cf = &p->cf };
 	make_history(p);
 	return p;
 }

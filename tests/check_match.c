@@ -34,6 +34,10 @@ struct inst {
 	struct conf_area areas[MAX_AREAS];
 	struct conf cf;
 	struct match_input in;
+	struct match_rules rules;
+	size_t (*avoid)[2];          /* per person: up to two people it avoids */
+	struct match_ban *bans;      /* sorted by (junior, senior) */
+	size_t n_bans;
 };
 
 static struct conf_cohort cohorts[] = {
@@ -53,6 +57,9 @@ static struct inst *inst_new(size_t n)
 	t->people = calloc(n + 1, sizeof(*t->people));
 	t->levels = calloc(n + 1, sizeof(*t->levels));
 	t->ids = calloc(n + 1, sizeof(*t->ids));
+	t->avoid = calloc(n + 1, sizeof(*t->avoid));
+	t->bans = calloc(n * n + 1, sizeof(*t->bans));
+	t->rules.max_tz_diff = -1;
 	t->juniors = calloc(n + 1, sizeof(*t->juniors));
 	t->seniors = calloc(n + 1, sizeof(*t->seniors));
 	t->n_people = n;
@@ -62,6 +69,10 @@ static struct inst *inst_new(size_t n)
 		t->people[i].cohort = -1;
 		t->people[i].manager = MATCH_NONE;
 		t->people[i].levels = t->levels[i];
+		t->people[i].seniority = -1;
+		t->people[i].department = -1;
+		t->people[i].tz = MATCH_TZ_UNKNOWN;
+		t->people[i].avoid = t->avoid[i];
 	}
 	for (size_t a = 0; a < MAX_AREAS; a++) {
 		t->areas[a].id = area_ids[a];
@@ -83,6 +94,8 @@ static void inst_free(struct inst *t)
 	free(t->people);
 	free(t->levels);
 	free(t->ids);
+	free(t->avoid);
+	free(t->bans);
 	free(t->juniors);
 	free(t->seniors);
 	free(t);
@@ -116,6 +129,9 @@ static const struct match_input *input(struct inst *t)
 	t->in.seniors = t->seniors;
 	t->in.n_seniors = t->n_seniors;
 	t->in.cf = &t->cf;
+	t->in.rules = &t->rules;
+	t->in.bans = t->bans;
+	t->in.n_bans = t->n_bans;
 	return &t->in;
 }
 
@@ -132,17 +148,57 @@ static void use_solver(int i)
 
 static int ref_score(const struct inst *t, size_t j, size_t s)
 {
+	const struct match_person *pj = &t->people[j], *ps = &t->people[s];
 	int sum = 0;
 	for (size_t a = 0; a < t->cf.n_areas; a++) {
-		int reach = t->levels[j][a];
-		if (t->areas[a].direction != CONF_DIR_DIGITAL)
-			continue; /* seniors teach these: they do not score */
+		/* digital areas: the junior teaches; leadership and business: the senior */
+		int digital = t->areas[a].direction == CONF_DIR_DIGITAL;
+		int reach = digital ? t->levels[j][a] : t->levels[s][a];
+		int learner = digital ? t->levels[s][a] : t->levels[j][a];
 		if (reach > t->areas[a].standard)
 			reach = t->areas[a].standard;
-		if (reach > t->levels[s][a])
-			sum += t->areas[a].weight * (reach - t->levels[s][a]);
+		if (reach > learner)
+			sum += t->areas[a].weight * (reach - learner);
 	}
+	if (pj->department >= 0 && ps->department >= 0 && pj->department != ps->department)
+		sum += t->rules.bonus_cross_department;
+	if (pj->tz != MATCH_TZ_UNKNOWN && ps->tz != MATCH_TZ_UNKNOWN) {
+		int d = abs(pj->tz - ps->tz);
+		if (d == 0)
+			sum += t->rules.bonus_same_tz;
+		else if (d <= t->rules.near_tz)
+			sum += t->rules.bonus_near_tz;
+	}
+	if (t->in.current_mentor && t->in.current_mentor[s] == j)
+		sum += t->rules.bonus_stability;
 	return sum;
+}
+
+/* Whether a names b on its avoid list. */
+static int ref_avoids(const struct inst *t, size_t a, size_t b)
+{
+	for (size_t k = 0; k < t->people[a].n_avoid; k++)
+		if (t->avoid[a][k] == b)
+			return 1;
+	return 0;
+}
+
+/* Whether the pair is banned, by a plain walk. */
+static int ref_banned(const struct inst *t, size_t j, size_t s)
+{
+	for (size_t k = 0; k < t->n_bans; k++)
+		if (t->bans[k].junior == j && t->bans[k].senior == s)
+			return 1;
+	return 0;
+}
+
+/* The mentor is younger: a later cohort, or (seniority rule) enough fewer years of service. */
+static int ref_younger(const struct inst *t, const struct match_person *pj, const struct match_person *ps)
+{
+	if (t->rules.seniority_gap > 0)
+		return pj->seniority >= 0 && ps->seniority >= 0 &&
+		       ps->seniority - pj->seniority >= t->rules.seniority_gap;
+	return pj->cohort >= 0 && ps->cohort >= 0 && pj->cohort > ps->cohort;
 }
 
 /* Whether boss is reached going up from who; a visited set stops cycles. */
@@ -164,9 +220,13 @@ static int ref_above(const struct inst *t, size_t boss, size_t who)
 static int ref_eligible(const struct inst *t, size_t j, size_t s, int *score)
 {
 	const struct match_person *pj = &t->people[j], *ps = &t->people[s];
-	if (j == s || pj->capacity <= 0 || pj->cohort < 0 || ps->cohort < 0 || pj->cohort <= ps->cohort)
+	if (j == s || pj->capacity <= 0 || !ref_younger(t, pj, ps))
 		return 0;
-	if (ref_above(t, j, s) || ref_above(t, s, j))
+	if (ref_above(t, j, s) || ref_above(t, s, j) || ref_avoids(t, j, s) || ref_avoids(t, s, j) ||
+	    ref_banned(t, j, s))
+		return 0;
+	if (t->rules.max_tz_diff >= 0 && pj->tz != MATCH_TZ_UNKNOWN && ps->tz != MATCH_TZ_UNKNOWN &&
+	    abs(pj->tz - ps->tz) > t->rules.max_tz_diff)
 		return 0;
 	*score = ref_score(t, j, s);
 	return *score >= t->cf.min_score;
@@ -656,6 +716,51 @@ static struct inst *random_inst(uint64_t seed, size_t nj, size_t ns, size_t extr
 	return t;
 }
 
+/* A ban sorts by (junior, senior). */
+static int cmp_ban(const void *a, const void *b)
+{
+	const struct match_ban *x = a, *y = b;
+	if (x->junior != y->junior)
+		return x->junior < y->junior ? -1 : 1;
+	return x->senior < y->senior ? -1 : x->senior > y->senior;
+}
+
+/*
+ * Random rules on top of a random instance: the seniority rule or the cohort
+ * rule, a time-zone limit or none, bonuses, departments, time zones, avoid
+ * lists and bans (forbidden and cooling down).
+ */
+static void random_rules(struct inst *t)
+{
+	size_t n = 0;
+	t->rules.seniority_gap = rnd(3) ? 0 : 1 + rnd(5);
+	t->rules.max_tz_diff = rnd(2) ? -1 : 60 * rnd(6);
+	t->rules.near_tz = 60 * rnd(4);
+	t->rules.bonus_cross_department = rnd(4);
+	t->rules.bonus_same_tz = rnd(4);
+	t->rules.bonus_near_tz = rnd(3);
+	t->rules.bonus_stability = rnd(4);
+	for (size_t i = 0; i < t->n_people; i++) {
+		struct match_person *p = &t->people[i];
+		p->seniority = rnd(8) ? rnd(30) : -1;
+		p->department = rnd(4) ? rnd(3) : -1;
+		p->tz = rnd(5) ? 60 * (rnd(9) - 4) : MATCH_TZ_UNKNOWN;
+		p->n_avoid = rnd(6) ? 0 : 1 + (size_t)rnd(2);
+		for (size_t k = 0; k < p->n_avoid; k++)
+			t->avoid[i][k] = (size_t)rnd((int)t->n_people);
+	}
+	for (size_t k = 0; k < t->n_people / 3; k++) {
+		size_t j = (size_t)rnd((int)t->n_people), s = (size_t)rnd((int)t->n_people);
+		int dup = 0;
+		for (size_t m = 0; m < n; m++)
+			dup |= t->bans[m].junior == j && t->bans[m].senior == s;
+		if (!dup)
+			t->bans[n++] = (struct match_ban){ j, s, rnd(2) ? MATCH_BAN_FORBID : MATCH_BAN_COOLDOWN };
+	}
+	qsort(t->bans, n, sizeof(*t->bans), cmp_ban);
+	t->n_bans = n;
+}
+
 struct best {
 	size_t count;
 	long total;
@@ -730,6 +835,11 @@ START_TEST(oracle_brute_force)
 			size_t nj = (size_t)rnd(5), ns = (size_t)rnd(7), extra = (size_t)rnd(4);
 			int n_areas = 1 + rnd(3);
 			t = random_inst(seed, nj, ns, extra, n_areas);
+		}
+		if (seed % 2 == 0) {
+			random_rules(t);
+			if (seed % 8 == 0)
+				t->areas[0].direction = CONF_DIR_LEADERSHIP;
 		}
 		if (seed % 50 == 0)
 			for (size_t i = 0; i < t->n_people; i++)
@@ -1138,6 +1248,8 @@ START_TEST(engine_equals_oracle)
 			t->people[i].cohort = -1;
 		if (seed % 50 == 2)
 			t->cf.min_score = 1000;
+		else if (seed % 50 > 2 && seed % 3 != 0)
+			random_rules(t);
 		current = random_current(t);
 		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &st), 0);
 		total = check_feasible(t, pairs, n);
@@ -1155,9 +1267,10 @@ START_TEST(engine_equals_oracle)
 }
 END_TEST
 
-/* Areas the senior teaches (leadership, business) do not score: engine, oracle and model agree. */
-START_TEST(engine_ignores_areas_that_do_not_score)
+/* Areas the senior teaches (leadership, business) score the other way round: engine, oracle and model agree. */
+START_TEST(engine_scores_both_directions)
 {
+	size_t reverse_pairs = 0;
 	for (uint64_t seed = 1; seed <= 200; seed++) {
 		struct match_options opt = { 1 + seed % 3, 1 + seed % 2, 0 };
 		struct match_stats st;
@@ -1174,12 +1287,15 @@ START_TEST(engine_ignores_areas_that_do_not_score)
 		total = check_feasible(t, pairs, n);
 		engine_matches_oracle(t, &opt, n, total, pairs);
 		ck_assert(st.certified);
-		for (size_t i = 0; i < n; i++)
-			ck_assert_int_eq(pairs[i].score, model_pair_score(&t->cf, t->people[pairs[i].junior].levels,
-									  t->people[pairs[i].senior].levels));
+		for (size_t i = 0; i < n; i++) {
+			const int *lj = t->people[pairs[i].junior].levels, *ls = t->people[pairs[i].senior].levels;
+			ck_assert_int_eq(pairs[i].score, model_pair_score(&t->cf, lj, ls));
+			reverse_pairs += model_pair_term(&t->cf, 1, lj, ls) > 0;
+		}
 		free(pairs);
 		inst_free(t);
 	}
+	ck_assert_uint_gt(reverse_pairs, 100);
 }
 END_TEST
 
@@ -1273,7 +1389,7 @@ static Suite *match_suite(void)
 	tc = tcase_create("engine");
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, engine_equals_oracle);
-	tcase_add_test(tc, engine_ignores_areas_that_do_not_score);
+	tcase_add_test(tc, engine_scores_both_directions);
 	tcase_add_test(tc, engine_certifies_medium_company);
 	tcase_add_test(tc, engine_deterministic_under_shuffles);
 	suite_add_tcase(s, tc);
