@@ -475,6 +475,7 @@ struct engine {
 	size_t *cheapest;           /* per junior class: how many share that price */
 	int64_t price_floor;        /* the cheapest junior's price overall */
 	struct violation *found;    /* add_k slots */
+	struct cand *best;          /* top_k slots, for seeding */
 };
 
 /* Score of a junior class for a senior class, as model_pair_score gives it on capped levels. */
@@ -593,30 +594,56 @@ static int senior_bonus(const struct engine *e, size_t s)
 	return b;
 }
 
+/* Keep (j, score) among the k best of best[0..*n) (best score first, then junior number). */
+static void keep_best(struct cand *best, size_t *n, size_t k, size_t j, size_t s, int score)
+{
+	size_t i = *n;
+	if (i == k) {
+		if (best[i - 1].score > score || (best[i - 1].score == score && best[i - 1].j < j))
+			return;
+		i--;
+	} else {
+		(*n)++;
+	}
+	while (i > 0 && (best[i - 1].score < score || (best[i - 1].score == score && best[i - 1].j > j))) {
+		best[i] = best[i - 1];
+		i--;
+	}
+	best[i] = (struct cand){ (uint32_t)j, (uint32_t)s, score };
+}
+
 /*
- * Senior s's first candidates: its current mentor, then top_k more, best
- * class first. Within a class all scores are equal; the walk starts at an
- * offset that depends on s, so that equal juniors are spread over seniors
- * instead of all seniors listing the same few.
+ * Senior s's first candidates: its current mentor, then the top_k best
+ * pairs found by probing classes best class score first. Within a class the
+ * area score is the same but the bonuses differ, so a few members are
+ * probed, from an offset that depends on s (so that equal juniors are
+ * spread over seniors instead of all seniors listing the same few), and
+ * the best kept. Once a class's score with every bonus cannot beat the
+ * k-th best pair found, no later class can either.
  */
 static void seed_senior(struct engine *e, size_t s)
 {
-	size_t found = 0;
-	int score;
+	size_t found = 0, probe = 2 * e->top_k;
+	int score, bonus = senior_bonus(e, s);
 	if (e->cur[s] != NO_CLASS && e->jc.of[e->cur[s]] != NO_CLASS && e->cap[e->cur[s]] > 0 &&
 	    match_eligible(e->in, e->jun[e->cur[s]], e->sen[s], &score))
 		add_cand(e, e->cur[s], s, score);
-	for (size_t o = 0; o < e->n_order && found < e->top_k; o++) {
-		size_t c = e->order[o], lo = e->jc.first[c], n = e->jc.first[c + 1] - lo;
-		for (size_t i = 0; i < n && found < e->top_k; i++) {
+	for (size_t o = 0; o < e->n_order; o++) {
+		size_t c = e->order[o], lo = e->jc.first[c], n = e->jc.first[c + 1] - lo, tried = 0;
+		if (found == e->top_k && (long long)e->row[c] + bonus <= e->best[found - 1].score)
+			break;
+		for (size_t i = 0; i < n && tried < probe; i++) {
 			size_t j = e->jc.members[lo + (s + i) % n];
-			if (j != e->cur[s] && e->listed[j] < LIST_PER_SLOT * e->cap[j] && e->cap[j] > 0 &&
-			    pair_ok(e, j, s, e->row[c], &score)) {
-				add_cand(e, j, s, score);
-				e->listed[j]++;
-				found++;
-			}
+			if (j == e->cur[s] || e->listed[j] >= LIST_PER_SLOT * e->cap[j] || e->cap[j] == 0)
+				continue;
+			tried++;
+			if (pair_ok(e, j, s, e->row[c], &score))
+				keep_best(e->best, &found, e->top_k, j, s, score);
 		}
+	}
+	for (size_t i = 0; i < found; i++) {
+		add_cand(e, e->best[i].j, s, e->best[i].score);
+		e->listed[e->best[i].j]++;
 	}
 }
 
@@ -902,6 +929,7 @@ static void alloc_rounds(struct engine *e)
 	e->class_min = xmalloc((e->jc.n + 1) * sizeof(*e->class_min));
 	e->cheapest = xmalloc((e->jc.n + 1) * sizeof(*e->cheapest));
 	e->found = xmalloc((e->add_k + 1) * sizeof(*e->found));
+	e->best = xmalloc((e->top_k + 1) * sizeof(*e->best));
 	e->listed = xcalloc(e->n_jun + 1, sizeof(*e->listed));
 }
 
@@ -909,7 +937,7 @@ static void engine_free(struct engine *e)
 {
 	void *owned[] = {
 		e->jun, e->sen, e->cap, e->cur, e->weights, e->digital, e->cand, e->mate, e->jdual, e->sdual,
-		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->found, e->listed,
+		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->found, e->best, e->listed,
 	};
 	classes_free(&e->jc);
 	classes_free(&e->sc);
