@@ -580,6 +580,279 @@ START_TEST(score_needs_exchange)
 }
 END_TEST
 
+/*
+ * Junior 0 (capacity 1, level 8) and seniors 1 (level 0: score 8) and 2
+ * (level 4: score 4): with nothing else in the way the junior takes senior 1.
+ * The rule tests below each show that one rule moves it to senior 2.
+ */
+static struct inst *one_slot_two_seniors(void)
+{
+	struct inst *t = inst_new(3);
+	person(t, 0, 3, MATCH_NONE, 1, 8);
+	person(t, 1, 0, MATCH_NONE, 0, 0);
+	person(t, 2, 0, MATCH_NONE, 0, 4);
+	junior(t, 0);
+	senior(t, 1);
+	senior(t, 2);
+	return t;
+}
+
+/* Solve t; the one pair must be junior 0 with senior want. */
+static void expect_senior(struct inst *t, size_t want)
+{
+	struct match_pair *pairs;
+	long total;
+	ck_assert_uint_eq(solve_checked(t, &total, &pairs), 1);
+	ck_assert_msg(has_pair(pairs, 1, 0, want), "junior 0 got senior %zu, want %zu", pairs[0].senior, want);
+	free(pairs);
+}
+
+START_TEST(avoid_list_rule)
+{
+	struct inst *t = one_slot_two_seniors();
+	size_t who = 0;
+	int score;
+	use_solver(_i);
+	expect_senior(t, 1);
+	/* the senior names the junior */
+	t->people[1].avoid = &who;
+	t->people[1].n_avoid = 1;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_AVOID);
+	expect_senior(t, 2);
+	/* the junior names the senior */
+	t->people[1].n_avoid = 0;
+	who = 1;
+	t->people[0].avoid = &who;
+	t->people[0].n_avoid = 1;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_AVOID);
+	expect_senior(t, 2);
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(timezone_rule)
+{
+	struct inst *t = one_slot_two_seniors();
+	int score;
+	use_solver(_i);
+	t->people[0].tz = 0;
+	t->people[1].tz = 8 * 60;
+	t->people[2].tz = 60;
+	expect_senior(t, 1); /* no limit */
+	t->rules.max_tz_diff = 3 * 60;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_TIMEZONE);
+	expect_senior(t, 2);
+	t->rules.max_tz_diff = 8 * 60; /* the limit itself is allowed */
+	expect_senior(t, 1);
+	t->rules.max_tz_diff = 3 * 60;
+	t->people[1].tz = MATCH_TZ_UNKNOWN; /* unknown: no limit applies */
+	expect_senior(t, 1);
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(ban_rules)
+{
+	struct inst *t = one_slot_two_seniors();
+	int score;
+	use_solver(_i);
+	t->bans[0] = (struct match_ban){ 0, 1, MATCH_BAN_FORBID };
+	t->n_bans = 1;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_FORBIDDEN);
+	expect_senior(t, 2);
+	t->bans[0].kind = MATCH_BAN_COOLDOWN;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_COOLDOWN);
+	expect_senior(t, 2);
+	t->bans[0] = (struct match_ban){ 0, 2, MATCH_BAN_FORBID }; /* the other pair: back to 1 */
+	expect_senior(t, 1);
+	/* unsorted bans are a malformed instance */
+	t->bans[1] = (struct match_ban){ 0, 1, MATCH_BAN_FORBID };
+	t->n_bans = 2;
+	{
+		struct match_pair *pairs;
+		size_t n;
+		ck_assert_int_eq(solver(input(t), &pairs, &n), -1);
+	}
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(seniority_gap_rule)
+{
+	struct inst *t = one_slot_two_seniors();
+	int score;
+	use_solver(_i);
+	/* one cohort for all: the cohort rule allows nothing */
+	for (size_t i = 0; i < 3; i++)
+		t->people[i].cohort = 2;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_NOT_YOUNGER);
+	{
+		long total;
+		ck_assert_uint_eq(solve_checked(t, &total, NULL), 0);
+	}
+	t->rules.seniority_gap = 5;
+	t->people[0].seniority = 2;
+	t->people[1].seniority = 6; /* gap 4: too small */
+	t->people[2].seniority = 7; /* gap 5: enough */
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_NOT_YOUNGER);
+	expect_senior(t, 2);
+	t->people[1].seniority = 30;
+	expect_senior(t, 1);
+	t->people[1].seniority = -1;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_COHORT_UNKNOWN);
+	expect_senior(t, 2);
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(bonus_rules)
+{
+	struct inst *t = one_slot_two_seniors();
+	struct match_terms terms;
+	int score;
+	use_solver(_i);
+	t->levels[2][0] = 5; /* score 3 against 8 */
+	t->people[0].department = t->people[1].department = 1;
+	t->people[2].department = 2;
+	expect_senior(t, 1);
+	t->rules.bonus_cross_department = 6; /* 3 + 6 > 8 */
+	match_terms(input(t), 0, 2, &terms);
+	ck_assert_int_eq(terms.areas, 3);
+	ck_assert_int_eq(terms.cross_department, 6);
+	expect_senior(t, 2);
+	/* the same time zone for the other pair outweighs it */
+	t->people[0].tz = t->people[1].tz = 0;
+	t->people[2].tz = 5 * 60;
+	t->rules.bonus_same_tz = 2;
+	ck_assert_int_eq(match_eligible(input(t), 0, 1, &score), 1);
+	ck_assert_int_eq(score, 8 + 2);
+	expect_senior(t, 1);
+	/* a near time zone counts within near_tz only */
+	t->rules.bonus_near_tz = 4;
+	t->rules.near_tz = 5 * 60;
+	ck_assert_int_eq(match_eligible(input(t), 0, 2, &score), 1);
+	ck_assert_int_eq(score, 3 + 6 + 4);
+	expect_senior(t, 2);
+	t->rules.near_tz = 4 * 60;
+	expect_senior(t, 1);
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(stability_bonus_keeps_the_current_pair)
+{
+	struct inst *t = one_slot_two_seniors();
+	size_t current[3] = { MATCH_NONE, MATCH_NONE, 0 };
+	struct match_terms terms;
+	use_solver(_i);
+	t->in.current_mentor = current; /* senior 2 (score 4) is the current pair */
+	expect_senior(t, 1);
+	t->rules.bonus_stability = 5; /* 4 + 5 > 8 */
+	match_terms(input(t), 0, 2, &terms);
+	ck_assert_int_eq(terms.stability, 5);
+	expect_senior(t, 2);
+	t->rules.bonus_stability = 3; /* 4 + 3 < 8 */
+	expect_senior(t, 1);
+	inst_free(t);
+}
+END_TEST
+
+/* Pins: kept below min_score, refused on a hard constraint or without room; the rest optimal. */
+START_TEST(pins_are_kept)
+{
+	struct inst *t = inst_new(5);
+	struct match_pin pins[3];
+	struct match_pair *pairs;
+	struct match_stats st;
+	size_t n, who = 0;
+	person(t, 0, 3, MATCH_NONE, 1, 8);
+	person(t, 1, 0, MATCH_NONE, 0, 0); /* score 8 with junior 0 */
+	person(t, 2, 0, MATCH_NONE, 0, 7); /* score 1 with junior 0 */
+	person(t, 3, 3, MATCH_NONE, 1, 8);
+	person(t, 4, 0, MATCH_NONE, 0, 0);
+	junior(t, 0);
+	junior(t, 3);
+	senior(t, 1);
+	senior(t, 2);
+	senior(t, 4);
+	t->cf.min_score = 2;
+	pins[0] = (struct match_pin){ 0, 2 }; /* below min_score: kept anyway */
+	t->in.pins = pins;
+	t->in.n_pins = 1;
+	ck_assert_int_eq(match_solve_stats(input(t), NULL, &pairs, &n, &st), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(has_pair(pairs, n, 0, 2));
+	ck_assert(has_pair(pairs, n, 3, 1) || has_pair(pairs, n, 3, 4));
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(pairs[i].pinned, pairs[i].senior == 2);
+	ck_assert_uint_eq(st.pinned, 1);
+	ck_assert_uint_eq(st.matched, 2);
+	free(pairs);
+	/* a second pin for the same junior finds no room; the first by senior id wins */
+	pins[1] = (struct match_pin){ 0, 1 };
+	t->in.n_pins = 2;
+	ck_assert_int_eq(match_solve_stats(input(t), NULL, &pairs, &n, &st), 0);
+	ck_assert_uint_eq(st.pinned, 1);
+	ck_assert(has_pair(pairs, n, 0, 1));
+	free(pairs);
+	/* a pin the avoid list forbids is not kept */
+	t->in.n_pins = 1;
+	t->people[2].avoid = &who;
+	t->people[2].n_avoid = 1;
+	ck_assert_int_eq(match_solve_stats(input(t), NULL, &pairs, &n, &st), 0);
+	ck_assert_uint_eq(st.pinned, 0);
+	ck_assert(!has_pair(pairs, n, 0, 2));
+	ck_assert_uint_eq(n, 2);
+	free(pairs);
+	/* a pin with someone who is not a participant is not kept */
+	t->people[2].n_avoid = 0;
+	t->n_seniors = 1; /* only senior 1 */
+	ck_assert_int_eq(match_solve_stats(input(t), NULL, &pairs, &n, &st), 0);
+	ck_assert_uint_eq(st.pinned, 0);
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
+/* match_why counts the reasons over the other side and the eligible partners that are full. */
+START_TEST(why_unmatched)
+{
+	struct inst *t = inst_new(6);
+	struct match_pair *pairs;
+	struct match_why why;
+	size_t n, who = 1;
+	person(t, 0, 3, 5, 1, 0);           /* reports to senior 5: chain; scores nothing */
+	person(t, 1, 3, MATCH_NONE, 1, 0);  /* on senior 5's avoid list; scores nothing */
+	person(t, 2, 0, MATCH_NONE, 1, 8);  /* older: not younger */
+	person(t, 3, 3, MATCH_NONE, 1, 8);  /* eligible, but takes senior 4 */
+	person(t, 4, 0, MATCH_NONE, 0, 0);
+	person(t, 5, 0, MATCH_NONE, 0, 1);
+	t->people[5].avoid = &who;
+	t->people[5].n_avoid = 1;
+	t->cf.min_score = 1;
+	for (size_t j = 0; j < 4; j++)
+		junior(t, j);
+	senior(t, 4);
+	senior(t, 5);
+	ck_assert_int_eq(match_solve(input(t), &pairs, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(has_pair(pairs, n, 3, 4));
+	match_why(input(t), 5, 0, pairs, n, &why);
+	ck_assert_uint_eq(why.counts[MATCH_R_CHAIN], 1);
+	ck_assert_uint_eq(why.counts[MATCH_R_AVOID], 1);
+	ck_assert_uint_eq(why.counts[MATCH_R_NOT_YOUNGER], 1);
+	ck_assert_uint_eq(why.counts[MATCH_OK], 1);
+	ck_assert_uint_eq(why.taken, 1);
+	ck_assert_str_eq(match_reason_name(MATCH_R_CHAIN), "management chain");
+	/* junior 2 from its side: both seniors are of its own cohort or younger */
+	match_why(input(t), 2, 1, pairs, n, &why);
+	ck_assert_uint_eq(why.counts[MATCH_R_NOT_YOUNGER], 2);
+	ck_assert_uint_eq(why.taken, 0);
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
 START_TEST(degenerate_instances)
 {
 	struct inst *t = inst_new(3);
@@ -1367,6 +1640,14 @@ static Suite *match_suite(void)
 	tcase_add_loop_test(tc, chain_cycles_terminate, 0, 2);
 	tcase_add_loop_test(tc, cohort_rule, 0, 2);
 	tcase_add_loop_test(tc, min_score_rule, 0, 2);
+	tcase_add_loop_test(tc, avoid_list_rule, 0, 2);
+	tcase_add_loop_test(tc, timezone_rule, 0, 2);
+	tcase_add_loop_test(tc, ban_rules, 0, 2);
+	tcase_add_loop_test(tc, seniority_gap_rule, 0, 2);
+	tcase_add_loop_test(tc, bonus_rules, 0, 2);
+	tcase_add_loop_test(tc, stability_bonus_keeps_the_current_pair, 0, 2);
+	tcase_add_test(tc, pins_are_kept);
+	tcase_add_test(tc, why_unmatched);
 	tcase_add_loop_test(tc, capacity_zero_gets_nothing, 0, 2);
 	tcase_add_loop_test(tc, both_roles, 0, 2);
 	tcase_add_loop_test(tc, cardinality_before_score, 0, 2);
