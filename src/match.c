@@ -476,6 +476,39 @@ struct engine {
 	int64_t price_floor;        /* the cheapest junior's price overall */
 	struct violation *found;    /* add_k slots */
 	struct cand *best;          /* top_k slots, for seeding */
+
+	/* the junior classes as a trie: rank, then capped level area by area */
+	struct tnode *trie;
+	size_t n_trie;
+	int64_t *trie_min;          /* per node: the cheapest junior's price below it */
+	struct tframe *stack;       /* depth-first walk, n_areas + 2 frames per level */
+	int *table;                 /* per senior: area x level -> the area's term */
+	int *suffix;                /* per senior: the most areas a.. can add */
+	int level_max;              /* the highest capped level */
+
+	/* incremental certification: what the last scan proved */
+	int64_t *prev_jdual, *prev_sdual;
+	char *dirty;                /* per senior: the last scan kept only some violations */
+	size_t *lowered;            /* juniors whose price fell since the last scan */
+	int have_prev, truncated;
+};
+
+/*
+ * A trie node: the junior classes [lo, hi) (sorted by rank, then key) share
+ * its prefix; depth 1 nodes split by rank, depth d + 1 by the level of area
+ * d; leaves (depth n_areas + 1) are single classes. Children are the nodes
+ * [child, child_end), in value order.
+ */
+struct tnode {
+	uint32_t lo, hi, child, child_end;
+	int value;
+};
+
+/* A node to visit, with the score of the areas its prefix fixes. */
+struct tframe {
+	uint32_t node;
+	int depth;
+	long long partial;
 };
 
 /* Score of a junior class for a senior class, as model_pair_score gives it on capped levels. */
@@ -763,6 +796,7 @@ static void keep_violation(struct engine *e, size_t *n_found, struct violation v
 	size_t i = *n_found;
 	if (i == e->add_k) {
 		const struct violation *w = &e->found[i - 1];
+		e->truncated = 1; /* one of the two is left out */
 		if (v.rc > w->rc || (v.rc == w->rc && v.j > w->j))
 			return;
 		i--;
@@ -777,62 +811,220 @@ static void keep_violation(struct engine *e, size_t *n_found, struct violation v
 	e->found[i] = v;
 }
 
+/* What junior class c has at trie depth d: its rank, then its levels. */
+static int class_attr(const struct engine *e, size_t c, int d)
+{
+	return d == 0 ? e->jc.rank[c] : e->jc.key[c * e->n_areas + (size_t)(d - 1)];
+}
+
+/* The trie over the junior classes, built breadth first (once per solve). */
+static void build_trie(struct engine *e)
+{
+	size_t cap = (e->n_areas + 2) * (e->jc.n + 1) + 1;
+	int leaf_depth = (int)e->n_areas + 1;
+	int *depth = xmalloc(cap * sizeof(*depth));
+	e->trie = xmalloc(cap * sizeof(*e->trie));
+	e->trie[0] = (struct tnode){ 0, (uint32_t)e->jc.n, 0, 0, 0 };
+	depth[0] = 0;
+	e->n_trie = 1;
+	for (size_t v = 0; v < e->n_trie; v++) {
+		struct tnode *t = &e->trie[v];
+		t->child = t->child_end = (uint32_t)e->n_trie;
+		if (depth[v] == leaf_depth)
+			continue;
+		for (uint32_t lo = t->lo; lo < t->hi;) {
+			int val = class_attr(e, lo, depth[v]);
+			uint32_t hi = lo + 1;
+			while (hi < t->hi && class_attr(e, hi, depth[v]) == val)
+				hi++;
+			e->trie[e->n_trie] = (struct tnode){ lo, hi, 0, 0, val };
+			depth[e->n_trie++] = depth[v] + 1;
+			lo = hi;
+		}
+		e->trie[v].child_end = (uint32_t)e->n_trie;
+	}
+	free(depth);
+	e->trie_min = xmalloc((e->n_trie + 1) * sizeof(*e->trie_min));
+	e->stack = xmalloc(((e->n_areas + 2) * (e->n_trie + 1) + 1) * sizeof(*e->stack));
+	e->level_max = 0;
+	for (size_t i = 0; i < e->jc.n * e->n_areas; i++)
+		e->level_max = e->jc.key[i] > e->level_max ? e->jc.key[i] : e->level_max;
+	for (size_t i = 0; i < e->sc.n * e->n_areas; i++)
+		e->level_max = e->sc.key[i] > e->level_max ? e->sc.key[i] : e->level_max;
+	e->table = xmalloc((e->n_areas * ((size_t)e->level_max + 1) + 1) * sizeof(*e->table));
+	e->suffix = xmalloc((e->n_areas + 2) * sizeof(*e->suffix));
+	e->prev_jdual = xmalloc((e->n_jun + 1) * sizeof(*e->prev_jdual));
+	e->prev_sdual = xmalloc((e->n_sen + 1) * sizeof(*e->prev_sdual));
+	e->dirty = xcalloc(e->n_sen + 1, 1);
+	e->lowered = xmalloc((e->n_jun + 1) * sizeof(*e->lowered));
+}
+
+/* Each node's cheapest junior price, leaves up (children come after parents). */
+static void price_trie(struct engine *e)
+{
+	for (size_t v = e->n_trie; v-- > 0;) {
+		const struct tnode *t = &e->trie[v];
+		int64_t m = INT64_MAX;
+		if (t->child == t->child_end)
+			m = e->class_min[t->lo];
+		for (uint32_t k = t->child; k < t->child_end; k++)
+			m = e->trie_min[k] < m ? e->trie_min[k] : m;
+		e->trie_min[v] = m;
+	}
+}
+
+/* Senior class scl's area terms per junior level, and the most the areas a.. can add. */
+static void senior_table(struct engine *e, size_t scl)
+{
+	const int *m = e->sc.key + scl * e->n_areas;
+	size_t width = (size_t)e->level_max + 1;
+	e->suffix[e->n_areas] = 0;
+	for (size_t a = e->n_areas; a-- > 0;) {
+		int best = 0;
+		for (size_t v = 0; v < width; v++) {
+			int teach = e->digital[a] ? (int)v : m[a], learn = e->digital[a] ? m[a] : (int)v;
+			long long t = teach > learn ? (long long)e->weights[a] * (teach - learn) : 0;
+			e->table[a * width + v] = t > INT_MAX ? INT_MAX : (int)t;
+			best = e->table[a * width + v] > best ? e->table[a * width + v] : best;
+		}
+		e->suffix[a] = (int)((long long)e->suffix[a + 1] + best > INT_MAX ? INT_MAX : e->suffix[a + 1] + best);
+	}
+}
+
 /*
- * Every eligible pair of senior s whose weight exceeds the two prices, the
- * add_k most negative kept. Classes come best class score first, and a
- * class bounds its pairs' weights by its score plus the most the bonuses
- * can add for s (the current pair is always in the graph, so its stability
- * bonus is left out): once a class's bound cannot beat the price floor, no
- * later one can either; within a class, juniors come cheapest first until
- * the bound cannot beat their price.
+ * Senior s's violations in junior class c (area score row, weight bound w):
+ * juniors cheapest first until the bound cannot beat their price.
  */
-static size_t scan_senior(struct engine *e, size_t s)
+static void scan_class(struct engine *e, size_t s, size_t c, int row, int64_t w, size_t *n_found)
 {
 	int64_t u = e->sdual[s];
-	int bonus = senior_bonus(e, s);
-	size_t n_found = 0;
-	for (size_t o = 0; o < e->n_order; o++) {
-		size_t c = e->order[o], lo = e->jc.first[c], hi = e->jc.first[c + 1], taken = 0;
-		int64_t w = e->big + ((int64_t)e->row[c] + bonus) * e->tie;
-		if (w <= u + e->price_floor)
+	size_t lo = e->jc.first[c], hi = e->jc.first[c + 1], taken = 0;
+	if (*n_found == e->add_k && u + e->class_min[c] - w >= e->found[*n_found - 1].rc) {
+		e->truncated = 1;
+		return;
+	}
+	for (size_t k = 0; lo + k < hi; k++) {
+		/* the cheapest run is entered at an offset of s's, to spread seniors out */
+		size_t r = e->cheapest[c], j = e->by_price[lo + (k < r ? (k + s) % r : k)];
+		int score;
+		int64_t weight;
+		if (w <= u + e->jdual[j])
 			break;
-		if (w <= u + e->class_min[c])
+		if (taken == e->add_k) {
+			e->truncated = 1;
+			break;
+		}
+		if (j == e->cur[s] || !pair_ok(e, j, s, row, &score))
 			continue;
-		if (n_found == e->add_k && u + e->class_min[c] - w >= e->found[n_found - 1].rc)
+		weight = e->big + (int64_t)score * e->tie;
+		if (weight <= u + e->jdual[j])
 			continue;
-		for (size_t k = 0; lo + k < hi && taken < e->add_k; k++) {
-			/* the cheapest run is entered at an offset of s's, to spread seniors out */
-			size_t r = e->cheapest[c], j = e->by_price[lo + (k < r ? (k + s) % r : k)];
-			int score;
-			int64_t weight;
-			if (w <= u + e->jdual[j])
-				break;
-			if (j == e->cur[s] || !pair_ok(e, j, s, e->row[c], &score))
-				continue;
-			weight = e->big + (int64_t)score * e->tie;
-			if (weight <= u + e->jdual[j])
-				continue;
-			keep_violation(e, &n_found, (struct violation){ j, score, u + e->jdual[j] - weight });
-			taken++;
+		keep_violation(e, n_found, (struct violation){ j, score, u + e->jdual[j] - weight });
+		taken++;
+	}
+}
+
+/*
+ * Every eligible pair of senior s (of class scl, whose tables are set) whose
+ * weight exceeds the two prices, the add_k most negative kept. The trie is
+ * walked depth first; a subtree is skipped when its best possible weight
+ * (the areas fixed so far, the most the others can add, every bonus s can
+ * get) cannot beat its cheapest junior's price, or cannot reach min_score,
+ * or its rank may not mentor s. The current pair is always in the graph, so
+ * its stability bonus is left out.
+ */
+static size_t scan_senior_trie(struct engine *e, size_t s, size_t scl)
+{
+	int64_t u = e->sdual[s];
+	int bonus = senior_bonus(e, s), leaf = (int)e->n_areas + 1;
+	long long min_score = (long long)e->in->cf->min_score - e->bonus_all;
+	long long min_rank = (long long)e->sc.rank[scl] + rank_gap(rules_of(e->in));
+	size_t width = (size_t)e->level_max + 1, n_found = 0, top = 0;
+	e->stack[top++] = (struct tframe){ 0, 0, 0 };
+	while (top > 0) {
+		struct tframe f = e->stack[--top];
+		const struct tnode *t = &e->trie[f.node];
+		long long bound = f.partial + e->suffix[f.depth > 0 ? f.depth - 1 : 0];
+		if (f.depth == 1 && t->value < min_rank)
+			continue;
+		if (bound < min_score || e->big + (bound + bonus) * e->tie <= u + e->trie_min[f.node])
+			continue;
+		if (f.depth == leaf) {
+			scan_class(e, s, t->lo, (int)f.partial, e->big + (f.partial + bonus) * e->tie, &n_found);
+			continue;
+		}
+		for (uint32_t k = t->child_end; k-- > t->child;) {
+			long long p = f.partial;
+			if (f.depth >= 1)
+				p += e->table[(size_t)(f.depth - 1) * width + (size_t)e->trie[k].value];
+			e->stack[top++] = (struct tframe){ k, f.depth + 1, p };
 		}
 	}
 	return n_found;
 }
 
-/* One certification scan over all pairs; returns how many pairs it added to the graph. */
+/*
+ * Senior s's violations among the juniors whose price fell (n of them):
+ * enough when s's own price did not fall and the last scan of s kept every
+ * violation it found, since every other pair was covered then and is still.
+ */
+static size_t scan_lowered(struct engine *e, size_t s, size_t scl, size_t n)
+{
+	int64_t u = e->sdual[s];
+	size_t n_found = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = e->lowered[i], c = e->jc.of[j];
+		int score;
+		int64_t weight;
+		if (c == NO_CLASS || j == e->cur[s] || !pair_ok(e, j, s, class_score(e, c, scl), &score))
+			continue;
+		weight = e->big + (int64_t)score * e->tie;
+		if (weight > u + e->jdual[j])
+			keep_violation(e, &n_found, (struct violation){ j, score, u + e->jdual[j] - weight });
+	}
+	return n_found;
+}
+
+/*
+ * One certification scan over all pairs; returns how many pairs it added to
+ * the graph. After the first, a senior is scanned whole only if its price
+ * fell or its last scan left violations out; otherwise only its pairs with
+ * juniors whose price fell are checked (all of them, when that is more than
+ * an eighth of the juniors, are scanned whole anyway).
+ */
 static size_t certify(struct engine *e)
 {
-	size_t added = 0;
+	size_t added = 0, n_low = 0;
+	int whole = !e->have_prev;
 	price_classes(e);
+	price_trie(e);
+	for (size_t j = 0; !whole && j < e->n_jun; j++)
+		if (e->jdual[j] < e->prev_jdual[j])
+			e->lowered[n_low++] = j;
+	if (n_low > e->n_jun / 8)
+		whole = 1;
 	for (size_t scl = 0; scl < e->sc.n; scl++) {
-		build_order(e, scl);
+		int tables = 0;
 		for (size_t i = e->sc.first[scl]; i < e->sc.first[scl + 1]; i++) {
-			size_t s = e->sc.members[i], n = scan_senior(e, s);
+			size_t s = e->sc.members[i], n;
+			e->truncated = 0;
+			if (whole || e->dirty[s] || e->sdual[s] < e->prev_sdual[s]) {
+				if (!tables)
+					senior_table(e, scl);
+				tables = 1;
+				n = scan_senior_trie(e, s, scl);
+			} else {
+				n = scan_lowered(e, s, scl, n_low);
+			}
+			e->dirty[s] = (char)e->truncated;
 			for (size_t k = 0; k < n; k++)
 				add_cand(e, e->found[k].j, s, e->found[k].score);
 			added += n;
 		}
 	}
+	memcpy(e->prev_jdual, e->jdual, e->n_jun * sizeof(*e->jdual));
+	memcpy(e->prev_sdual, e->sdual, e->n_sen * sizeof(*e->sdual));
+	e->have_prev = 1;
 	return added;
 }
 
@@ -937,7 +1129,9 @@ static void engine_free(struct engine *e)
 {
 	void *owned[] = {
 		e->jun, e->sen, e->cap, e->cur, e->weights, e->digital, e->cand, e->mate, e->jdual, e->sdual,
-		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->found, e->best, e->listed,
+		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->found, e->best,
+		e->trie, e->trie_min, e->stack, e->table, e->suffix, e->prev_jdual, e->prev_sdual, e->dirty,
+		e->lowered, e->listed,
 	};
 	classes_free(&e->jc);
 	classes_free(&e->sc);
@@ -1014,6 +1208,7 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	setup(&e);
 	set_scales(&e);
 	alloc_rounds(&e);
+	build_trie(&e);
 	st->sec_setup = lap(&t);
 	seed_candidates(&e);
 	st->sec_candidates = lap(&t);
