@@ -178,8 +178,75 @@ static int terms_sum(const struct match_terms *t)
 	return sum > INT_MAX ? INT_MAX : sum < INT_MIN ? INT_MIN : (int)sum;
 }
 
-/* The hard constraints but the score: cheap tests first, the chain walks last. */
-static enum match_reason check_pair(const struct match_input *in, size_t j, size_t s)
+/*
+ * The management forest numbered depth first, so that "boss is above who"
+ * is one interval test: tin[boss] < tin[who] and tout[who] <= tout[boss].
+ * People on or under a cycle of manager links (bad data) are not numbered
+ * (tin 0) and fall back to the walk.
+ */
+struct chain {
+	uint32_t *tin, *tout;
+};
+
+static void chain_build(const struct match_input *in, struct chain *ch)
+{
+	size_t n = in->n_people, *first = xcalloc(n + 2, sizeof(*first)), *kids = xmalloc((n + 1) * sizeof(*kids));
+	size_t *stack = xmalloc((n + 1) * sizeof(*stack)), *next = xmalloc((n + 1) * sizeof(*next));
+	uint32_t clock = 1;
+	ch->tin = xcalloc(n + 1, sizeof(*ch->tin));
+	ch->tout = xcalloc(n + 1, sizeof(*ch->tout));
+	for (size_t i = 0; i < n; i++)
+		if (in->people[i].manager < n)
+			first[in->people[i].manager + 1]++;
+	for (size_t i = 0; i < n; i++)
+		first[i + 1] += first[i];
+	for (size_t i = 0; i < n; i++)
+		next[i] = first[i];
+	for (size_t i = 0; i < n; i++)
+		if (in->people[i].manager < n)
+			kids[next[in->people[i].manager]++] = i;
+	for (size_t r = 0; r < n; r++) {
+		size_t top = 0;
+		if (in->people[r].manager < n)
+			continue; /* not a root */
+		stack[top++] = r;
+		ch->tin[r] = clock++;
+		next[r] = first[r];
+		while (top > 0) {
+			size_t v = stack[top - 1];
+			if (next[v] < first[v + 1]) {
+				size_t c = kids[next[v]++];
+				ch->tin[c] = clock++;
+				next[c] = first[c];
+				stack[top++] = c;
+			} else {
+				ch->tout[v] = clock++;
+				top--;
+			}
+		}
+	}
+	free(first);
+	free(kids);
+	free(stack);
+	free(next);
+}
+
+static void chain_free(struct chain *ch)
+{
+	free(ch->tin);
+	free(ch->tout);
+}
+
+/* is_above through the numbering when both are numbered. */
+static int chain_above(const struct match_input *in, const struct chain *ch, size_t boss, size_t who)
+{
+	if (!ch || ch->tin[boss] == 0 || ch->tin[who] == 0)
+		return is_above(in, boss, who);
+	return ch->tin[boss] < ch->tin[who] && ch->tout[who] <= ch->tout[boss];
+}
+
+/* The hard constraints but the score: cheap tests first, the chain last. */
+static enum match_reason check_pair_in(const struct match_input *in, const struct chain *ch, size_t j, size_t s)
 {
 	const struct match_rules *r = rules_of(in);
 	const struct match_person *mentor, *mentee;
@@ -203,9 +270,14 @@ static enum match_reason check_pair(const struct match_input *in, size_t j, size
 		return MATCH_R_TIMEZONE;
 	if ((ban = find_ban(in, j, s)) != NULL)
 		return ban->kind == MATCH_BAN_COOLDOWN ? MATCH_R_COOLDOWN : MATCH_R_FORBIDDEN;
-	if (is_above(in, j, s) || is_above(in, s, j))
+	if (chain_above(in, ch, j, s) || chain_above(in, ch, s, j))
 		return MATCH_R_CHAIN;
 	return MATCH_OK;
+}
+
+static enum match_reason check_pair(const struct match_input *in, size_t j, size_t s)
+{
+	return check_pair_in(in, NULL, j, s);
 }
 
 enum match_reason match_check(const struct match_input *in, size_t j, size_t s, int *score)
@@ -491,6 +563,7 @@ struct engine {
 	char *dirty;                /* per senior: the last scan kept only some violations */
 	size_t *lowered;            /* juniors whose price fell since the last scan */
 	int have_prev, truncated;
+	struct chain chain;
 };
 
 /*
@@ -602,7 +675,7 @@ static int pair_ok(struct engine *e, size_t j, size_t s, int class_sc, int *scor
 {
 	struct match_terms t;
 	int sc;
-	if (check_pair(e->in, e->jun[j], e->sen[s]) != MATCH_OK)
+	if (check_pair_in(e->in, &e->chain, e->jun[j], e->sen[s]) != MATCH_OK)
 		return 0;
 	match_terms(e->in, e->jun[j], e->sen[s], &t);
 	if (t.areas != class_sc)
@@ -1135,6 +1208,7 @@ static void engine_free(struct engine *e)
 	};
 	classes_free(&e->jc);
 	classes_free(&e->sc);
+	chain_free(&e->chain);
 	for (size_t i = 0; i < ARRAY_LEN(owned); i++)
 		free(owned[i]);
 }
@@ -1209,6 +1283,7 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	set_scales(&e);
 	alloc_rounds(&e);
 	build_trie(&e);
+	chain_build(in, &e.chain);
 	st->sec_setup = lap(&t);
 	seed_candidates(&e);
 	st->sec_candidates = lap(&t);
