@@ -66,7 +66,8 @@ static int run_match(struct cycle *c)
 	struct match_person *people = xcalloc(r->n ? r->n : 1, sizeof(*people));
 	size_t *juniors = xcalloc(r->n ? r->n : 1, sizeof(size_t)), *seniors = xcalloc(r->n ? r->n : 1, sizeof(size_t));
 	size_t *current = xcalloc(r->n ? r->n : 1, sizeof(size_t)), mentor, mentee;
-	struct match_input in = {people, r->n, juniors, 0, seniors, 0, c->cf, current};
+	struct match_input in = { .people = people, .n_people = r->n, .juniors = juniors, .seniors = seniors,
+				  .cf = c->cf, .current_mentor = current };
 	int rc;
 	for (size_t i = 0; i < r->n; i++)
 		current[i] = MATCH_NONE;
@@ -76,8 +77,10 @@ static int run_match(struct cycle *c)
 			current[mentee] = mentor;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct roster_person *p = &r->people[i];
-		people[i] = (struct match_person){p->uuid, p->cohort, p->manager,
-						  p->capacity >= 0 ? p->capacity : c->cf->capacity, p->levels};
+		people[i] = (struct match_person){ .id = p->uuid, .cohort = p->cohort, .manager = p->manager,
+						   .capacity = p->capacity >= 0 ? p->capacity : c->cf->capacity,
+						   .levels = p->levels, .seniority = p->seniority,
+						   .department = -1, .tz = MATCH_TZ_UNKNOWN };
 		if (p->roles & ROSTER_JUNIOR)
 			juniors[in.n_juniors++] = i;
 		if (p->roles & ROSTER_SENIOR)
