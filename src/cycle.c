@@ -42,6 +42,7 @@ struct cycle {
 	size_t n_prev;
 	struct wb_set *want, *have;
 	struct wb_plan *plan;
+	unsigned char *kept;      /* per pair: it was in force before (see mark_kept) */
 };
 
 /* Note why the cycle failed (the details were logged where they happened). */
@@ -69,6 +70,30 @@ static void count_changes(struct cycle *c, size_t kept)
 	c->rep->pairs_ended = (long)(c->n_prev - kept);
 }
 
+/* Flag the pairs that were in force before, and count the pairs kept, added and ended. */
+static void mark_kept(struct cycle *c)
+{
+	struct strmap *prev = strmap_new(c->n_prev > 1024 ? c->n_prev : 1024);
+	size_t kept = 0, dummy;
+	char *key;
+	for (size_t i = 0; i < c->n_prev; i++) {
+		key = xasprintf("%s %s", c->prev[i].mentor_uuid, c->prev[i].mentee_uuid);
+		strmap_put(prev, key, i);
+		free(key);
+	}
+	free(c->kept);
+	c->kept = xcalloc(c->n_pairs + 1, 1);
+	for (size_t i = 0; i < c->n_pairs; i++) {
+		key = xasprintf("%s %s", c->roster->people[c->pairs[i].junior].uuid,
+				c->roster->people[c->pairs[i].senior].uuid);
+		c->kept[i] = strmap_get(prev, key, &dummy) == 0;
+		kept += c->kept[i];
+		free(key);
+	}
+	strmap_free(prev);
+	count_changes(c, kept);
+}
+
 /* Match the roster's eligible juniors and seniors under the programme's rules. */
 static int run_match(struct cycle *c)
 {
@@ -79,7 +104,11 @@ static int run_match(struct cycle *c)
 	rc = match_solve(&pg.in, &c->pairs, &c->n_pairs);
 	if (rc == 0) {
 		programme_report_pins(&pg, c->pairs, c->n_pairs);
-		count_changes(c, programme_kept(&pg, c->pairs, c->n_pairs));
+		mark_kept(c);
+		/* the stability bonus only weighs in the choice: the pair's score is the same every cycle */
+		for (size_t i = 0; i < c->n_pairs; i++)
+			if (c->kept[i])
+				c->pairs[i].score -= pg.rules.bonus_stability;
 	} else {
 		log_err("matching: the engine refused the input");
 	}
@@ -149,10 +178,7 @@ static int store_proposals(struct cycle *c)
 	for (size_t i = 0; i < c->n_pairs; i++) {
 		const struct roster_person *j = &c->roster->people[c->pairs[i].junior];
 		const struct roster_person *s = &c->roster->people[c->pairs[i].senior];
-		sp[i] = (struct store_proposal){ j->uuid, s->uuid, c->pairs[i].score, 0, c->pairs[i].pinned };
-		for (size_t k = 0; k < c->n_prev && !sp[i].kept; k++)
-			sp[i].kept = strcmp(c->prev[k].mentor_uuid, j->uuid) == 0 &&
-				     strcmp(c->prev[k].mentee_uuid, s->uuid) == 0;
+		sp[i] = (struct store_proposal){ j->uuid, s->uuid, c->pairs[i].score, c->kept[i], c->pairs[i].pinned };
 	}
 	rc = store_proposals_replace(c->st, sp, c->n_pairs, c->rep->run);
 	free(sp);
@@ -237,7 +263,7 @@ static enum cycle_result commit_cycle(struct cycle *c)
 static int load_proposals(struct cycle *c)
 {
 	struct store_proposal *props;
-	size_t n, kept = 0, j, s;
+	size_t n, j, s;
 	long long run;
 	if (store_proposals_load(c->st, &props, &n, &run) < 0)
 		return -1;
@@ -250,13 +276,9 @@ static int load_proposals(struct cycle *c)
 			continue;
 		}
 		c->pairs[c->n_pairs++] = (struct match_pair){ j, s, props[i].score, props[i].pinned };
-		for (size_t k = 0; k < c->n_prev; k++)
-			if (strcmp(c->prev[k].mentor_uuid, props[i].mentor_uuid) == 0 &&
-			    strcmp(c->prev[k].mentee_uuid, props[i].mentee_uuid) == 0)
-				kept++;
 	}
 	store_proposals_free(props, n);
-	count_changes(c, kept);
+	mark_kept(c);
 	return run ? 0 : -2;
 }
 
@@ -297,6 +319,7 @@ static void cycle_clear(struct cycle *c)
 	}
 	free(c->wb);
 	free(c->pairs);
+	free(c->kept);
 	store_pairs_free(c->prev, c->n_prev);
 	wb_plan_free(c->plan);
 	wb_set_free(c->want);

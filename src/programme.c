@@ -318,11 +318,3 @@ void programme_report_pins(const struct programme *pg, const struct match_pair *
 			  pg->roster->people[j].dn, pg->roster->people[s].dn, pin_reason(pg, j, s));
 	}
 }
-
-size_t programme_kept(const struct programme *pg, const struct match_pair *pairs, size_t n)
-{
-	size_t kept = 0;
-	for (size_t i = 0; i < n; i++)
-		kept += pg->current[pairs[i].senior] == pairs[i].junior;
-	return kept;
-}

@@ -49,7 +49,4 @@ int programme_role(const struct programme *pg, size_t i);
 /* Log each pin the result pairs[n] does not keep, with the reason. */
 void programme_report_pins(const struct programme *pg, const struct match_pair *pairs, size_t n);
 
-/* Pairs of the result that were current (kept); the others are new. */
-size_t programme_kept(const struct programme *pg, const struct match_pair *pairs, size_t n);
-
 #endif

@@ -138,7 +138,7 @@ int store_person_levels(store *st, const struct conf *cf, const char *uuid, int 
 /* A current pair. */
 struct store_pair {
 	char *mentor_uuid, *mentee_uuid, *dn;
-	int score;
+	int score;               /* without the stability bonus, which only weighs in while matching */
 	long long started;       /* Unix time the pair was first written */
 };
 
