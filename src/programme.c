@@ -121,7 +121,8 @@ static int load_avoid(store *st, struct build *b)
 	struct programme *pg = b->pg;
 	if (store_avoid_each(st, on_avoid, b) < 0)
 		return -1;
-	qsort(b->avoid, b->n_avoid, sizeof(*b->avoid), cmp_avoid);
+	if (b->n_avoid)
+		qsort(b->avoid, b->n_avoid, sizeof(*b->avoid), cmp_avoid);
 	pg->avoid = xcalloc(b->n_avoid + 1, sizeof(size_t));
 	for (size_t k = 0; k < b->n_avoid; k++) {
 		struct match_person *p = &pg->people[b->avoid[k][0]];
@@ -191,7 +192,8 @@ static int load_bans(store *st, struct build *b, time_t now)
 	if (b->cf->cooldown_days > 0 &&
 	    store_history_ended_since(st, (long long)now - (long long)b->cf->cooldown_days * 86400, on_ended, b) < 0)
 		return -1;
-	qsort(b->bans, b->n_bans, sizeof(*b->bans), cmp_ban);
+	if (b->n_bans)
+		qsort(b->bans, b->n_bans, sizeof(*b->bans), cmp_ban);
 	for (size_t i = 0; i < b->n_bans; i++)
 		if (!n || b->bans[n - 1].junior != b->bans[i].junior || b->bans[n - 1].senior != b->bans[i].senior)
 			b->bans[n++] = b->bans[i];

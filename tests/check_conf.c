@@ -64,6 +64,16 @@ static int load_text(const char *text)
 	return conf_load(conf_path, &cf, &errors);
 }
 
+/* Forget the previous load, for tests that load several texts. */
+static void forget_load(void)
+{
+	conf_free(cf);
+	cf = NULL;
+	free(errors);
+	errors = NULL;
+	unlink(conf_path);
+}
+
 /* Load text that must be accepted. */
 static void load_ok(const char *text)
 {
@@ -1378,6 +1388,7 @@ START_TEST(test_matching_timezone_limit_needs_table)
 	ck_error(10, "matching.max_timezone_hours: needs matching.timezones (the time zone of each location)");
 	ck_assert_int_eq(count_errors(), 1);
 	/* 0 hours is a limit too: only the same time zone */
+	forget_load();
 	load_ok(MIN_CONF "matching = { max_timezone_hours = 0; timezones = ();\n};\n");
 	ck_assert_int_eq(cf->max_tz_minutes, 0);
 }
@@ -1393,12 +1404,14 @@ START_TEST(test_participant_groups_differ)
 	ck_error(7, "participants.trained_mentors: must be a different group from participants.juniors");
 	ck_error(8, "participants.excluded: must be a different group from participants.seniors");
 	ck_assert_int_eq(count_errors(), 2);
+	forget_load();
 	load_fails(MIN_DIRECTORY "participants = {\n"
 		   "  juniors = \"cn=j,dc=example,dc=com\"; seniors = \"cn=s,dc=example,dc=com\";\n"
 		   "  trained_mentors = \"cn=t,dc=example,dc=com\";\n"
 		   "  excluded = \"cn=T,dc=example,dc=com\";\n"
 		   "  member_attribute = \"member\"; };\n");
 	ck_error(8, "participants.excluded: must be a different group from participants.trained_mentors");
+	forget_load();
 	load_fails(MIN_DIRECTORY "participants = {\n"
 		   "  juniors = \"cn=j,dc=example,dc=com\"; seniors = \"cn=s,dc=example,dc=com\";\n"
 		   "  trained_mentors = \"not a dn\"; };\n");
