@@ -51,7 +51,10 @@ static void put_group(FILE *fp, const char *dn, const char *cn, const char *memb
 	fprintf(fp, "dn: %s\nobjectClass: groupOfNames\ncn: %s\n%s\n", dn, cn, members);
 }
 
-/* The company as LDIF; s1_extra and s2_extra are added to those entries. */
+/* Extra LDIF lines for j1 in the next company written. */
+static const char *j1_extra;
+
+/* The company as LDIF; s1_extra and s2_extra (and j1_extra) are added to those entries. */
 static void write_company(const char *path, const char *s1_extra, const char *s2_extra)
 {
 	FILE *fp = fopen(path, "w");
@@ -62,7 +65,7 @@ static void write_company(const char *path, const char *s1_extra, const char *s2
 	      "dn: ou=services," SUFFIX "\nobjectClass: organizationalUnit\nou: services\n\n"
 	      "dn: " SERVICE "\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\n"
 	      "cn: mentord\nuserPassword: mentord-secret\n\n", fp);
-	put_person(fp, "j1", 1990, 4, 1, NULL);
+	put_person(fp, "j1", 1990, 4, 1, j1_extra);
 	put_person(fp, "j2", 1990, 2, 1, NULL);
 	put_person(fp, "s1", 1960, 1, -1, s1_extra);
 	put_person(fp, "s2", 1960, 3, -1, s2_extra);
@@ -253,6 +256,36 @@ START_TEST(avoid_lists)
 }
 END_TEST
 
+START_TEST(time_zones_from_locations)
+{
+	LDAP *ld;
+	j1_extra = "l: Tokyo";
+	start("l: Berlin", "l: berlin", NULL,
+	      "matching = { max_timezone_hours = 6;\n"
+	      "  timezones = ( { location = \"Berlin\"; offset = \"+01:00\"; },\n"
+	      "                { location = \"Tokyo\"; offset = \"+09:00\"; } ); };");
+	ck_assert_int_eq(mentord("--once"), 0);
+	ld = admin();
+	/* j1 in Tokyo is 8 hours from both seniors in Berlin: j2 takes s1, j1 nobody */
+	ck_assert_int_eq(pairs_of(ld, NULL, NULL), 1);
+	ck_assert_int_eq(pairs_of(ld, J2, S1), 1);
+	ck_assert_int_eq(mentorctl("explain j1"), 0);
+	ck_assert(output_has("ctl.out", "no eligible partner among 3 mentees; ruled out by:"));
+	ck_assert_int_eq(sh("grep -q '^  time zones too far apart  *2$' %s/ctl.out", td.dir), 0);
+	ck_assert_int_eq(sh("grep -q '^  mentor not younger  *1$' %s/ctl.out", td.dir), 0);
+	ck_assert(!output_has("mentord.err", "is not in matching.timezones"));
+	/* a location missing from the table: one notice per cycle, whatever its case */
+	modify(ld, S1, LDAP_MOD_REPLACE, "l", "ATLANTIS");
+	modify(ld, S3, LDAP_MOD_ADD, "l", "atlantis");
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert_int_eq(sh("grep -ci 'location \"atlantis\" is not in matching.timezones' %s/mentord.err | grep -qx 1",
+			    td.dir), 0);
+	/* s1 has no known time zone now: no limit for it, j1 takes it */
+	ck_assert_int_eq(pairs_of(ld, J1, S1), 1);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
 START_TEST(trained_mentors_and_excluded_groups)
 {
 	LDAP *ld;
@@ -378,6 +411,7 @@ static Suite *programme_suite(void)
 	tcase_add_test(tc, stability_keeps_pairs_and_counts_changes);
 	tcase_add_test(tc, pins_and_forbids);
 	tcase_add_test(tc, avoid_lists);
+	tcase_add_test(tc, time_zones_from_locations);
 	tcase_add_test(tc, trained_mentors_and_excluded_groups);
 	tcase_add_test(tc, cooldown_blocks_repairing);
 	tcase_add_test(tc, explain_names_why_a_participant_is_alone);
