@@ -26,7 +26,6 @@ struct build {
 	size_t n_bans, cap_bans;
 	struct match_pin *pins;
 	size_t n_pins, cap_pins;
-	enum match_ban_kind kind; /* of the bans being read */
 };
 
 /* Whether roster person p may mentor, be mentored, or neither (1, 2, 0). */

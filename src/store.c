@@ -836,7 +836,7 @@ static int each_text_row(store *st, sqlite3_stmt *stmt, int n, int (*fn)(const c
 	return rc == SQLITE_DONE ? 0 : store_fail(st, what);
 }
 
-/* Run one statement with up to three text parameters (NULL ends them early); 0 or -1. */
+/* Run one statement with up to two text parameters (NULL: not bound); 0 or -1. */
 static int exec_text(store *st, const char *sql, const char *a, const char *b, const char *what)
 {
 	sqlite3_stmt *stmt = store_prepare(st, sql);
