@@ -294,6 +294,10 @@ static enum cycle_result publish_cycle(struct cycle *c)
 	if (roster_load(c->st, c->cf, &c->roster) < 0 || store_pairs_load(c->st, &c->prev, &c->n_prev) < 0)
 		return fail(c, CYCLE_FAILED, "reading the state database failed");
 	c->rep->sync.staff = (long)c->roster->n;
+	for (size_t i = 0; i < c->roster->n; i++) {
+		c->rep->sync.juniors += (c->roster->people[i].roles & ROSTER_JUNIOR) != 0;
+		c->rep->sync.seniors += (c->roster->people[i].roles & ROSTER_SENIOR) != 0;
+	}
 	switch (load_proposals(c)) {
 	case 0: break;
 	case -2:

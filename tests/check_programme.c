@@ -388,6 +388,9 @@ START_TEST(manual_publish)
 	ck_assert_int_eq(mentorctl("publish"), 0);
 	ck_assert(output_has("ctl.err", "publish ok"));
 	assert_pairing(ld, 1);
+	ck_assert_int_eq(mentorctl("status"), 0);
+	ck_assert(output_has("ctl.out", "participants: 2 juniors, 3 seniors"));
+	ck_assert(output_has("ctl.out", "pairs:        2 (2 new, 0 ended, 0 kept)"));
 	ck_assert_int_eq(mentorctl("pairs --proposed --csv"), 0);
 	ck_assert_int_eq(sh("test $(wc -l < %s/ctl.out) -eq 1", td.dir), 0);
 	ck_assert_int_eq(mentorctl("pairs --json"), 0);
