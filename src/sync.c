@@ -222,6 +222,28 @@ static int store_person(struct sync_ctx *c, const struct roster_person *p, const
 	return rc;
 }
 
+/*
+ * Store the people one person asked not to be paired with, as canonical DNs
+ * (resolved to people when matching). The values are DNs of colleagues, so a
+ * bad one is skipped without showing it.
+ */
+static int store_avoid_list(struct sync_ctx *c, const struct roster_person *p, const dir_entry *e)
+{
+	const char *attr = c->cf->attr.avoid;
+	char **vals = attr && *attr ? dir_entry_values(e, attr) : NULL, *cdn;
+	int rc = c->incremental ? store_avoid_clear(c->st, p->uuid) : 0;
+	for (size_t i = 0; rc == 0 && vals && vals[i]; i++) {
+		if (!(cdn = dir_dn_canonical(vals[i]))) {
+			skip_value(c, p->dn, attr, NULL, "not a DN");
+			continue;
+		}
+		rc = store_avoid_put(c->st, p->uuid, cdn);
+		free(cdn);
+	}
+	dir_values_free(vals);
+	return rc;
+}
+
 /* Check the stable id and DN of an entry; returns the uuid or NULL to skip it. */
 static char *entry_identity(struct sync_ctx *c, const dir_entry *e, char **cdn)
 {
@@ -275,6 +297,8 @@ static int on_person(const dir_entry *e, void *arg)
 	rc = c->incremental ? store_competence_clear(c->st, p->uuid) : 0;
 	if (rc == 0)
 		rc = store_person(c, p, e);
+	if (rc == 0)
+		rc = store_avoid_list(c, p, e);
 	if (rc == 0)
 		strmap_put(c->seen, p->uuid, 0);
 	person_strings_clear(p);
@@ -397,12 +421,12 @@ static void check_participants(struct sync_ctx *c)
 {
 	for (size_t i = 0; i < c->r->n; i++) {
 		struct roster_person *p = &c->r->people[i];
-		if (p->roles == (ROSTER_JUNIOR | ROSTER_SENIOR)) {
+		if ((p->roles & (ROSTER_JUNIOR | ROSTER_SENIOR)) == (ROSTER_JUNIOR | ROSTER_SENIOR)) {
 			log_entry(LOG_WARNING, p->dn, "sync",
 				  "%s is in both the juniors and the seniors group; left out of matching", p->dn);
-			p->roles = 0;
+			p->roles &= ~(ROSTER_JUNIOR | ROSTER_SENIOR);
 		}
-		if (p->roles && p->cohort < 0)
+		if ((p->roles & (ROSTER_JUNIOR | ROSTER_SENIOR)) && !(p->roles & ROSTER_EXCLUDED) && p->cohort < 0)
 			log_entry(LOG_WARNING, p->dn, "sync", "%s is in the %s group but has no birth year "
 				  "in a configured cohort (%s); cannot be matched", p->dn,
 				  p->roles & ROSTER_JUNIOR ? "juniors" : "seniors", c->cf->attr.birth_year);
@@ -428,7 +452,7 @@ static void people_attrs(const struct conf *cf, const char **attrs)
 	const char *const mapped[] = {cf->attr.id, cf->attr.name, cf->attr.mail, cf->attr.title,
 				      cf->attr.department, cf->attr.manager, cf->attr.location,
 				      cf->attr.birth_year, cf->attr.hire_date, cf->attr.competence,
-				      cf->attr.capacity};
+				      cf->attr.capacity, cf->attr.avoid};
 	size_t n = 0;
 	for (size_t i = 0; i < ARRAY_LEN(mapped); i++)
 		if (mapped[i] && *mapped[i])
@@ -630,6 +654,10 @@ int sync_run(dir *d, store *st, const struct conf *cf, time_t now, const struct 
 		rc = read_group(d, &c, cf->juniors_group, "juniors", ROSTER_JUNIOR);
 	if (rc == 0)
 		rc = read_group(d, &c, cf->seniors_group, "seniors", ROSTER_SENIOR);
+	if (rc == 0 && cf->trained_group)
+		rc = read_group(d, &c, cf->trained_group, "trained", ROSTER_TRAINED);
+	if (rc == 0 && cf->excluded_group)
+		rc = read_group(d, &c, cf->excluded_group, "excluded", ROSTER_EXCLUDED);
 	free(c.area_values);
 	free(c.comp_values);
 	free(c.area_seen);
@@ -641,6 +669,42 @@ int sync_run(dir *d, store *st, const struct conf *cf, time_t now, const struct 
 		return c.stopped ? -2 : -1;
 	}
 	check_participants(&c);
+	resolve_managers(r);
+	*out = r;
+	return 0;
+}
+
+/* A stored membership into the roster roles. */
+static int load_member(const char *group, const char *uuid, void *arg)
+{
+	static const struct {
+		const char *name;
+		unsigned role;
+	} groups[] = {{"juniors", ROSTER_JUNIOR}, {"seniors", ROSTER_SENIOR}, {"trained", ROSTER_TRAINED},
+		      {"excluded", ROSTER_EXCLUDED}};
+	struct sync_ctx *c = arg;
+	size_t idx;
+	if (strmap_get(c->r->by_uuid, uuid, &idx) < 0)
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(groups); i++)
+		if (strcmp(group, groups[i].name) == 0)
+			c->r->people[idx].roles |= groups[i].role;
+	return 0;
+}
+
+int roster_load(store *st, const struct conf *cf, struct roster **out)
+{
+	struct sync_stats stats = {0};
+	struct roster *r = xcalloc(1, sizeof(*r));
+	struct sync_ctx c = {.cf = cf, .st = st, .r = r, .stats = &stats};
+	r->n_areas = cf->n_areas;
+	if (load_roster(&c) < 0 || store_members_each(st, load_member, &c) < 0) {
+		roster_free(r);
+		return -1;
+	}
+	for (size_t i = 0; i < r->n; i++)
+		if ((r->people[i].roles & (ROSTER_JUNIOR | ROSTER_SENIOR)) == (ROSTER_JUNIOR | ROSTER_SENIOR))
+			r->people[i].roles &= ~(ROSTER_JUNIOR | ROSTER_SENIOR);
 	resolve_managers(r);
 	*out = r;
 	return 0;
