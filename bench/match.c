@@ -2,17 +2,19 @@
  * bench/match: the matching engine on a deterministic synthetic programme.
  *
  *   match -j J -s S [--seed N] [-k TOP_K] [--add-k N] [--dimacs FILE] [--no-greedy]
- *         [--no-incumbents]
+ *         [--no-incumbents] [--seniority-gap N]
  *
  * The programme: J juniors and S seniors among J + S + (J + S) / 8 staff; the
  * rest are managers in an org tree (each manager under an earlier one),
  * staff report to managers and about 8% of juniors to a senior, so some
  * pairs share a management chain. Twelve departments, four birth cohorts
- * (juniors Y/Z, seniors Boomers/X/Y), DigComp-style levels 0..8 in five
- * areas (juniors stronger on average), capacities 3 with some overrides and
- * opt-outs, 24 sites over 12 time zones, an incumbent mentor for 20% of the
- * seniors and 0.2% avoid pairs. The engine does not use time zones or avoid
- * lists yet; they are generated and reported so the instance is complete.
+ * (juniors Y/Z, seniors Boomers/X/Y), years of service, DigComp-style levels
+ * 0..8 in five digital areas (juniors stronger on average) and one
+ * leadership area (seniors stronger), capacities 3 with some overrides and
+ * opt-outs, 24 sites over 12 time zones (pairs at most 6 hours apart), an
+ * incumbent mentor for 20% of the seniors and 0.2% avoid pairs. The rules:
+ * the cohort rule (or --seniority-gap N), bonuses 2 for a cross-department
+ * pair, 2 for the same time zone, 1 within 2 hours, 5 for the current pair.
  *
  * It prints the engine's wall time (and where it went), peak RSS, seniors
  * matched, total score, current pairs kept, whether the result is certified
@@ -39,7 +41,8 @@
 #include "model.h"
 #include "util.h"
 
-#define AREAS 5
+#define AREAS 6         /* five digital areas, then one leadership area */
+#define DIGITAL 5
 #define SITES 24
 #define ZONES 12
 #define DEPARTMENTS 12
@@ -57,6 +60,8 @@ struct programme {
 	struct conf cf;
 	struct conf_area areas[AREAS];
 	struct conf_cohort cohorts[4];
+	struct match_rules rules;
+	size_t *avoid_of;          /* per person: the one person it avoids (avoid_n 0 or 1) */
 	struct match_input in;
 };
 
@@ -88,16 +93,17 @@ static int level_around(int mean)
 static void make_model(struct programme *p)
 {
 	static char *names[AREAS] = { "digcomp.1", "digcomp.2", "digcomp.3", "digcomp.4",
-				      "digcomp.5" };
-	static const int weight[AREAS] = { 3, 2, 2, 1, 1 };
+				      "digcomp.5", "lead.people" };
+	static const int weight[AREAS] = { 3, 2, 2, 1, 1, 1 };
 	static const struct conf_cohort cohorts[4] = {
 		{ "Baby Boomers", 1946, 1964 }, { "Generation X", 1965, 1979 },
 		{ "Generation Y", 1980, 2000 }, { "Generation Z", 2001, 2010 },
 	};
 	memcpy(p->cohorts, cohorts, sizeof(cohorts));
 	for (size_t a = 0; a < AREAS; a++)
-		p->areas[a] = (struct conf_area){ .id = names[a], .name = names[a], .standard = 4,
-						  .weight = weight[a] };
+		p->areas[a] = (struct conf_area){ .id = names[a], .name = names[a], .standard = a < DIGITAL ? 4 : 3,
+						  .weight = weight[a],
+						  .direction = a < DIGITAL ? CONF_DIR_DIGITAL : CONF_DIR_LEADERSHIP };
 	p->cf.areas = p->areas;
 	p->cf.n_areas = AREAS;
 	p->cf.scale = 8;
@@ -105,6 +111,9 @@ static void make_model(struct programme *p)
 	p->cf.n_cohorts = 4;
 	p->cf.capacity = 3;
 	p->cf.min_score = 1;
+	p->rules = (struct match_rules){ .seniority_gap = 0, .max_tz_diff = 6 * 60, .near_tz = 2 * 60,
+					 .bonus_cross_department = 2, .bonus_same_tz = 2, .bonus_near_tz = 1,
+					 .bonus_stability = 5 };
 }
 
 /* Person i: a junior, a senior or a manager, with everything but the manager link. */
@@ -122,9 +131,12 @@ static void make_person(struct programme *p, size_t i)
 		m->capacity = r < 3 ? 0 : r < 8 ? 1 : r < 13 ? 2 : 3;
 	}
 	for (size_t a = 0; a < AREAS; a++)
-		p->levels[i * AREAS + a] = level_around(junior ? 4 : 3);
+		p->levels[i * AREAS + a] = level_around(a < DIGITAL ? (junior ? 4 : 3) : (junior ? 2 : 4));
 	p->dept[i] = (int)below(DEPARTMENTS);
 	p->site[i] = (int)below(SITES);
+	m->department = p->dept[i];
+	m->tz = (p->site[i] / 2 - 5) * 60; /* two sites per zone, UTC-5 .. UTC+6 */
+	m->seniority = junior ? (int)below(8) : senior ? 8 + (int)below(30) : (int)below(30);
 }
 
 /* The org tree: managers under earlier managers, staff under managers, some juniors under seniors. */
@@ -164,11 +176,19 @@ static void make_history(struct programme *p)
 			}
 		}
 	}
+	/* 0.2% of the seniors avoid one junior each (one person per list keeps it simple) */
 	p->n_avoid = (p->n_sen * 2 + 999) / 1000;
 	p->avoid = xmalloc((2 * p->n_avoid + 1) * sizeof(*p->avoid));
+	p->avoid_of = xmalloc((p->n_people + 1) * sizeof(*p->avoid_of));
 	for (size_t i = 0; i < p->n_avoid; i++) {
-		p->avoid[2 * i] = p->juniors[below(p->n_jun)];
-		p->avoid[2 * i + 1] = p->seniors[below(p->n_sen)];
+		size_t j = p->juniors[below(p->n_jun)], s = p->seniors[below(p->n_sen)];
+		p->avoid[2 * i] = j;
+		p->avoid[2 * i + 1] = s;
+		if (p->people[s].n_avoid == 0) {
+			p->avoid_of[s] = j;
+			p->people[s].avoid = &p->avoid_of[s];
+			p->people[s].n_avoid = 1;
+		}
 	}
 }
 
@@ -196,8 +216,9 @@ static struct programme *make_programme(size_t nj, size_t ns, uint64_t seed)
 		p->juniors[i] = i;
 	for (size_t i = 0; i < ns; i++)
 		p->seniors[i] = nj + i;
-	p->in = (struct match_input){ p->people, p->n_people, p->juniors, nj, p->seniors, ns,
-				      &p->cf, NULL };
+	p->in = (struct match_input){ .people = p->people, .n_people = p->n_people, .juniors = p->juniors,
+				      .n_juniors = nj, .seniors = p->seniors, .n_seniors = ns, .cf = &p->cf,
+				      .rules = &p->rules };
 	make_history(p);
 	return p;
 }
@@ -213,6 +234,7 @@ static void programme_free(struct programme *p)
 	free(p->seniors);
 	free(p->current);
 	free(p->avoid);
+	free(p->avoid_of);
 	free(p);
 }
 
@@ -246,23 +268,24 @@ static double peak_rss_mib(void)
 
 /* --- greedy baseline ---------------------------------------------------------- */
 
-#define LEVEL_CODES 3125 /* 5^5: five areas capped at standard 4 */
+#define LEVEL_CODES 3125 /* 5^5: five digital areas capped at standard 4 */
 
-/* A person's capped levels as one number (the bench's model has standard 4 everywhere). */
+/* A person's capped digital levels as one number (standard 4 in every digital area). */
 static size_t level_code(const struct programme *p, size_t i)
 {
 	size_t code = 0;
-	for (size_t a = 0; a < AREAS; a++) {
+	for (size_t a = 0; a < DIGITAL; a++) {
 		int v = p->levels[i * AREAS + a];
 		code = code * 5 + (size_t)(v > 4 ? 4 : v);
 	}
 	return code;
 }
 
-/* The levels a code stands for. */
+/* The digital levels a code stands for (the others 0). */
 static void code_levels(size_t code, int *levels)
 {
-	for (size_t a = AREAS; a-- > 0;) {
+	levels[DIGITAL] = 0;
+	for (size_t a = DIGITAL; a-- > 0;) {
 		levels[a] = (int)(code % 5);
 		code /= 5;
 	}
@@ -319,7 +342,11 @@ static void greedy_buckets(const struct programme *p, struct buckets *jb, size_t
 	}
 }
 
-/* Best-scoring pairs first: level-code pairs in score order, then cohorts, then people. */
+/*
+ * Best-scoring pairs first, as a simple tool would do it: digital level-code
+ * pairs in score order, then cohorts, then people, each pair taken if it is
+ * eligible (same rules) and both have room. Its scores are the real ones.
+ */
 static void greedy(const struct programme *p, size_t *n_matched, long long *total)
 {
 	struct buckets jb, sb;
@@ -351,10 +378,10 @@ static void greedy(const struct programme *p, size_t *n_matched, long long *tota
 		order[count[max_score - score[k]]++] = k;
 	for (size_t o = 0; o < (size_t)LEVEL_CODES * LEVEL_CODES; o++) {
 		size_t k = order[o], cj = k / LEVEL_CODES, cs = k % LEVEL_CODES;
-		if (score[k] < p->cf.min_score)
+		if ((long long)score[k] + 4 * 5 < p->cf.min_score) /* leadership and bonuses add at most 20 */
 			break;
 		for (size_t c_s = 0; c_s < 4; c_s++)
-			for (size_t c_j = c_s + 1; c_j < 4; c_j++)
+			for (size_t c_j = p->rules.seniority_gap > 0 ? 0 : c_s + 1; c_j < 4; c_j++)
 				greedy_buckets(p, &jb, cj * 4 + c_j, &sb, cs * 4 + c_s, load, matched,
 					       n_matched, total);
 	}
@@ -435,13 +462,13 @@ static int check_oracle(const struct programme *p, const struct match_stats *st)
 static void usage(void)
 {
 	fprintf(stderr, "usage: match -j JUNIORS -s SENIORS [--seed N] [-k TOP_K] [--add-k N]\n"
-			"             [--dimacs FILE] [--no-greedy] [--no-incumbents]\n");
+			"             [--dimacs FILE] [--no-greedy] [--no-incumbents] [--seniority-gap N]\n");
 	exit(2);
 }
 
 /* Options. */
 struct args {
-	long juniors, seniors, seed;
+	long juniors, seniors, seed, gap;
 	struct match_options opt;
 	const char *dimacs;
 	int greedy, no_incumbents;
@@ -453,6 +480,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		{ "seed", required_argument, NULL, 'S' }, { "dimacs", required_argument, NULL, 'd' },
 		{ "greedy", no_argument, NULL, 'g' },     { "no-greedy", no_argument, NULL, 'G' },
 		{ "add-k", required_argument, NULL, 'a' }, { "no-incumbents", no_argument, NULL, 'I' },
+		{ "seniority-gap", required_argument, NULL, 'y' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -482,6 +510,8 @@ static void parse_args(int argc, char **argv, struct args *a)
 			a->seniors = v;
 		else if (c == 'S')
 			a->seed = v;
+		else if (c == 'y')
+			a->gap = v;
 		else if (c == 'k')
 			a->opt.top_k = (size_t)v;
 		else if (c == 'a')
@@ -514,15 +544,16 @@ int main(int argc, char **argv)
 	struct match_stats st;
 	struct match_pair *pairs;
 	size_t n;
-	double t0, wall;
+	double t0, wall, rss;
 	int rc = 0;
 	parse_args(argc, argv, &a);
 	t0 = now();
 	p = make_programme((size_t)a.juniors, (size_t)a.seniors, (uint64_t)a.seed);
+	p->rules.seniority_gap = (int)a.gap;
 	printf("instance:  %ld juniors x %ld seniors, %zu staff (%zu managers), seed %ld, "
 	       "generated in %.2f s\n",
 	       a.juniors, a.seniors, p->n_people, p->n_mgr, a.seed, now() - t0);
-	printf("history:   %zu incumbent pairs, %zu avoid pairs (not a constraint yet), %zu juniors "
+	printf("history:   %zu incumbent pairs, %zu avoid pairs, %zu juniors "
 	       "report to a senior, %d departments\n",
 	       p->n_current, p->n_avoid, p->n_same_chain_reports, DEPARTMENTS);
 	print_sites(p);
@@ -534,7 +565,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	wall = now() - t0;
-	print_engine(&st, wall, peak_rss_mib());
+	rss = peak_rss_mib();
+	print_engine(&st, wall, rss);
 	free(pairs);
 	if (a.juniors <= 300 && check_oracle(p, &st) != 0)
 		rc = 1;
@@ -543,6 +575,11 @@ int main(int argc, char **argv)
 		long long gs;
 		t0 = now();
 		greedy(p, &gm, &gs);
+		printf("row:       | %ld x %ld | %.2f s | %.0f MiB | %zu | %lld | %s | %.1f%% seniors, %.1f%% score |\n",
+		       a.juniors, a.seniors, wall, rss, st.matched, st.total_score,
+		       st.certified ? "yes" : "no",
+		       st.matched ? 100.0 * ((double)st.matched - (double)gm) / (double)st.matched : 0.0,
+		       st.total_score ? 100.0 * (double)(st.total_score - gs) / (double)st.total_score : 0.0);
 		printf("greedy:    matched %zu, score %lld (%.2f s); engine gains %zu seniors "
 		       "(%.1f%%) and %lld score (%.1f%%)\n",
 		       gm, gs, now() - t0, st.matched - gm,

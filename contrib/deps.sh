@@ -6,7 +6,8 @@ set -eu
 packages="gcc make autoconf automake pkg-config libc6-dev
 libldap2-dev libconfig-dev libsqlite3-dev libsystemd-dev check
 slapd ldap-utils man-db openssl systemd
-samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldb-tools iproute2"
+samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldb-tools iproute2
+libsasl2-dev libsasl2-modules-gssapi-mit krb5-user"
 
 missing=""
 for p in $packages; do

@@ -32,7 +32,7 @@
 /* Longer unknown keys get no "did you mean" hint (ours are all shorter). */
 #define HINT_MAX 32
 /* Room for conf_keys(): more "group.key" names than the tables hold. */
-#define CONF_KEYS_MAX 96
+#define CONF_KEYS_MAX 160
 /* Longest area id, as in model.h (MODEL_AREA_MAX - 1). */
 #define AREA_ID_MAX 63
 /* The default competence standard, and the range of birth years. */
@@ -84,15 +84,22 @@ typedef const char *(*str_check)(const char *s);
 static const char *const top_keys[] = { "directory", "people", "participants", "cohorts",
 					"model", "matching", "writeback", "state", "daemon", NULL };
 static const char *const directory_keys[] = { "uri", "base", "bind_dn", "password_file", "tls",
-					      "ca_file", "timeout", "page_size", NULL };
+					      "ca_file", "timeout", "page_size", "type", "ad_sync",
+					      "sasl_mech", NULL };
 static const char *const people_keys[] = { "base", "filter", "attributes", "full_sync_interval", NULL };
-static const char *const participants_keys[] = { "juniors", "seniors", "member_attribute", NULL };
+static const char *const participants_keys[] = { "juniors", "seniors", "member_attribute",
+						 "trained_mentors", "excluded", NULL };
 static const char *const cohort_keys[] = { "name", "from", "to", NULL };
 static const char *const model_keys[] = { "scale", "levels", "areas", NULL };
 static const char *const area_keys[] = { "id", "name", "description", "direction", "standard",
 					 "weight", "competences", NULL };
 static const char *const competence_keys[] = { "id", "name", "description", "standard", NULL };
-static const char *const matching_keys[] = { "capacity", "min_score", NULL };
+static const char *const matching_keys[] = { "capacity", "min_score", "seniority_gap",
+					     "max_timezone_hours", "timezones", "bonus",
+					     "cooldown_days", "publish", NULL };
+static const char *const bonus_keys[] = { "cross_department", "same_timezone", "near_timezone",
+					  "near_hours", "stability", NULL };
+static const char *const timezone_keys[] = { "location", "offset", NULL };
 static const char *const writeback_keys[] = { "ou", "owner", "max_delete_percent", NULL };
 static const char *const state_keys[] = { "database", NULL };
 static const char *const daemon_keys[] = { "interval", "jitter", "metrics_file", NULL };
@@ -118,6 +125,7 @@ static const struct attr_key {
 	{ "hire_date", offsetof(struct conf_attrs, hire_date), "mentoringHireDate" },
 	{ "competence", offsetof(struct conf_attrs, competence), "mentoringCompetence" },
 	{ "capacity", offsetof(struct conf_attrs, capacity), "mentoringCapacity" },
+	{ "avoid", offsetof(struct conf_attrs, avoid), "mentoringAvoid" },
 };
 
 static const struct {
@@ -143,6 +151,10 @@ static const struct {
 };
 
 static const char *const tls_names[] = { "none", "starttls", "ldaps" };
+/* Indexed by enum conf_dir_type, enum conf_ad_sync. */
+static const char *const dir_type_names[] = { "auto", "openldap", "ad", NULL };
+static const char *const ad_sync_names[] = { "auto", "dirsync", "usn", NULL };
+static const char *const sasl_mech_names[] = { "GSSAPI", "EXTERNAL", NULL };
 /* Indexed by enum conf_direction. */
 static const char *const direction_names[] = { "digital", "leadership", "business" };
 
@@ -164,6 +176,8 @@ static const struct {
 	{ "model.areas", area_keys },
 	{ "model.areas.competences", competence_keys },
 	{ "matching", matching_keys },
+	{ "matching.bonus", bonus_keys },
+	{ "matching.timezones", timezone_keys },
 	{ "writeback", writeback_keys },
 	{ "state", state_keys },
 	{ "daemon", daemon_keys },
@@ -901,6 +915,13 @@ struct conf *conf_defaults(void)
 	set_default_areas(cf);
 	cf->capacity = 3;
 	cf->min_score = 0;
+	cf->max_tz_minutes = -1;
+	cf->bonus_cross_department = 2;
+	cf->bonus_same_tz = 2;
+	cf->bonus_near_tz = 1;
+	cf->near_tz_minutes = 180;
+	cf->bonus_stability = 5;
+	cf->publish = CONF_PUBLISH_AUTO;
 	cf->owner = xstrdup("mentord");
 	cf->max_delete_percent = 50;
 	cf->state_db = xstrdup(CONF_DEFAULT_DB);
@@ -944,6 +965,14 @@ static void free_competences(struct conf_competence *v, size_t n)
 	free(v);
 }
 
+/* Free a time zone table. */
+static void free_timezones(struct conf_timezone *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].location);
+	free(v);
+}
+
 void conf_free(struct conf *cf)
 {
 	if (!cf)
@@ -954,6 +983,7 @@ void conf_free(struct conf *cf)
 	free(cf->bind_dn);
 	free(cf->password_file);
 	free(cf->ca_file);
+	free(cf->sasl_mech);
 	free(cf->people_base);
 	free(cf->people_filter);
 	for (size_t i = 0; i < ARRAY_LEN(attr_keys); i++)
@@ -961,6 +991,9 @@ void conf_free(struct conf *cf)
 	free(cf->juniors_group);
 	free(cf->seniors_group);
 	free(cf->member_attr);
+	free(cf->trained_group);
+	free(cf->excluded_group);
+	free_timezones(cf->timezones, cf->n_timezones);
 	free_cohorts(cf->cohorts, cf->n_cohorts);
 	free_strv(cf->level_names);
 	free_areas(cf->areas, cf->n_areas);
@@ -1047,6 +1080,44 @@ static void resolve_tls(struct ctx *cx, const config_setting_t *tls_s,
 		cf->tls = CONF_TLS_LDAPS;
 }
 
+/* Optional key of g whose value must be one of names; its index, or -1 when absent or bad. */
+static int opt_name(struct ctx *cx, const config_setting_t *g, const char *key, const char *const *names)
+{
+	const config_setting_t *s = member(cx, g, "directory", key, K_STRING);
+	const char *v = s ? config_setting_get_string(s) : NULL;
+	struct sbuf sb = { 0 };
+	char *list;
+	if (!v)
+		return -1;
+	for (int i = 0; names[i]; i++)
+		if (strcmp(v, names[i]) == 0)
+			return i;
+	for (int i = 0; names[i]; i++)
+		sbuf_addf(&sb, "%s\"%s\"", i ? ", " : "", names[i]);
+	list = sbuf_take(&sb);
+	report(cx, s, "directory.%s: \"%s\" is not one of %s", key, v, list);
+	free(list);
+	return -1;
+}
+
+/* directory.type, ad_sync and sasl_mech (a SASL bind takes no bind_dn nor password). */
+static void parse_directory_ad(struct ctx *cx, const config_setting_t *g)
+{
+	struct conf *cf = cx->cf;
+	int v;
+	if ((v = opt_name(cx, g, "type", dir_type_names)) >= 0)
+		cf->dir_type = (enum conf_dir_type)v;
+	if ((v = opt_name(cx, g, "ad_sync", ad_sync_names)) >= 0)
+		cf->ad_sync = (enum conf_ad_sync)v;
+	if ((v = opt_name(cx, g, "sasl_mech", sasl_mech_names)) >= 0)
+		cf->sasl_mech = xstrdup(sasl_mech_names[v]);
+	if (cf->sasl_mech && config_setting_get_member(g, "bind_dn"))
+		report(cx, config_setting_get_member(g, "sasl_mech"), "directory.sasl_mech: a SASL bind "
+		       "takes its identity from %s; remove directory.bind_dn and directory.password_file",
+		       strcmp(cf->sasl_mech, "GSSAPI") == 0 ? "the Kerberos keytab or ticket cache" :
+							      "the TLS client certificate");
+}
+
 /* bind_dn and password_file come together or not at all. */
 static void check_bind(struct ctx *cx, const config_setting_t *g)
 {
@@ -1077,6 +1148,7 @@ static void parse_directory(struct ctx *cx, const config_setting_t *root)
 	opt_str(cx, g, "directory", "ca_file", check_nonempty, &cf->ca_file);
 	opt_int(cx, g, "directory", "timeout", 1, 3600, &cf->timeout);
 	opt_int(cx, g, "directory", "page_size", 1, 1000, &cf->page_size);
+	parse_directory_ad(cx, g);
 	check_bind(cx, g);
 	tls_s = member(cx, g, "directory", "tls", K_STRING);
 	if (tls_s) {
@@ -1116,6 +1188,33 @@ static void parse_people(struct ctx *cx, const config_setting_t *root)
 	parse_attributes(cx, g);
 }
 
+/* Report key of participants group g if it names the same group as one of the two main ones. */
+static void check_distinct_group(struct ctx *cx, const config_setting_t *g, const char *key,
+				 const char *dn)
+{
+	const struct conf *cf = cx->cf;
+	const char *other = cf->juniors_group && dn_equal(dn, cf->juniors_group) ? "juniors"
+			    : cf->seniors_group && dn_equal(dn, cf->seniors_group) ? "seniors" : NULL;
+	if (other)
+		report(cx, config_setting_get_member(g, key),
+		       "participants.%s: must be a different group from participants.%s", key, other);
+}
+
+/* The optional trained-mentors and excluded groups. */
+static void parse_extra_groups(struct ctx *cx, const config_setting_t *g)
+{
+	struct conf *cf = cx->cf;
+	if (opt_str(cx, g, "participants", "trained_mentors", check_dn, &cf->trained_group) == 1)
+		check_distinct_group(cx, g, "trained_mentors", cf->trained_group);
+	if (opt_str(cx, g, "participants", "excluded", check_dn, &cf->excluded_group) == 1) {
+		check_distinct_group(cx, g, "excluded", cf->excluded_group);
+		if (cf->trained_group && dn_equal(cf->trained_group, cf->excluded_group))
+			report(cx, config_setting_get_member(g, "excluded"),
+			       "participants.excluded: must be a different group from "
+			       "participants.trained_mentors");
+	}
+}
+
 /* The participants group: the two HR-managed groups. */
 static void parse_participants(struct ctx *cx, const config_setting_t *root)
 {
@@ -1131,6 +1230,7 @@ static void parse_participants(struct ctx *cx, const config_setting_t *root)
 	if (cf->juniors_group && cf->seniors_group && dn_equal(cf->juniors_group, cf->seniors_group))
 		report(cx, config_setting_get_member(g, "seniors"),
 		       "participants.seniors: must be a different group from participants.juniors");
+	parse_extra_groups(cx, g);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1555,12 +1655,128 @@ static void parse_model(struct ctx *cx, const config_setting_t *root)
 /* ------------------------------------------------------------------ */
 /* matching, writeback, state, daemon */
 
-/* The matching group: capacity and score threshold. */
+/* A UTC offset "+HH:MM" or "-HH:MM" (-12:00 .. +14:00) into minutes; NULL, or why not. */
+static const char *parse_offset(const char *s, int *minutes)
+{
+	static const char bad[] = "is not a UTC offset of the form +HH:MM or -HH:MM";
+	int h, m;
+	if ((s[0] != '+' && s[0] != '-') || strlen(s) != 6 || s[3] != ':' ||
+	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
+	    !isdigit((unsigned char)s[4]) || !isdigit((unsigned char)s[5]))
+		return bad;
+	h = (s[1] - '0') * 10 + (s[2] - '0');
+	m = (s[4] - '0') * 10 + (s[5] - '0');
+	if (m > 59)
+		return bad;
+	*minutes = (s[0] == '-' ? -1 : 1) * (h * 60 + m);
+	if (*minutes < -12 * 60 || *minutes > 14 * 60)
+		return "is outside -12:00 .. +14:00";
+	return NULL;
+}
+
+/* Element i of matching.timezones into *out; 0 when valid and its location is new. */
+static int parse_timezone(struct ctx *cx, const config_setting_t *s, int i,
+			  const struct conf_timezone *done, size_t n_done, struct conf_timezone *out)
+{
+	char group[QNAME_MAX];
+	const config_setting_t *off;
+	char *offset = NULL;
+	const char *why;
+	snprintf(group, sizeof(group), "matching.timezones[%d]", i);
+	if (expect_kind(cx, s, group, K_GROUP) < 0)
+		return -1;
+	check_keys(cx, s, group, timezone_keys);
+	need(cx, NULL, s, group, "location");
+	need(cx, NULL, s, group, "offset");
+	if (opt_str(cx, s, group, "location", check_label, &out->location) < 1 ||
+	    opt_str(cx, s, group, "offset", check_nonempty, &offset) < 1)
+		return -1;
+	off = config_setting_get_member(s, "offset");
+	if ((why = parse_offset(offset, &out->offset)))
+		report(cx, off, "%s.offset: \"%s\" %s", group, offset, why);
+	free(offset);
+	if (why)
+		return -1;
+	for (size_t k = 0; k < n_done; k++)
+		if (strcasecmp(done[k].location, out->location) == 0) {
+			report(cx, config_setting_get_member(s, "location"),
+			       "%s.location: \"%s\" is listed twice", group, out->location);
+			return -1;
+		}
+	return 0;
+}
+
+/* matching.timezones: a list of { location, offset }. */
+static void parse_timezones(struct ctx *cx, const config_setting_t *g)
+{
+	struct conf *cf = cx->cf;
+	const config_setting_t *s = member(cx, g, "matching", "timezones", K_LIST);
+	size_t n, ok = 0;
+	if (!s)
+		return;
+	n = (size_t)config_setting_length(s);
+	cf->timezones = xcalloc(n ? n : 1, sizeof(*cf->timezones));
+	for (size_t i = 0; i < n; i++) {
+		struct conf_timezone tz = { 0 };
+		if (parse_timezone(cx, config_setting_get_elem(s, (unsigned)i), (int)i, cf->timezones,
+				   ok, &tz) == 0)
+			cf->timezones[ok++] = tz;
+		else
+			free(tz.location);
+	}
+	cf->n_timezones = ok;
+}
+
+/* matching.bonus: the score bonuses beyond the competence areas. */
+static void parse_bonus(struct ctx *cx, const config_setting_t *g)
+{
+	struct conf *cf = cx->cf;
+	const config_setting_t *b = open_group(cx, g, "matching", "bonus", bonus_keys);
+	int hours = cf->near_tz_minutes / 60;
+	opt_int(cx, b, "matching.bonus", "cross_department", 0, 1000, &cf->bonus_cross_department);
+	opt_int(cx, b, "matching.bonus", "same_timezone", 0, 1000, &cf->bonus_same_tz);
+	opt_int(cx, b, "matching.bonus", "near_timezone", 0, 1000, &cf->bonus_near_tz);
+	if (opt_int(cx, b, "matching.bonus", "near_hours", 0, 26, &hours) == 1)
+		cf->near_tz_minutes = hours * 60;
+	opt_int(cx, b, "matching.bonus", "stability", 0, 1000, &cf->bonus_stability);
+}
+
+/* matching.publish: "auto" or "manual". */
+static void parse_publish(struct ctx *cx, const config_setting_t *g)
+{
+	const config_setting_t *s = member(cx, g, "matching", "publish", K_STRING);
+	const char *v;
+	if (!s)
+		return;
+	v = config_setting_get_string(s);
+	if (strcmp(v, "auto") == 0)
+		cx->cf->publish = CONF_PUBLISH_AUTO;
+	else if (strcmp(v, "manual") == 0)
+		cx->cf->publish = CONF_PUBLISH_MANUAL;
+	else
+		report(cx, s, "matching.publish: \"%s\" is not one of \"auto\", \"manual\"", v);
+}
+
+/* The matching group: capacity, score threshold, eligibility rules, bonuses, publishing. */
 static void parse_matching(struct ctx *cx, const config_setting_t *root)
 {
+	struct conf *cf = cx->cf;
 	const config_setting_t *g = open_group(cx, root, "", "matching", matching_keys);
-	opt_int(cx, g, "matching", "capacity", 0, 100, &cx->cf->capacity);
-	opt_int(cx, g, "matching", "min_score", 0, 1000000, &cx->cf->min_score);
+	int hours;
+	opt_int(cx, g, "matching", "capacity", 0, 100, &cf->capacity);
+	opt_int(cx, g, "matching", "min_score", 0, 1000000, &cf->min_score);
+	opt_int(cx, g, "matching", "seniority_gap", 0, 60, &cf->seniority_gap);
+	if (opt_int(cx, g, "matching", "max_timezone_hours", 0, 26, &hours) == 1)
+		cf->max_tz_minutes = hours * 60;
+	opt_int(cx, g, "matching", "cooldown_days", 0, 3650, &cf->cooldown_days);
+	parse_timezones(cx, g);
+	parse_bonus(cx, g);
+	parse_publish(cx, g);
+	if (g && config_setting_get_member(g, "max_timezone_hours") && cf->max_tz_minutes >= 0 &&
+	    !config_setting_get_member(g, "timezones"))
+		report(cx, config_setting_get_member(g, "max_timezone_hours"),
+		       "matching.max_timezone_hours: needs matching.timezones (the time zone of each "
+		       "location)");
 }
 
 /* The writeback group; the managed OU must lie below directory.base. */
@@ -1880,6 +2096,16 @@ int conf_competence_index(const struct conf *cf, const char *id)
 	return -1;
 }
 
+int conf_timezone_of(const struct conf *cf, const char *location, int *minutes)
+{
+	for (size_t i = 0; location && i < cf->n_timezones; i++)
+		if (strcasecmp(cf->timezones[i].location, location) == 0) {
+			*minutes = cf->timezones[i].offset;
+			return 0;
+		}
+	return -1;
+}
+
 const char *conf_direction_name(enum conf_direction d)
 {
 	return (size_t)d < ARRAY_LEN(direction_names) ? direction_names[d] : "digital";
@@ -1935,7 +2161,11 @@ static void dump_directory(const struct conf *cf, FILE *fp)
 	put_str_key(fp, "\t", "password_file", cf->password_file);
 	put_str_key(fp, "\t", "tls", tls_names[cf->tls]);
 	put_str_key(fp, "\t", "ca_file", cf->ca_file);
-	fprintf(fp, "\ttimeout = %d;\n\tpage_size = %d;\n};\n", cf->timeout, cf->page_size);
+	fprintf(fp, "\ttimeout = %d;\n\tpage_size = %d;\n", cf->timeout, cf->page_size);
+	put_str_key(fp, "\t", "type", dir_type_names[cf->dir_type]);
+	put_str_key(fp, "\t", "ad_sync", ad_sync_names[cf->ad_sync]);
+	put_str_key(fp, "\t", "sasl_mech", cf->sasl_mech);
+	fputs("};\n", fp);
 }
 
 /* The people and participants groups. */
@@ -1953,6 +2183,8 @@ static void dump_people(const struct conf *cf, FILE *fp)
 	put_str_key(fp, "\t", "juniors", cf->juniors_group);
 	put_str_key(fp, "\t", "seniors", cf->seniors_group);
 	put_str_key(fp, "\t", "member_attribute", cf->member_attr);
+	put_str_key(fp, "\t", "trained_mentors", cf->trained_group);
+	put_str_key(fp, "\t", "excluded", cf->excluded_group);
 	fputs("};\n", fp);
 }
 
@@ -2033,11 +2265,36 @@ static void dump_model(const struct conf *cf, FILE *fp)
 	fputs("\t);\n};\n", fp);
 }
 
+/* The matching group. */
+static void dump_matching(const struct conf *cf, FILE *fp)
+{
+	fprintf(fp, "matching = {\n\tcapacity = %d;\n\tmin_score = %d;\n\tseniority_gap = %d;\n",
+		cf->capacity, cf->min_score, cf->seniority_gap);
+	if (cf->max_tz_minutes >= 0)
+		fprintf(fp, "\tmax_timezone_hours = %d;\n", cf->max_tz_minutes / 60);
+	fprintf(fp, "\tcooldown_days = %d;\n\tpublish = \"%s\";\n", cf->cooldown_days,
+		cf->publish == CONF_PUBLISH_MANUAL ? "manual" : "auto");
+	fprintf(fp, "\tbonus = { cross_department = %d; same_timezone = %d; near_timezone = %d; "
+		    "near_hours = %d; stability = %d; };\n", cf->bonus_cross_department,
+		cf->bonus_same_tz, cf->bonus_near_tz, cf->near_tz_minutes / 60, cf->bonus_stability);
+	if (cf->n_timezones) {
+		fputs("\ttimezones = (\n", fp);
+		for (size_t i = 0; i < cf->n_timezones; i++) {
+			int m = cf->timezones[i].offset, a = m < 0 ? -m : m;
+			fputs("\t\t{", fp);
+			put_inline_key(fp, "location", cf->timezones[i].location);
+			fprintf(fp, " offset = \"%c%02d:%02d\"; }%s\n", m < 0 ? '-' : '+', a / 60, a % 60,
+				i + 1 < cf->n_timezones ? "," : "");
+		}
+		fputs("\t);\n", fp);
+	}
+	fputs("};\n", fp);
+}
+
 /* The matching, writeback, state and daemon groups. */
 static void dump_rest(const struct conf *cf, FILE *fp)
 {
-	fprintf(fp, "matching = {\n\tcapacity = %d;\n\tmin_score = %d;\n};\n", cf->capacity,
-		cf->min_score);
+	dump_matching(cf, fp);
 	fputs("writeback = {\n", fp);
 	put_str_key(fp, "\t", "ou", cf->managed_ou);
 	put_str_key(fp, "\t", "owner", cf->owner);

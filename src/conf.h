@@ -19,6 +19,10 @@
 #define CONF_DEFAULT_DB LOCALSTATEDIR "/lib/mentord/mentord.db"
 
 enum conf_tls { CONF_TLS_NONE, CONF_TLS_STARTTLS, CONF_TLS_LDAPS };
+/* Which kind of directory server: told, or found out from its root DSE. */
+enum conf_dir_type { CONF_DIR_AUTO, CONF_DIR_OPENLDAP, CONF_DIR_AD };
+/* How changes are read from Active Directory. */
+enum conf_ad_sync { CONF_AD_SYNC_AUTO, CONF_AD_SYNC_DIRSYNC, CONF_AD_SYNC_USN };
 
 /* A birth cohort: people born in [from, to] (inclusive) carry this name. */
 struct conf_cohort {
@@ -63,7 +67,17 @@ struct conf_competence {
 struct conf_attrs {
 	char *id, *name, *mail, *title, *department, *manager, *location;
 	char *birth_year, *hire_date, *competence, *capacity;
+	char *avoid;    /* DNs of people this person must not be paired with */
 };
+
+/* A location whose people share a time zone (matching.timezones). */
+struct conf_timezone {
+	char *location; /* compared with the location attribute, ignoring case */
+	int offset;     /* minutes east of UTC */
+};
+
+/* When a cycle's pairs reach the directory (matching.publish). */
+enum conf_publish { CONF_PUBLISH_AUTO, CONF_PUBLISH_MANUAL };
 
 struct conf {
 	char *path;             /* the file this came from */
@@ -78,6 +92,9 @@ struct conf {
 	char *ca_file;          /* NULL: system default */
 	int timeout;            /* seconds, network and per operation; default 10 */
 	int page_size;          /* paged-results size; default 500, 1..1000 */
+	enum conf_dir_type dir_type; /* default auto */
+	enum conf_ad_sync ad_sync;   /* default auto: DirSync when allowed, else uSNChanged */
+	char *sasl_mech;        /* "GSSAPI" or "EXTERNAL"; NULL: simple bind */
 
 	/* people */
 	char *people_base;      /* default base_dn */
@@ -89,6 +106,8 @@ struct conf {
 	char *juniors_group;    /* DN of the HR-managed juniors group (mentors) */
 	char *seniors_group;    /* DN of the HR-managed seniors group (mentees) */
 	char *member_attr;      /* default "member" */
+	char *trained_group;    /* NULL, or only juniors also in this group mentor */
+	char *excluded_group;   /* NULL, or members of this group take no part */
 
 	/* cohorts, sorted by from year; default Baby Boomers, X, Y, Z */
 	struct conf_cohort *cohorts;
@@ -107,6 +126,17 @@ struct conf {
 	/* matching */
 	int capacity;           /* seniors per junior; default 3, 0..100 */
 	int min_score;          /* default 0 */
+	int seniority_gap;      /* years; 0: the cohort rule */
+	int max_tz_minutes;     /* pairs further apart are not made; -1: no limit (default) */
+	struct conf_timezone *timezones; /* location -> offset, in file order */
+	size_t n_timezones;
+	int bonus_cross_department; /* default 2 */
+	int bonus_same_tz;      /* default 2 */
+	int bonus_near_tz;      /* default 1 */
+	int near_tz_minutes;    /* reach of bonus_near_tz; default 180 (3 hours) */
+	int bonus_stability;    /* default 5 */
+	int cooldown_days;      /* an ended pair is not made again for this long; default 0 */
+	enum conf_publish publish; /* default auto */
 
 	/* writeback */
 	char *managed_ou;       /* default "ou=mentoring,<base_dn>" */
@@ -155,6 +185,9 @@ int conf_area_index(const struct conf *cf, const char *id);
 
 /* Index of the competence with this id (ignoring case) in cf->competences, or -1. */
 int conf_competence_index(const struct conf *cf, const char *id);
+
+/* The offset of location in cf->timezones (ignoring case): 0 and *minutes set, or -1. */
+int conf_timezone_of(const struct conf *cf, const char *location, int *minutes);
 
 /* "digital", "leadership" or "business". */
 const char *conf_direction_name(enum conf_direction d);

@@ -20,6 +20,7 @@
 #include "match.h"
 #include "metrics.h"
 #include "model.h"
+#include "programme.h"
 #include "store.h"
 #include "util.h"
 
@@ -41,6 +42,7 @@ struct cycle {
 	size_t n_prev;
 	struct wb_set *want, *have;
 	struct wb_plan *plan;
+	unsigned char *kept;      /* per pair: it was in force before (see mark_kept) */
 };
 
 /* Note why the cycle failed (the details were logged where they happened). */
@@ -59,35 +61,58 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Match the roster's juniors and seniors. */
+/* Count the pairs kept, added and ended against the pairs in force before. */
+static void count_changes(struct cycle *c, size_t kept)
+{
+	c->rep->pairs = (long)c->n_pairs;
+	c->rep->pairs_kept = (long)kept;
+	c->rep->pairs_added = (long)(c->n_pairs - kept);
+	c->rep->pairs_ended = (long)(c->n_prev - kept);
+}
+
+/* Flag the pairs that were in force before, and count the pairs kept, added and ended. */
+static void mark_kept(struct cycle *c)
+{
+	struct strmap *prev = strmap_new(c->n_prev > 1024 ? c->n_prev : 1024);
+	size_t kept = 0, dummy;
+	char *key;
+	for (size_t i = 0; i < c->n_prev; i++) {
+		key = xasprintf("%s %s", c->prev[i].mentor_uuid, c->prev[i].mentee_uuid);
+		strmap_put(prev, key, i);
+		free(key);
+	}
+	free(c->kept);
+	c->kept = xcalloc(c->n_pairs + 1, 1);
+	for (size_t i = 0; i < c->n_pairs; i++) {
+		key = xasprintf("%s %s", c->roster->people[c->pairs[i].junior].uuid,
+				c->roster->people[c->pairs[i].senior].uuid);
+		c->kept[i] = strmap_get(prev, key, &dummy) == 0;
+		kept += c->kept[i];
+		free(key);
+	}
+	strmap_free(prev);
+	count_changes(c, kept);
+}
+
+/* Match the roster's eligible juniors and seniors under the programme's rules. */
 static int run_match(struct cycle *c)
 {
-	struct roster *r = c->roster;
-	struct match_person *people = xcalloc(r->n ? r->n : 1, sizeof(*people));
-	size_t *juniors = xcalloc(r->n ? r->n : 1, sizeof(size_t)), *seniors = xcalloc(r->n ? r->n : 1, sizeof(size_t));
-	size_t *current = xcalloc(r->n ? r->n : 1, sizeof(size_t)), mentor, mentee;
-	struct match_input in = {people, r->n, juniors, 0, seniors, 0, c->cf, current};
+	struct programme pg;
 	int rc;
-	for (size_t i = 0; i < r->n; i++)
-		current[i] = MATCH_NONE;
-	for (size_t i = 0; i < c->n_prev; i++)
-		if (strmap_get(r->by_uuid, c->prev[i].mentor_uuid, &mentor) == 0 &&
-		    strmap_get(r->by_uuid, c->prev[i].mentee_uuid, &mentee) == 0)
-			current[mentee] = mentor;
-	for (size_t i = 0; i < r->n; i++) {
-		const struct roster_person *p = &r->people[i];
-		people[i] = (struct match_person){p->uuid, p->cohort, p->manager,
-						  p->capacity >= 0 ? p->capacity : c->cf->capacity, p->levels};
-		if (p->roles & ROSTER_JUNIOR)
-			juniors[in.n_juniors++] = i;
-		if (p->roles & ROSTER_SENIOR)
-			seniors[in.n_seniors++] = i;
+	if (programme_build(c->cf, c->st, c->roster, c->prev, c->n_prev, c->rep->started, 1, &pg) < 0)
+		return -1;
+	rc = match_solve(&pg.in, &c->pairs, &c->n_pairs);
+	if (rc == 0) {
+		programme_report_pins(&pg, c->pairs, c->n_pairs);
+		mark_kept(c);
+		/* the stability bonus only weighs in the choice: the pair's score is the same every cycle */
+		for (size_t i = 0; i < c->n_pairs; i++)
+			if (c->kept[i])
+				c->pairs[i].score -= pg.rules.bonus_stability;
+	} else {
+		log_err("matching: the engine refused the input");
 	}
-	rc = match_solve(&in, &c->pairs, &c->n_pairs);
-	free(current);
-	free(people);
-	free(juniors);
-	free(seniors);
+	programme_clear(&pg);
 	return rc;
 }
 
@@ -135,6 +160,10 @@ static int store_pairs(struct cycle *c)
 		sp[i].started = c->wb[i].started;
 	}
 	rc = store_pairs_replace(c->st, sp, c->n_pairs, c->rep->run);
+	if (rc == 0)
+		rc = store_history_update(c->st, sp, c->n_pairs, (long long)c->rep->started);
+	if (rc == 0)
+		rc = store_proposals_replace(c->st, NULL, 0, c->rep->run);
 	for (size_t i = 0; i < c->n_pairs; i++)
 		free(sp[i].dn);
 	free(sp);
@@ -146,6 +175,41 @@ static double cpu_seconds(const struct rusage *ru)
 {
 	return (double)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) +
 	       (double)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6;
+}
+
+/* Record the pairs as proposals for `mentorctl publish` (inside the cycle's transaction). */
+static int store_proposals(struct cycle *c)
+{
+	struct store_proposal *sp = xcalloc(c->n_pairs ? c->n_pairs : 1, sizeof(*sp));
+	int rc;
+	for (size_t i = 0; i < c->n_pairs; i++) {
+		const struct roster_person *j = &c->roster->people[c->pairs[i].junior];
+		const struct roster_person *s = &c->roster->people[c->pairs[i].senior];
+		sp[i] = (struct store_proposal){ j->uuid, s->uuid, c->pairs[i].score, c->kept[i], c->pairs[i].pinned };
+	}
+	rc = store_proposals_replace(c->st, sp, c->n_pairs, c->rep->run);
+	free(sp);
+	return rc;
+}
+
+/* The directory changes for the pairs: desired state, what is there, the diff and its safety limit. */
+static enum cycle_result plan_writes(struct cycle *c, FILE *ldif)
+{
+	build_pairs(c);
+	if (!(c->want = wb_desired(c->cf, c->wb, c->n_pairs)))
+		return fail(c, CYCLE_FAILED, "managed OU unusable");
+	if (!(c->have = wb_read(c->d, c->cf)))
+		return fail(c, CYCLE_FAILED, "reading the managed OU failed; nothing changed");
+	if (wb_diff(c->cf, c->want, c->have, &c->plan) < 0) {
+		wb_plan_counts(c->plan, &c->rep->changes);
+		if (ldif)
+			wb_plan_ldif(c->plan, ldif);
+		return fail(c, CYCLE_SAFETY, "delete limit hit (writeback.max_delete_percent); nothing changed");
+	}
+	wb_plan_counts(c->plan, &c->rep->changes);
+	if (ldif)
+		wb_plan_ldif(c->plan, ldif);
+	return CYCLE_OK;
 }
 
 /* Read, match and plan; everything before the first write. */
@@ -176,21 +240,9 @@ static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 		return fail(c, CYCLE_STOPPED, "stopped before matching; nothing changed");
 	if (store_pairs_load(c->st, &c->prev, &c->n_prev) < 0 || run_match(c) < 0)
 		return fail(c, CYCLE_FAILED, "matching failed");
-	c->rep->pairs = (long)c->n_pairs;
-	build_pairs(c);
-	if (!(c->want = wb_desired(c->cf, c->wb, c->n_pairs)))
-		return fail(c, CYCLE_FAILED, "managed OU unusable");
-	if (!(c->have = wb_read(c->d, c->cf)))
-		return fail(c, CYCLE_FAILED, "reading the managed OU failed; nothing changed");
-	if (wb_diff(c->cf, c->want, c->have, &c->plan) < 0) {
-		wb_plan_counts(c->plan, &c->rep->changes);
-		if (ldif)
-			wb_plan_ldif(c->plan, ldif);
-		return fail(c, CYCLE_SAFETY, "delete limit hit (writeback.max_delete_percent); nothing changed");
-	}
-	wb_plan_counts(c->plan, &c->rep->changes);
-	if (ldif)
-		wb_plan_ldif(c->plan, ldif);
+	c->rep->proposed = c->cf->publish == CONF_PUBLISH_MANUAL;
+	if (!c->rep->proposed && plan_writes(c, ldif) != CYCLE_OK)
+		return c->rep->result;
 	c->rep->plan_seconds = now_seconds() - t1;
 	return CYCLE_OK;
 }
@@ -200,6 +252,11 @@ static enum cycle_result commit_cycle(struct cycle *c)
 {
 	double t0 = now_seconds();
 	log_set_phase("write");
+	if (c->rep->proposed) {
+		if (store_proposals(c) < 0 || store_commit(c->st) < 0)
+			return fail(c, CYCLE_FAILED, "storing the proposed pairs failed; nothing changed");
+		return CYCLE_OK;
+	}
 	if (store_pairs(c) < 0)
 		return fail(c, CYCLE_FAILED, "storing pairs failed; nothing changed");
 	switch (wb_apply(c->d, c->plan, c->progress)) {
@@ -213,6 +270,60 @@ static enum cycle_result commit_cycle(struct cycle *c)
 	return CYCLE_OK;
 }
 
+/* The stored proposals as the cycle's pairs (people who left are skipped); -2 when none are stored. */
+static int load_proposals(struct cycle *c)
+{
+	struct store_proposal *props;
+	size_t n, j, s;
+	long long run;
+	if (store_proposals_load(c->st, &props, &n, &run) < 0)
+		return -1;
+	c->pairs = xcalloc(n ? n : 1, sizeof(*c->pairs));
+	for (size_t i = 0; i < n; i++) {
+		if (strmap_get(c->roster->by_uuid, props[i].mentor_uuid, &j) < 0 ||
+		    strmap_get(c->roster->by_uuid, props[i].mentee_uuid, &s) < 0) {
+			log_warn("proposed pair %s mentors %s skipped: no longer among the staff",
+			 props[i].mentor_uuid, props[i].mentee_uuid);
+			continue;
+		}
+		c->pairs[c->n_pairs++] = (struct match_pair){ j, s, props[i].score, props[i].pinned };
+	}
+	store_proposals_free(props, n);
+	mark_kept(c);
+	return run ? 0 : -2;
+}
+
+/* Publish the stored proposals: the write half of a cycle, on the stored roster. */
+static enum cycle_result publish_cycle(struct cycle *c)
+{
+	double t0 = now_seconds();
+	log_set_phase("plan");
+	if (dir_open(c->cf, &c->d) < 0)
+		return fail(c, CYCLE_UNREACHABLE, "no directory server reachable");
+	if (store_begin(c->st) < 0)
+		return fail(c, CYCLE_FAILED, "state database busy or unwritable");
+	if (roster_load(c->st, c->cf, &c->roster) < 0 || store_pairs_load(c->st, &c->prev, &c->n_prev) < 0)
+		return fail(c, CYCLE_FAILED, "reading the state database failed");
+	c->rep->sync.staff = (long)c->roster->n;
+	for (size_t i = 0; i < c->roster->n; i++) {
+		c->rep->sync.juniors += (c->roster->people[i].roles & ROSTER_JUNIOR) != 0;
+		c->rep->sync.seniors += (c->roster->people[i].roles & ROSTER_SENIOR) != 0;
+	}
+	switch (load_proposals(c)) {
+	case 0: break;
+	case -2:
+		log_err("no proposed pairs to publish: a cycle with matching.publish = \"manual\" stores them");
+		return fail(c, CYCLE_FAILED, "no proposed pairs to publish");
+	default: return fail(c, CYCLE_FAILED, "reading the proposed pairs failed");
+	}
+	if (progress_report(c->progress, CYCLE_PHASE_PLAN, 0, 0))
+		return fail(c, CYCLE_STOPPED, "stopped before writing; nothing changed");
+	if (plan_writes(c, NULL) != CYCLE_OK)
+		return c->rep->result;
+	c->rep->plan_seconds = now_seconds() - t0;
+	return commit_cycle(c);
+}
+
 /* Release everything the cycle held. */
 static void cycle_clear(struct cycle *c)
 {
@@ -223,6 +334,7 @@ static void cycle_clear(struct cycle *c)
 	}
 	free(c->wb);
 	free(c->pairs);
+	free(c->kept);
 	store_pairs_free(c->prev, c->n_prev);
 	wb_plan_free(c->plan);
 	wb_set_free(c->want);
@@ -244,11 +356,13 @@ static void finish_run(struct cycle *c)
 		.skipped = rep->sync.skipped_entries + rep->sync.skipped_values, .pairs = rep->pairs,
 		.adds = rep->changes.adds, .modifies = rep->changes.modifies,
 		.deletes = rep->changes.deletes, .error = rep->result == CYCLE_OK ? NULL : rep->error,
+		.added = rep->pairs_added, .ended = rep->pairs_ended, .kept = rep->pairs_kept,
+		.proposed = rep->proposed,
 	};
 	long long last_ok = 0;
 	long failed = 0;
 	if (rep->result != CYCLE_OK)
-		run.adds = run.modifies = run.deletes = 0;
+		run.adds = run.modifies = run.deletes = run.added = run.ended = run.kept = 0;
 	store_run_finish(c->st, &run);
 	if (c->cf->metrics_file && store_run_totals(c->st, &last_ok, &failed) == 0)
 		metrics_write(c->cf->metrics_file, rep, last_ok, failed);
@@ -291,14 +405,12 @@ static int take_lock(const struct conf *cf)
 	return fd;
 }
 
-enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif,
-			    const struct progress *progress, struct cycle_report *rep)
-{
-	return cycle_run_kept(cf, dry_run, ldif, progress, rep, NULL);
-}
-
-enum cycle_result cycle_run_kept(const struct conf *cf, int dry_run, FILE *ldif, const struct progress *progress,
-				 struct cycle_report *rep, struct roster **kept)
+/*
+ * A cycle (or with publishing, a publication) under the lock, recorded
+ * unless dry. kept: see cycle_run_kept (NULL when publishing).
+ */
+static enum cycle_result run_locked(const struct conf *cf, int dry_run, FILE *ldif, const struct progress *progress,
+				    struct cycle_report *rep, int publishing, struct roster **kept)
 {
 	struct cycle c = {.cf = cf, .progress = progress, .rep = rep};
 	double t0 = now_seconds();
@@ -329,7 +441,9 @@ enum cycle_result cycle_run_kept(const struct conf *cf, int dry_run, FILE *ldif,
 		c.roster = *kept;
 		*kept = NULL;
 	}
-	if (plan_cycle(&c, dry_run ? ldif : NULL) == CYCLE_OK && !dry_run)
+	if (publishing)
+		publish_cycle(&c);
+	else if (plan_cycle(&c, dry_run ? ldif : NULL) == CYCLE_OK && !dry_run)
 		commit_cycle(&c);
 	rep->seconds = now_seconds() - t0;
 	if (kept && !dry_run && rep->result == CYCLE_OK) {
@@ -344,4 +458,21 @@ enum cycle_result cycle_run_kept(const struct conf *cf, int dry_run, FILE *ldif,
 	log_set_cycle(0);
 	log_set_phase(NULL);
 	return rep->result;
+}
+
+enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif,
+			    const struct progress *progress, struct cycle_report *rep)
+{
+	return run_locked(cf, dry_run, ldif, progress, rep, 0, NULL);
+}
+
+enum cycle_result cycle_run_kept(const struct conf *cf, int dry_run, FILE *ldif, const struct progress *progress,
+				 struct cycle_report *rep, struct roster **kept)
+{
+	return run_locked(cf, dry_run, ldif, progress, rep, 0, kept);
+}
+
+enum cycle_result cycle_publish(const struct conf *cf, const struct progress *progress, struct cycle_report *rep)
+{
+	return run_locked(cf, 0, NULL, progress, rep, 1, NULL);
 }

@@ -42,6 +42,8 @@ struct cycle_report {
 	long sync_peak_kib;      /* the process's peak RSS when the sync phase ended (KiB) */
 	double sync_cpu_seconds; /* CPU time (user + system) the process spent in the sync phase */
 	long pairs;              /* pairs in the plan */
+	long pairs_added, pairs_ended, pairs_kept; /* against the pairs in force before */
+	int proposed;            /* the pairs were stored as proposals, not written (publish manual) */
 	struct wb_counts changes;
 	char error[256];         /* short cause when result != CYCLE_OK */
 };
@@ -67,6 +69,15 @@ enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif,
  */
 enum cycle_result cycle_run_kept(const struct conf *cf, int dry_run, FILE *ldif, const struct progress *progress,
 				 struct cycle_report *rep, struct roster **kept);
+
+/*
+ * Publish the proposals of the last cycle (matching.publish = "manual"):
+ * write them to the directory with the same lock, safety limits and
+ * all-or-nothing rules as a cycle, without reading people again. Recorded as
+ * a cycle; returns rep->result (CYCLE_FAILED when there is nothing to
+ * publish).
+ */
+enum cycle_result cycle_publish(const struct conf *cf, const struct progress *progress, struct cycle_report *rep);
 
 /* The lock file that keeps two cycles from running at once: "<state database>.lock" (new string). */
 char *cycle_lock_path(const struct conf *cf);

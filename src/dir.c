@@ -12,6 +12,7 @@
 #include <ldap.h>
 #include <stdio.h>
 #include <ldif.h>
+#include <sasl/sasl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,12 +30,15 @@ struct dir {
 	LDAP *ld;
 	char *uri;
 	const struct conf *cf;
+	int is_ad;              /* -1 until the root DSE was read (directory.type = "auto") */
+	int read_failed;        /* a value read inside an entry callback failed: fail that search */
 };
 
 /* Attributes indexed per entry: enough for every mapped one, the rest is looked up slowly. */
 #define DIR_ENTRY_ATTRS 32
 
 struct dir_entry {
+	dir *d;                 /* for range retrieval of values the server cut short */
 	LDAP *ld;
 	LDAPMessage *msg;
 	char *dn;
@@ -46,14 +50,23 @@ struct dir_entry {
 	BerVarray values[DIR_ENTRY_ATTRS];
 };
 
-/* Log a failed operation once at the given priority: server, operation, DN, result and diagnostic. */
+/*
+ * The one error line of this module: server, operation, DN, LDAP result and
+ * the server's diagnostic message (diag may be NULL).
+ */
+static void do_log_result(int priority, const char *uri, const char *op, const char *dn, int rc, const char *diag)
+{
+	log_entry(priority, dn, op, "%s: %s%s%s: %s (%d)%s%s", uri, op, dn ? " " : "", dn ? dn : "",
+		  ldap_err2string(rc), rc, diag && *diag ? ": " : "", diag && *diag ? diag : "");
+}
+
+/* Log a failed operation once at the given priority, with the diagnostic the handle holds. */
 static void do_log_error_level(LDAP *ld, int priority, const char *uri, const char *op, const char *dn, int rc)
 {
 	char *diag = NULL;
 	if (ld)
 		ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-	log_entry(priority, dn, op, "%s: %s%s%s: %s (%d)%s%s", uri, op, dn ? " " : "", dn ? dn : "",
-		  ldap_err2string(rc), rc, diag && *diag ? ": " : "", diag && *diag ? diag : "");
+	do_log_result(priority, uri, op, dn, rc, diag);
 	ldap_memfree(diag);
 }
 
@@ -109,6 +122,9 @@ static int do_set_options(LDAP *ld, const struct conf *cf)
 	    ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
 	    do_set_keepalive(ld) < 0)
 		return -1;
+	/* SASL: the service principal is ldap/<host of the URI>, not a reverse look-up of its address */
+	if (cf->sasl_mech && ldap_set_option(ld, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON) != LDAP_OPT_SUCCESS)
+		return -1;
 	if (cf->tls == CONF_TLS_NONE)
 		return 0;
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS)
@@ -135,12 +151,45 @@ static char *do_password_path(const struct conf *cf)
 	return xstrdup(cf->password_file);
 }
 
-/* Bind simply with the configured DN and password, or anonymously. */
+/*
+ * SASL interaction: nothing to ask. GSSAPI takes its identity from the
+ * Kerberos keytab or ticket cache, EXTERNAL from the TLS client
+ * certificate; every prompt (such as the authorization id) gets its default.
+ */
+static int do_sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
+{
+	(void)ld;
+	(void)flags;
+	(void)defaults;
+	for (sasl_interact_t *it = in; it->id != SASL_CB_LIST_END; it++) {
+		it->result = it->defresult ? it->defresult : "";
+		it->len = (unsigned)strlen(it->result);
+	}
+	return LDAP_SUCCESS;
+}
+
+/* Bind with SASL (directory.sasl_mech). */
+static int do_bind_sasl(LDAP *ld, const struct conf *cf, const char *uri)
+{
+	int rc = ldap_sasl_interactive_bind_s(ld, NULL, cf->sasl_mech, NULL, NULL, LDAP_SASL_QUIET,
+					      do_sasl_interact, NULL);
+	char op[64];
+	if (rc != LDAP_SUCCESS) {
+		snprintf(op, sizeof(op), "SASL %s bind", cf->sasl_mech);
+		do_log_error(ld, uri, op, NULL, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* Bind simply with the configured DN and password, or anonymously, or with SASL. */
 static int do_bind(LDAP *ld, const struct conf *cf, const char *uri)
 {
 	char password[PASSWORD_MAX], *path;
 	struct berval cred = {0, NULL};
 	int rc;
+	if (cf->sasl_mech)
+		return do_bind_sasl(ld, cf, uri);
 	if (cf->bind_dn) {
 		path = do_password_path(cf);
 		rc = do_read_password(path, password, sizeof(password));
@@ -257,6 +306,7 @@ int dir_open(const struct conf *cf, dir **out)
 				d->ld = ld;
 				d->uri = xstrdup(cf->uris[i]);
 				d->cf = cf;
+				d->is_ad = cf->dir_type == CONF_DIR_AUTO ? -1 : cf->dir_type == CONF_DIR_AD;
 				log_debug("connected to %s", d->uri);
 				*out = d;
 				return 0;
@@ -330,14 +380,17 @@ static void do_entry_unindex(struct dir_entry *e)
 /* Hand one search entry to the callback. */
 static int do_entry(dir *d, LDAPMessage *msg, dir_entry_fn fn, void *arg)
 {
-	struct dir_entry e = {.ld = d->ld, .msg = msg, .dn = ldap_get_dn(d->ld, msg)};
+	struct dir_entry e = {.d = d, .ld = d->ld, .msg = msg, .dn = ldap_get_dn(d->ld, msg)};
 	int rc;
 	if (!e.dn) {
 		log_err("%s: search entry without a DN", d->uri);
 		return -1;
 	}
 	do_entry_index(&e);
+	d->read_failed = 0;
 	rc = fn(&e, arg);
+	if (d->read_failed)
+		rc = -1;
 	do_entry_unindex(&e);
 	ldap_memfree(e.dn);
 	return rc;
@@ -357,9 +410,7 @@ static int do_page_done(dir *d, const char *base, LDAPMessage *res, struct berva
 		return DIR_NO_SUCH_OBJECT;
 	}
 	if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
-		rc = rc != LDAP_SUCCESS ? rc : err;
-		log_entry(LOG_ERR, base, "search", "%s: search %s: %s (%d)%s%s", d->uri, base,
-			  ldap_err2string(rc), rc, diag && *diag ? ": " : "", diag ? diag : "");
+		do_log_result(LOG_ERR, d->uri, "search", base, rc != LDAP_SUCCESS ? rc : err, diag);
 		ldap_memfree(diag);
 		ldap_controls_free(ctrls);
 		return -1;
@@ -473,7 +524,7 @@ static int do_uuid_text(const struct berval *bv, char out[37])
 static int do_sync_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid, ldap_sync_refresh_t phase)
 {
 	struct do_sync *s = ls->ls_private;
-	struct dir_entry e = {.ld = ls->ls_ld, .msg = msg};
+	struct dir_entry e = {.d = s->d, .ld = ls->ls_ld, .msg = msg};
 	enum dir_sync_state state = phase == LDAP_SYNC_CAPI_DELETE ? DIR_SYNC_DELETE :
 				    phase == LDAP_SYNC_CAPI_PRESENT ? DIR_SYNC_PRESENT : DIR_SYNC_UPSERT;
 	char text[37];
@@ -684,14 +735,41 @@ static long do_entry_slot(const dir_entry *e, const char *attr)
 	return -1;
 }
 
-/* Copy NUL-free values into a NULL-terminated string array (NULL when none). */
+/*
+ * Whether attr holds binary GUIDs (objectGUID, invocationId, ...): Active
+ * Directory's 16-octet GUIDs, which are read in their canonical text form.
+ */
+static int do_is_guid_attr(const char *attr)
+{
+	size_t n = strlen(attr);
+	return strcasecmp(attr, "invocationId") == 0 || (n >= 4 && strcasecmp(attr + n - 4, "guid") == 0);
+}
+
+/*
+ * A binary GUID as Microsoft writes it: the first three fields little-endian,
+ * e.g. "23a293bb-df26-492f-b03b-8bfe4adf05ad" (what `<GUID=...>` DNs take).
+ */
+static void do_guid_text(const unsigned char *g, char out[37])
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13],
+		 g[14], g[15]);
+}
+
+/* Copy NUL-free values into a NULL-terminated string array (NULL when none); GUIDs as text. */
 static char **do_values_strings(const dir_entry *e, const char *attr, struct berval *const *bvp,
 				const struct berval *bv, size_t n)
 {
 	char **out = xcalloc(n + 1, sizeof(*out));
 	size_t k = 0;
+	int guid = do_is_guid_attr(attr);
 	for (size_t i = 0; i < n; i++) {
 		const struct berval *v = bvp ? bvp[i] : &bv[i];
+		if (guid && v->bv_len == 16) {
+			out[k] = xmalloc(37);
+			do_guid_text((const unsigned char *)v->bv_val, out[k++]);
+			continue;
+		}
 		if (memchr(v->bv_val, '\0', v->bv_len)) {
 			log_entry(LOG_WARNING, e->dn, "read", "%s: %s: skipped a value holding a NUL byte",
 				  e->dn, attr);
@@ -708,6 +786,8 @@ static char **do_values_strings(const dir_entry *e, const char *attr, struct ber
 	return out;
 }
 
+static char **do_entry_values_rest(const dir_entry *e, const char *attr);
+
 char **dir_entry_values(const dir_entry *e, const char *attr)
 {
 	long slot = do_entry_slot(e, attr);
@@ -720,6 +800,9 @@ char **dir_entry_values(const dir_entry *e, const char *attr)
 			n++;
 		return n ? do_values_strings(e, attr, NULL, vals, n) : NULL;
 	}
+	/* cut short by the server (Active Directory: more than 1500 values)? */
+	if ((out = do_entry_values_rest(e, attr)))
+		return out;
 	/* not in the index: absent, or beyond the first DIR_ENTRY_ATTRS attributes */
 	if (e->complete || !(bv = ldap_get_values_len(e->ld, e->msg, attr)))
 		return NULL;
@@ -907,4 +990,498 @@ void dir_ldif_line(FILE *fp, const char *attr, const char *value)
 		abort();
 	fputs(line, fp);
 	ber_memfree(line);
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * Active Directory: the root DSE, DirSync, Show Deleted and range
+ * retrieval. These searches go through one helper that streams entries to a
+ * callback and hands back the final result with its controls; search
+ * references (AD answers subtree searches of the domain with referrals to
+ * its application partitions) are ignored, and referrals are never chased.
+ */
+
+/* How one do_search_ctl ended: the LDAP result, the server's message and its controls. */
+struct do_result {
+	int err;
+	char *diag;
+	LDAPControl **ctrls;
+	long entries;
+};
+
+static void do_result_clear(struct do_result *r)
+{
+	ldap_memfree(r->diag);
+	ldap_controls_free(r->ctrls);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Wait for one message of msgid; the message type, or -1 after logging why none came. */
+static int do_wait(dir *d, int msgid, const char *op, const char *base, LDAPMessage **res)
+{
+	struct timeval tv = {d->cf->timeout, 0};
+	int rc = ldap_result(d->ld, msgid, LDAP_MSG_ONE, &tv, res);
+	if (rc > 0)
+		return rc;
+	if (rc == 0) {
+		ldap_abandon_ext(d->ld, msgid, NULL, NULL);
+		rc = LDAP_TIMEOUT;
+	} else {
+		ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &rc);
+	}
+	do_log_error(d->ld, d->uri, op, base, rc);
+	return -1;
+}
+
+/*
+ * One search with server controls ctrls (NULL-terminated). Entries go to fn
+ * (may be NULL); r gets the final result. 0 when the result came (whatever
+ * it says: the caller decides), -1 when the search could not run or fn gave
+ * up (logged).
+ */
+static int do_search_ctl(dir *d, const char *op, const char *base, int scope, const char *filter,
+			 const char *const *attrs, LDAPControl **ctrls, dir_entry_fn fn, void *arg,
+			 struct do_result *r)
+{
+	struct timeval tv = {d->cf->timeout, 0};
+	LDAPMessage *res = NULL;
+	int msgid, rc;
+	memset(r, 0, sizeof(*r));
+	rc = ldap_search_ext(d->ld, base, scope, filter, (char **)attrs, 0, ctrls, NULL, &tv, 0, &msgid);
+	if (rc != LDAP_SUCCESS) {
+		do_log_error(d->ld, d->uri, op, base, rc);
+		return -1;
+	}
+	while ((rc = do_wait(d, msgid, op, base, &res)) > 0) {
+		if (rc == LDAP_RES_SEARCH_ENTRY) {
+			r->entries++;
+			if (fn && do_entry(d, res, fn, arg) < 0) {
+				ldap_msgfree(res);
+				ldap_abandon_ext(d->ld, msgid, NULL, NULL);
+				return -1;
+			}
+		} else if (rc == LDAP_RES_SEARCH_RESULT) {
+			rc = ldap_parse_result(d->ld, res, &r->err, NULL, &r->diag, NULL, &r->ctrls, 1);
+			if (rc != LDAP_SUCCESS) {
+				do_log_error(d->ld, d->uri, op, base, rc);
+				return -1;
+			}
+			return 0;
+		}
+		ldap_msgfree(res);
+	}
+	return -1;
+}
+
+/* Log a search whose result is an error, with the server's message. */
+static void do_log_search_result(dir *d, int priority, const char *op, const char *base, const struct do_result *r)
+{
+	do_log_result(priority, d->uri, op, base, r->err, r->diag);
+}
+
+/* ---- the root DSE ---- */
+
+/* Whether values (NULL-terminated) hold want, ignoring case. */
+static int do_has_value(char **values, const char *want)
+{
+	for (size_t i = 0; values && values[i]; i++)
+		if (strcasecmp(values[i], want) == 0)
+			return 1;
+	return 0;
+}
+
+/* Entry callback: the root DSE into a struct dir_server. */
+static int do_root_dse(const dir_entry *e, void *arg)
+{
+	struct dir_server *s = arg;
+	char **caps = dir_entry_values(e, "supportedCapabilities");
+	char **ctls = dir_entry_values(e, "supportedControl");
+	char *usn = dir_entry_value(e, "highestCommittedUSN");
+	s->is_ad = do_has_value(caps, DIR_AD_CAPABILITY);
+	s->dirsync = do_has_value(ctls, LDAP_CONTROL_X_DIRSYNC);
+	s->show_deleted = do_has_value(ctls, LDAP_CONTROL_X_SHOW_DELETED);
+	s->dns_host = dir_entry_value(e, "dnsHostName");
+	s->service = dir_entry_value(e, "dsServiceName");
+	if (!usn || sscanf(usn, "%lld", &s->highest_usn) != 1)
+		s->highest_usn = -1;
+	free(usn);
+	dir_values_free(caps);
+	dir_values_free(ctls);
+	return 0;
+}
+
+/* Entry callback: the invocationId of the DSA. */
+static int do_invocation(const dir_entry *e, void *arg)
+{
+	struct dir_server *s = arg;
+	s->invocation_id = dir_entry_value(e, "invocationId");
+	return 0;
+}
+
+/* Read a base entry with fn; 0, or -1 (logged) when the read failed. */
+static int do_read_base(dir *d, const char *op, const char *dn, const char *const *attrs, dir_entry_fn fn, void *arg)
+{
+	struct do_result r;
+	int rc = do_search_ctl(d, op, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, NULL, fn, arg, &r);
+	if (rc == 0 && r.err != LDAP_SUCCESS) {
+		do_log_search_result(d, LOG_ERR, op, dn, &r);
+		rc = -1;
+	}
+	do_result_clear(&r);
+	return rc;
+}
+
+int dir_server_info(dir *d, struct dir_server *out)
+{
+	static const char *const attrs[] = {"supportedCapabilities", "supportedControl", "dnsHostName",
+					    "dsServiceName", "highestCommittedUSN", NULL};
+	static const char *const inv_attrs[] = {"invocationId", NULL};
+	memset(out, 0, sizeof(*out));
+	out->highest_usn = -1;
+	if (do_read_base(d, "read root DSE", "", attrs, do_root_dse, out) < 0 ||
+	    (out->service && do_read_base(d, "read invocationId", out->service, inv_attrs, do_invocation, out) < 0)) {
+		dir_server_clear(out);
+		return -1;
+	}
+	if (d->is_ad < 0)
+		d->is_ad = out->is_ad;
+	return 0;
+}
+
+void dir_server_clear(struct dir_server *s)
+{
+	free(s->dns_host);
+	free(s->service);
+	free(s->invocation_id);
+	memset(s, 0, sizeof(*s));
+}
+
+int dir_is_ad(dir *d)
+{
+	struct dir_server s;
+	if (d->is_ad < 0 && dir_server_info(d, &s) == 0) {
+		log_debug("%s: the root DSE says %s", d->uri, s.is_ad ? "Active Directory" : "not Active Directory");
+		dir_server_clear(&s);
+	}
+	if (d->is_ad < 0)
+		d->is_ad = 0; /* the root DSE could not be read (logged): not a DC we know how to sync */
+	return d->is_ad > 0;
+}
+
+/* ---- DirSync ---- */
+
+/* Hex text of a binary cookie (new string). */
+static char *do_hex(const struct berval *bv)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *out = xmalloc(bv->bv_len * 2 + 1);
+	for (size_t i = 0; i < bv->bv_len; i++) {
+		out[2 * i] = hex[(unsigned char)bv->bv_val[i] >> 4];
+		out[2 * i + 1] = hex[(unsigned char)bv->bv_val[i] & 15];
+	}
+	out[bv->bv_len * 2] = '\0';
+	return out;
+}
+
+/* One hex digit's value, or -1. */
+static int do_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Binary cookie from hex text into bv (ber_memfree bv->bv_val); 0, or -1 if malformed. */
+static int do_unhex(const char *text, struct berval *bv)
+{
+	size_t n = strlen(text);
+	if (n % 2)
+		return -1;
+	bv->bv_val = ber_memalloc(n / 2 + 1);
+	bv->bv_len = n / 2;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = do_hex_digit(text[2 * i]), lo = do_hex_digit(text[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			ber_memfree(bv->bv_val);
+			bv->bv_val = NULL;
+			bv->bv_len = 0;
+			return -1;
+		}
+		bv->bv_val[i] = (char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* Results that mean "this account or server does not do DirSync". */
+static int do_dirsync_refused(int err)
+{
+	return err == LDAP_UNAVAILABLE_CRITICAL_EXTENSION || err == LDAP_INSUFFICIENT_ACCESS ||
+	       err == LDAP_UNWILLING_TO_PERFORM || err == LDAP_STRONG_AUTH_REQUIRED;
+}
+
+/* One DirSync round: send cookie, stream entries, take the next cookie and the continue flag. */
+static int do_dirsync_round(dir *d, const char *base, const char *filter, const char *const *attrs,
+			    struct berval *cookie, int had_cookie, dir_entry_fn fn, void *arg, int *more)
+{
+	LDAPControl *ctl = NULL, *ctrls[2] = {NULL, NULL}, *resp;
+	struct do_result r;
+	struct berval next = {0, NULL};
+	int rc = ldap_create_dirsync_control(d->ld, 0, 0, cookie, &ctl);
+	if (rc != LDAP_SUCCESS) {
+		do_log_error(d->ld, d->uri, "dirsync", base, rc);
+		return -1;
+	}
+	ctl->ldctl_iscritical = 1;
+	ctrls[0] = ctl;
+	rc = do_search_ctl(d, "dirsync", base, LDAP_SCOPE_SUBTREE, filter, attrs, ctrls, fn, arg, &r);
+	ldap_control_free(ctl);
+	if (rc < 0)
+		return -1;
+	if (r.err != LDAP_SUCCESS && r.entries == 0 && do_dirsync_refused(r.err)) {
+		do_log_search_result(d, LOG_INFO, "dirsync", base, &r);
+		rc = DIR_SYNC_UNSUPPORTED;
+	} else if (r.err != LDAP_SUCCESS && r.entries == 0 && had_cookie) {
+		do_log_search_result(d, LOG_INFO, "dirsync", base, &r);
+		rc = DIR_SYNC_RELOAD;
+	} else if (r.err != LDAP_SUCCESS) {
+		do_log_search_result(d, LOG_ERR, "dirsync", base, &r);
+		rc = -1;
+	} else if (!(resp = ldap_control_find(LDAP_CONTROL_X_DIRSYNC, r.ctrls, NULL)) ||
+		   ldap_parse_dirsync_control(d->ld, resp, more, &next) != LDAP_SUCCESS) {
+		log_err("%s: dirsync %s: the result carries no usable DirSync control", d->uri, base);
+		rc = -1;
+	} else {
+		ber_memfree(cookie->bv_val);
+		*cookie = next;
+	}
+	do_result_clear(&r);
+	return rc;
+}
+
+int dir_dirsync(dir *d, const char *base, const char *filter, const char *const *attrs, const char *cookie,
+		dir_entry_fn fn, void *arg, char **new_cookie)
+{
+	struct berval bv = {0, NULL};
+	int more = 1, rc = 0, rounds = 0;
+	*new_cookie = NULL;
+	if (cookie && do_unhex(cookie, &bv) < 0) {
+		log_notice("%s: the stored DirSync cookie is not hex text; reading everything", d->uri);
+		return DIR_SYNC_RELOAD;
+	}
+	/* the server sends a batch at a time and sets the continue flag while more is waiting */
+	while (rc == 0 && more) {
+		more = 0;
+		rc = do_dirsync_round(d, base, filter, attrs, &bv, cookie != NULL || rounds > 0, fn, arg, &more);
+		rounds++;
+	}
+	if (rc == 0)
+		*new_cookie = do_hex(&bv);
+	ber_memfree(bv.bv_val);
+	return rc;
+}
+
+/* ---- searches that see deleted objects ---- */
+
+int dir_search_deleted(dir *d, const char *base, const char *filter, const char *const *attrs,
+		       dir_entry_fn fn, void *arg)
+{
+	LDAPControl *show = NULL, *page = NULL, *ctrls[3] = {NULL, NULL, NULL}, *resp;
+	struct berval cookie = {0, NULL};
+	struct do_result r;
+	ber_int_t estimate;
+	int rc;
+	if ((rc = ldap_create_show_deleted_control(d->ld, &show)) != LDAP_SUCCESS) {
+		do_log_error(d->ld, d->uri, "search deleted", base, rc);
+		return -1;
+	}
+	show->ldctl_iscritical = 1;
+	ctrls[0] = show;
+	do {
+		rc = ldap_create_page_control(d->ld, d->cf->page_size, cookie.bv_len ? &cookie : NULL, 1, &page);
+		if (rc != LDAP_SUCCESS) {
+			do_log_error(d->ld, d->uri, "search deleted", base, rc);
+			rc = -1;
+			break;
+		}
+		ctrls[1] = page;
+		rc = do_search_ctl(d, "search deleted", base, LDAP_SCOPE_SUBTREE, filter, attrs, ctrls, fn, arg, &r);
+		ldap_control_free(page);
+		if (rc < 0)
+			break;
+		ber_memfree(cookie.bv_val);
+		cookie.bv_val = NULL;
+		cookie.bv_len = 0;
+		if (r.err == LDAP_NO_SUCH_OBJECT) {
+			rc = DIR_NO_SUCH_OBJECT;
+		} else if (r.err != LDAP_SUCCESS) {
+			do_log_search_result(d, LOG_ERR, "search deleted", base, &r);
+			rc = -1;
+		} else if ((resp = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, r.ctrls, NULL)) &&
+			   ldap_parse_pageresponse_control(d->ld, resp, &estimate, &cookie) != LDAP_SUCCESS) {
+			log_err("%s: search deleted %s: bad paged-results response", d->uri, base);
+			rc = -1;
+		}
+		do_result_clear(&r);
+	} while (rc == 0 && cookie.bv_len > 0);
+	ber_memfree(cookie.bv_val);
+	ldap_control_free(show);
+	return rc;
+}
+
+/* ---- range retrieval ---- */
+
+/* Values read so far by range retrieval. */
+struct do_ranged {
+	const char *attr;
+	char **values;
+	size_t n, cap;
+	long high;      /* the last index the server sent, -1 for "*" (the last range) */
+	int got;        /* the entry carried attr;range=... */
+	int bad;        /* its range option could not be parsed */
+};
+
+/*
+ * Parse "range=LOW-HIGH" or "range=LOW-*" after "attr;" in name; 0 with
+ * *high (-1 for "*"), 1 if name is not a range of attr, -1 if malformed.
+ */
+static int do_range_option(const char *name, const char *attr, long *low, long *high)
+{
+	size_t n = strlen(attr);
+	char *end;
+	if (strncasecmp(name, attr, n) != 0 || strncasecmp(name + n, ";range=", 7) != 0)
+		return 1;
+	name += n + 7;
+	*low = strtol(name, &end, 10);
+	if (end == name || *end != '-' || *low < 0)
+		return -1;
+	if (strcmp(end + 1, "*") == 0) {
+		*high = -1;
+		return 0;
+	}
+	name = end + 1;
+	*high = strtol(name, &end, 10);
+	return end == name || *end || *high < *low ? -1 : 0;
+}
+
+/* Append the values of one attribute to a do_ranged. */
+static void do_ranged_take(struct do_ranged *rv, char **values)
+{
+	for (size_t i = 0; values && values[i]; i++) {
+		rv->values = xgrow(rv->values, &rv->cap, rv->n + 2, sizeof(*rv->values));
+		rv->values[rv->n++] = xstrdup(values[i]);
+		rv->values[rv->n] = NULL;
+	}
+}
+
+/* dir_entry_each callback: take the values of attr;range=... */
+static void do_ranged_attr(const char *name, char **values, void *arg)
+{
+	struct do_ranged *rv = arg;
+	long low, high;
+	int rc = do_range_option(name, rv->attr, &low, &high);
+	if (rc > 0)
+		return;
+	if (rc < 0 || rv->got) {
+		rv->bad = 1;
+		return;
+	}
+	rv->got = 1;
+	rv->high = high;
+	do_ranged_take(rv, values);
+}
+
+/* Entry callback of one range request. */
+static int do_ranged_entry(const dir_entry *e, void *arg)
+{
+	dir_entry_each(e, do_ranged_attr, arg);
+	return 0;
+}
+
+/*
+ * Read attr of dn by ranges from low on, step values a request (0: "low-*",
+ * as many as the server gives), until the server answers with a last range
+ * ("attr;range=N-*") or no range at all. 0 or -1 (logged).
+ */
+static int do_range_read(dir *d, const char *dn, const char *attr, long low, long step, struct do_ranged *rv,
+			 int *requests)
+{
+	char name[256];
+	const char *attrs[] = {name, NULL};
+	for (;;) {
+		if (step > 0)
+			snprintf(name, sizeof(name), "%s;range=%ld-%ld", attr, low, low + step - 1);
+		else
+			snprintf(name, sizeof(name), "%s;range=%ld-*", attr, low);
+		rv->got = 0;
+		(*requests)++;
+		if (do_read_base(d, "range read", dn, attrs, do_ranged_entry, rv) < 0)
+			return -1;
+		if (rv->bad) {
+			log_entry(LOG_ERR, dn, "range read", "%s: range read %s: unusable range in the answer to %s",
+				  d->uri, dn, name);
+			return -1;
+		}
+		if (!rv->got || rv->high < 0)
+			return 0;
+		if (rv->high < low) {
+			log_entry(LOG_ERR, dn, "range read", "%s: range read %s: the server went back to %ld after asking "
+				  "from %ld", d->uri, dn, rv->high, low);
+			return -1;
+		}
+		low = rv->high + 1;
+	}
+}
+
+int dir_values_ranged(dir *d, const char *dn, const char *attr, int step, char ***values, int *requests)
+{
+	struct do_ranged rv = {.attr = attr};
+	int n = 0;
+	*values = NULL;
+	if (strlen(attr) > 128 || do_range_read(d, dn, attr, 0, step, &rv, &n) < 0) {
+		dir_values_free(rv.values);
+		return -1;
+	}
+	if (requests)
+		*requests = n;
+	*values = rv.values;
+	return 0;
+}
+
+/*
+ * The values of attr when the entry carries only a first range of them
+ * ("member;range=0-1499", as Active Directory sends large groups): those,
+ * then the rest read by range retrieval. NULL when the entry has no range
+ * of attr, or when the rest could not be read (logged).
+ */
+static char **do_entry_values_rest(const dir_entry *e, const char *attr)
+{
+	struct do_ranged rv = {.attr = attr};
+	size_t n = strlen(attr);
+	int requests = 0, indexed = 0;
+	if (!e->d || strchr(attr, ';') || n > 128)
+		return NULL;
+	for (size_t i = 0; i < e->n_attrs && !indexed; i++)
+		indexed = e->names[i].bv_len > n + 7 && strncasecmp(e->names[i].bv_val, attr, n) == 0 &&
+			  strncasecmp(e->names[i].bv_val + n, ";range=", 7) == 0;
+	/* beyond the index only on AD: walking every attribute for each one absent is not free */
+	if (!indexed && (e->complete || e->d->is_ad <= 0))
+		return NULL;
+	do_ranged_entry(e, &rv);
+	if (rv.bad)
+		log_entry(LOG_WARNING, e->dn, "read", "%s: %s: unusable range option; values skipped", e->dn, attr);
+	if (!rv.got || rv.bad) {
+		dir_values_free(rv.values);
+		return NULL;
+	}
+	if (rv.high >= 0 && do_range_read(e->d, e->dn, attr, rv.high + 1, 0, &rv, &requests) < 0) {
+		/* the search that brought e fails: a group read in part must not look complete */
+		e->d->read_failed = 1;
+		dir_values_free(rv.values);
+		return NULL;
+	}
+	return rv.values;
 }

@@ -82,7 +82,9 @@ const char *dir_entry_dn(const dir_entry *e);
 /*
  * All values of attr as NUL-terminated strings, NULL-terminated array, or
  * NULL when the entry has none. Free with dir_values_free. Values holding a
- * NUL byte are dropped (and logged), since nothing we read may contain one.
+ * NUL byte are dropped (and logged), since nothing we read may contain one;
+ * 16-octet values of GUID attributes (objectGUID, invocationId, any name
+ * ending in "GUID") come as GUID text ("23a293bb-df26-492f-b03b-8bfe4adf05ad").
  */
 char **dir_entry_values(const dir_entry *e, const char *attr);
 /* The first value of attr (caller frees) or NULL. */
@@ -127,5 +129,62 @@ void dir_ldif_line(FILE *fp, const char *attr, const char *value);
  * "modify" (each mod as add:/delete:/replace: ... -) or "delete".
  */
 void dir_ldif_change(FILE *fp, const char *dn, const char *changetype, const struct dir_mod *mods, size_t n);
+
+/* ---- Active Directory ---- */
+
+/* supportedCapabilities value of an Active Directory DC (Samba's too). */
+#define DIR_AD_CAPABILITY "1.2.840.113556.1.4.800"
+
+/* What a server's root DSE says about it. */
+struct dir_server {
+	int is_ad;              /* supportedCapabilities has DIR_AD_CAPABILITY */
+	int dirsync;            /* supportedControl has DirSync (1.2.840.113556.1.4.841) */
+	int show_deleted;       /* supportedControl has Show Deleted (1.2.840.113556.1.4.417) */
+	char *dns_host;         /* dnsHostName, or NULL */
+	char *service;          /* dsServiceName (the DC's NTDS Settings), or NULL */
+	char *invocation_id;    /* invocationId of that DSA as GUID text, or NULL */
+	long long highest_usn;  /* highestCommittedUSN, -1 when absent */
+};
+
+/* Read the root DSE (and the DC's invocationId). 0 with *out set (dir_server_clear), or -1 (logged). */
+int dir_server_info(dir *d, struct dir_server *out);
+void dir_server_clear(struct dir_server *s);
+/*
+ * Whether the server is Active Directory: directory.type, or for "auto" what
+ * its root DSE says (read once per connection; a failed read counts as not AD).
+ */
+int dir_is_ad(dir *d);
+
+/*
+ * One DirSync read (1.2.840.113556.1.4.841) of base (a naming context) with
+ * filter, all rounds until the server clears its continue flag. cookie is
+ * the hex text from the previous read (NULL: everything). Entries go to fn
+ * with the attributes that changed (objectGUID always; isDeleted for
+ * deletions). Returns 0 with *new_cookie (hex text, caller frees);
+ * DIR_SYNC_UNSUPPORTED when the server or this account may not use DirSync
+ * (logged at info level); DIR_SYNC_RELOAD when the cookie was refused; -1
+ * on any other failure (logged).
+ */
+int dir_dirsync(dir *d, const char *base, const char *filter, const char *const *attrs, const char *cookie,
+		dir_entry_fn fn, void *arg, char **new_cookie);
+
+/*
+ * A paged subtree search with the Show Deleted control, so tombstones
+ * (isDeleted=TRUE, under CN=Deleted Objects) are found too. Returns like
+ * dir_search.
+ */
+int dir_search_deleted(dir *d, const char *base, const char *filter, const char *const *attrs,
+		       dir_entry_fn fn, void *arg);
+
+/*
+ * Every value of attr of entry dn, read by range retrieval
+ * ("member;range=0-499", then "member;range=500-999", ... until the server
+ * answers with "member;range=N-*"), step values a request (0: "range=0-*",
+ * as many as the server sends at a time). 0 with *values (NULL-terminated,
+ * NULL when none; dir_values_free) and *requests (may be NULL) the number of
+ * requests made, or -1 (logged). dir_entry_values does the same by itself
+ * when Active Directory cuts an attribute short (more than 1500 values).
+ */
+int dir_values_ranged(dir *d, const char *dn, const char *attr, int step, char ***values, int *requests);
 
 #endif

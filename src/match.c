@@ -76,25 +76,264 @@ static int is_above(const struct match_input *in, size_t boss, size_t who)
 	}
 }
 
-/* Cheap tests first; the chain walks last. A junior with no capacity has no pairs. */
-int match_eligible(const struct match_input *in, size_t j, size_t s, int *score)
+static const struct match_rules no_rules = { 0, -1, 0, 0, 0, 0, 0 };
+
+static const struct match_rules *rules_of(const struct match_input *in)
 {
+	return in->rules ? in->rules : &no_rules;
+}
+
+const char *match_reason_name(enum match_reason r)
+{
+	static const char *const names[MATCH_N_REASONS] = {
+		[MATCH_OK] = "eligible",
+		[MATCH_R_SELF] = "same person",
+		[MATCH_R_NO_CAPACITY] = "no capacity",
+		[MATCH_R_COHORT_UNKNOWN] = "cohort or seniority unknown",
+		[MATCH_R_NOT_YOUNGER] = "mentor not younger",
+		[MATCH_R_CHAIN] = "management chain",
+		[MATCH_R_AVOID] = "avoid list",
+		[MATCH_R_TIMEZONE] = "time zones too far apart",
+		[MATCH_R_FORBIDDEN] = "forbidden pair",
+		[MATCH_R_COOLDOWN] = "cooldown",
+		[MATCH_R_MIN_SCORE] = "below min_score",
+	};
+	return (unsigned)r < MATCH_N_REASONS ? names[r] : "unknown";
+}
+
+/*
+ * The mentor-is-younger rule as one integer per person: a pair may be made
+ * when rank(junior) - rank(senior) >= the rule's gap. Cohort rule: the
+ * cohort index (higher is younger), gap 1; seniority rule: minus the years
+ * of service, gap seniority_gap. INT_MIN when unknown.
+ */
+static int person_rank(const struct match_rules *r, const struct match_person *p)
+{
+	if (r->seniority_gap > 0)
+		return p->seniority >= 0 ? -p->seniority : INT_MIN;
+	return p->cohort >= 0 ? p->cohort : INT_MIN;
+}
+
+static int rank_gap(const struct match_rules *r)
+{
+	return r->seniority_gap > 0 ? r->seniority_gap : 1;
+}
+
+static int lists(const struct match_person *p, size_t who)
+{
+	for (size_t i = 0; i < p->n_avoid; i++)
+		if (p->avoid[i] == who)
+			return 1;
+	return 0;
+}
+
+/* The ban on (j, s), if any: bans are sorted by (junior, senior). */
+static const struct match_ban *find_ban(const struct match_input *in, size_t j, size_t s)
+{
+	size_t lo = 0, hi = in->n_bans;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct match_ban *b = &in->bans[mid];
+		if (b->junior == j && b->senior == s)
+			return b;
+		if (b->junior < j || (b->junior == j && b->senior < s))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int tz_apart(const struct match_person *a, const struct match_person *b)
+{
+	int d = a->tz - b->tz;
+	return d < 0 ? -d : d;
+}
+
+static int tz_known(const struct match_person *a, const struct match_person *b)
+{
+	return a->tz != MATCH_TZ_UNKNOWN && b->tz != MATCH_TZ_UNKNOWN;
+}
+
+void match_terms(const struct match_input *in, size_t j, size_t s, struct match_terms *t)
+{
+	const struct match_rules *r = rules_of(in);
+	const struct match_person *mentor = &in->people[j], *mentee = &in->people[s];
+	memset(t, 0, sizeof(*t));
+	t->areas = model_pair_score(in->cf, mentor->levels, mentee->levels);
+	if (mentor->department >= 0 && mentee->department >= 0 && mentor->department != mentee->department)
+		t->cross_department = r->bonus_cross_department;
+	if (tz_known(mentor, mentee)) {
+		int d = tz_apart(mentor, mentee);
+		t->timezone = d == 0 ? r->bonus_same_tz : d <= r->near_tz ? r->bonus_near_tz : 0;
+	}
+	if (in->current_mentor && in->current_mentor[s] == j)
+		t->stability = r->bonus_stability;
+}
+
+/* The sum of the terms, clamped to INT_MAX. */
+static int terms_sum(const struct match_terms *t)
+{
+	long long sum = (long long)t->areas + t->cross_department + t->timezone + t->stability;
+	return sum > INT_MAX ? INT_MAX : sum < INT_MIN ? INT_MIN : (int)sum;
+}
+
+/*
+ * The management forest numbered depth first, so that "boss is above who"
+ * is one interval test: tin[boss] < tin[who] and tout[who] <= tout[boss].
+ * People on or under a cycle of manager links (bad data) are not numbered
+ * (tin 0) and fall back to the walk.
+ */
+struct chain {
+	uint32_t *tin, *tout;
+};
+
+static void chain_build(const struct match_input *in, struct chain *ch)
+{
+	size_t n = in->n_people, *first = xcalloc(n + 2, sizeof(*first)), *kids = xmalloc((n + 1) * sizeof(*kids));
+	size_t *stack = xmalloc((n + 1) * sizeof(*stack)), *next = xmalloc((n + 1) * sizeof(*next));
+	uint32_t clock = 1;
+	ch->tin = xcalloc(n + 1, sizeof(*ch->tin));
+	ch->tout = xcalloc(n + 1, sizeof(*ch->tout));
+	for (size_t i = 0; i < n; i++)
+		if (in->people[i].manager < n)
+			first[in->people[i].manager + 1]++;
+	for (size_t i = 0; i < n; i++)
+		first[i + 1] += first[i];
+	for (size_t i = 0; i < n; i++)
+		next[i] = first[i];
+	for (size_t i = 0; i < n; i++)
+		if (in->people[i].manager < n)
+			kids[next[in->people[i].manager]++] = i;
+	for (size_t r = 0; r < n; r++) {
+		size_t top = 0;
+		if (in->people[r].manager < n)
+			continue; /* not a root */
+		stack[top++] = r;
+		ch->tin[r] = clock++;
+		next[r] = first[r];
+		while (top > 0) {
+			size_t v = stack[top - 1];
+			if (next[v] < first[v + 1]) {
+				size_t c = kids[next[v]++];
+				ch->tin[c] = clock++;
+				next[c] = first[c];
+				stack[top++] = c;
+			} else {
+				ch->tout[v] = clock++;
+				top--;
+			}
+		}
+	}
+	free(first);
+	free(kids);
+	free(stack);
+	free(next);
+}
+
+static void chain_free(struct chain *ch)
+{
+	free(ch->tin);
+	free(ch->tout);
+}
+
+/* is_above through the numbering when both are numbered. */
+static int chain_above(const struct match_input *in, const struct chain *ch, size_t boss, size_t who)
+{
+	if (!ch || ch->tin[boss] == 0 || ch->tin[who] == 0)
+		return is_above(in, boss, who);
+	return ch->tin[boss] < ch->tin[who] && ch->tout[who] <= ch->tout[boss];
+}
+
+/* The hard constraints but the score: cheap tests first, the chain last. */
+static enum match_reason check_pair_in(const struct match_input *in, const struct chain *ch, size_t j, size_t s)
+{
+	const struct match_rules *r = rules_of(in);
 	const struct match_person *mentor, *mentee;
-	int sc;
-	if (j == s || j >= in->n_people || s >= in->n_people)
-		return 0;
+	const struct match_ban *ban;
+	int rj, rs;
+	if (j == s)
+		return MATCH_R_SELF;
 	mentor = &in->people[j];
 	mentee = &in->people[s];
-	if (mentor->capacity <= 0 || mentor->cohort < 0 || mentee->cohort < 0 ||
-	    mentor->cohort <= mentee->cohort)
-		return 0;
-	sc = model_pair_score(in->cf, mentor->levels, mentee->levels);
+	if (mentor->capacity <= 0)
+		return MATCH_R_NO_CAPACITY;
+	rj = person_rank(r, mentor);
+	rs = person_rank(r, mentee);
+	if (rj == INT_MIN || rs == INT_MIN)
+		return MATCH_R_COHORT_UNKNOWN;
+	if ((long long)rj - rs < rank_gap(r))
+		return MATCH_R_NOT_YOUNGER;
+	if (lists(mentor, s) || lists(mentee, j))
+		return MATCH_R_AVOID;
+	if (r->max_tz_diff >= 0 && tz_known(mentor, mentee) && tz_apart(mentor, mentee) > r->max_tz_diff)
+		return MATCH_R_TIMEZONE;
+	if ((ban = find_ban(in, j, s)) != NULL)
+		return ban->kind == MATCH_BAN_COOLDOWN ? MATCH_R_COOLDOWN : MATCH_R_FORBIDDEN;
+	if (chain_above(in, ch, j, s) || chain_above(in, ch, s, j))
+		return MATCH_R_CHAIN;
+	return MATCH_OK;
+}
+
+static enum match_reason check_pair(const struct match_input *in, size_t j, size_t s)
+{
+	return check_pair_in(in, NULL, j, s);
+}
+
+enum match_reason match_check(const struct match_input *in, size_t j, size_t s, int *score)
+{
+	struct match_terms t;
+	enum match_reason why;
+	int sc;
+	if (j >= in->n_people || s >= in->n_people)
+		return MATCH_R_SELF;
+	if ((why = check_pair(in, j, s)) != MATCH_OK)
+		return why;
+	match_terms(in, j, s, &t);
+	sc = terms_sum(&t);
 	if (sc < in->cf->min_score)
-		return 0;
-	if (is_above(in, j, s) || is_above(in, s, j))
-		return 0;
+		return MATCH_R_MIN_SCORE;
 	*score = sc;
-	return 1;
+	return MATCH_OK;
+}
+
+int match_eligible(const struct match_input *in, size_t j, size_t s, int *score)
+{
+	return match_check(in, j, s, score) == MATCH_OK;
+}
+
+void match_why(const struct match_input *in, size_t who, int is_junior, const struct match_pair *pairs,
+	       size_t n_pairs, struct match_why *why)
+{
+	const size_t *other = is_junior ? in->seniors : in->juniors;
+	size_t n_other = is_junior ? in->n_seniors : in->n_juniors;
+	size_t *load = xcalloc(in->n_people + 1, sizeof(*load));
+	char *seen = xcalloc(in->n_people + 1, 1);
+	memset(why, 0, sizeof(*why));
+	for (size_t i = 0; i < n_pairs; i++) {
+		if (pairs[i].junior < in->n_people)
+			load[pairs[i].junior]++;
+		if (pairs[i].senior < in->n_people)
+			load[pairs[i].senior]++;
+	}
+	for (size_t i = 0; i < n_other; i++) {
+		size_t o = other[i], j = is_junior ? who : o, s = is_junior ? o : who;
+		int score;
+		enum match_reason r;
+		if (o >= in->n_people || seen[o])
+			continue;
+		seen[o] = 1;
+		r = match_check(in, j, s, &score);
+		why->counts[r]++;
+		if (r == MATCH_OK) {
+			/* a senior takes one mentor; a junior its capacity */
+			size_t room = is_junior ? 1 : (size_t)in->people[o].capacity;
+			if (load[o] >= room)
+				why->taken++;
+		}
+	}
+	free(load);
+	free(seen);
 }
 
 /* --- input ---------------------------------------------------------------- */
@@ -139,12 +378,27 @@ int match_input_valid(const struct match_input *in)
 	if (!in->cf || (in->n_people && !in->people) || (in->n_juniors && !in->juniors) ||
 	    (in->n_seniors && !in->seniors))
 		return 0;
+	if ((in->n_bans && !in->bans) || (in->n_pins && !in->pins))
+		return 0;
 	for (size_t i = 0; i < in->n_people; i++) {
 		const struct match_person *p = &in->people[i];
 		if (!p->id || (p->manager != MATCH_NONE && p->manager >= in->n_people) ||
-		    (in->cf->n_areas && !p->levels))
+		    (in->cf->n_areas && !p->levels) || (p->n_avoid && !p->avoid))
 			return 0;
+		for (size_t k = 0; k < p->n_avoid; k++)
+			if (p->avoid[k] >= in->n_people)
+				return 0;
 	}
+	for (size_t i = 0; i < in->n_bans; i++) {
+		const struct match_ban *b = &in->bans[i];
+		if (b->junior >= in->n_people || b->senior >= in->n_people)
+			return 0;
+		if (i > 0 && (b[-1].junior > b->junior || (b[-1].junior == b->junior && b[-1].senior >= b->senior)))
+			return 0; /* not sorted, or listed twice */
+	}
+	for (size_t i = 0; i < in->n_pins; i++)
+		if (in->pins[i].junior >= in->n_people || in->pins[i].senior >= in->n_people)
+			return 0;
 	for (size_t i = 0; i < in->n_juniors; i++)
 		if (in->juniors[i] >= in->n_people)
 			return 0;
@@ -162,7 +416,7 @@ struct classes {
 	size_t *of;             /* per person of the side: class or NO_CLASS */
 	size_t *first;          /* n + 1 offsets into members */
 	size_t *members;        /* person numbers, class by class, in number order */
-	int *cohort;            /* per class */
+	int *rank;              /* per class: person_rank */
 	int *key;               /* per class: n_areas capped levels */
 };
 
@@ -170,15 +424,15 @@ struct classes {
 struct class_key {
 	const int *key;
 	size_t n_areas, who;
-	int cohort;
+	int rank;
 };
 
-/* Cohort, then levels area by area, then person number. */
+/* Rank, then levels area by area, then person number. */
 static int cmp_class_key(const void *a, const void *b)
 {
 	const struct class_key *x = a, *y = b;
-	if (x->cohort != y->cohort)
-		return x->cohort < y->cohort ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
 	for (size_t i = 0; i < x->n_areas; i++)
 		if (x->key[i] != y->key[i])
 			return x->key[i] < y->key[i] ? -1 : 1;
@@ -211,18 +465,18 @@ static void build_classes(const struct match_input *in, const size_t *idx, size_
 		if (!usable[i])
 			continue;
 		capped_levels(in->cf, in->people[idx[i]].levels, keys + i * na);
-		k[m++] = (struct class_key){ keys + i * na, na, i, in->people[idx[i]].cohort };
+		k[m++] = (struct class_key){ keys + i * na, na, i, person_rank(rules_of(in), &in->people[idx[i]]) };
 	}
 	qsort(k, m, sizeof(*k), cmp_class_key);
 	cl->first = xmalloc((m + 2) * sizeof(*cl->first));
 	cl->members = xmalloc((m + 1) * sizeof(*cl->members));
-	cl->cohort = xmalloc((m + 1) * sizeof(*cl->cohort));
+	cl->rank = xmalloc((m + 1) * sizeof(*cl->rank));
 	cl->key = xmalloc((m * na + 1) * sizeof(*cl->key));
 	for (size_t i = 0; i < m; i++) {
-		if (i == 0 || k[i].cohort != k[i - 1].cohort ||
+		if (i == 0 || k[i].rank != k[i - 1].rank ||
 		    memcmp(k[i].key, k[i - 1].key, na * sizeof(int)) != 0) {
 			cl->first[cl->n] = i;
-			cl->cohort[cl->n] = k[i].cohort;
+			cl->rank[cl->n] = k[i].rank;
 			memcpy(cl->key + cl->n * na, k[i].key, na * sizeof(int));
 			cl->n++;
 		}
@@ -239,7 +493,7 @@ static void classes_free(struct classes *cl)
 	free(cl->of);
 	free(cl->first);
 	free(cl->members);
-	free(cl->cohort);
+	free(cl->rank);
 	free(cl->key);
 }
 
@@ -267,6 +521,7 @@ struct engine {
 	size_t *cur;                /* per senior: current mentor's junior number or NO_CLASS */
 	struct classes jc, sc;
 	int *weights;               /* per area */
+	char *digital;              /* per area: the junior teaches (else the senior does) */
 	int64_t big, tie;
 	int model_mismatch;         /* a score disagreed with its class: no certificate */
 	int duals_bad;              /* the last solve's duals did not prove it: no certificate */
@@ -283,7 +538,8 @@ struct engine {
 	size_t *order;              /* usable junior classes, best score first */
 	size_t n_order;
 	size_t *count;              /* counting-sort buckets */
-	int max_score;
+	int max_score;              /* the highest class score (areas only) */
+	int bonus_all;              /* the most the bonuses can add to a pair */
 
 	/* certification */
 	size_t *by_price;           /* junior classes' members, cheapest first */
@@ -291,6 +547,41 @@ struct engine {
 	size_t *cheapest;           /* per junior class: how many share that price */
 	int64_t price_floor;        /* the cheapest junior's price overall */
 	struct violation *found;    /* add_k slots */
+	struct cand *best;          /* top_k slots, for seeding */
+
+	/* the junior classes as a trie: rank, then capped level area by area */
+	struct tnode *trie;
+	size_t n_trie;
+	int64_t *trie_min;          /* per node: the cheapest junior's price below it */
+	struct tframe *stack;       /* depth-first walk, n_areas + 2 frames per level */
+	int *table;                 /* per senior: area x level -> the area's term */
+	int *suffix;                /* per senior: the most areas a.. can add */
+	int level_max;              /* the highest capped level */
+
+	/* incremental certification: what the last scan proved */
+	int64_t *prev_jdual, *prev_sdual;
+	char *dirty;                /* per senior: the last scan kept only some violations */
+	size_t *lowered;            /* juniors whose price fell since the last scan */
+	int have_prev, truncated;
+	struct chain chain;
+};
+
+/*
+ * A trie node: the junior classes [lo, hi) (sorted by rank, then key) share
+ * its prefix; depth 1 nodes split by rank, depth d + 1 by the level of area
+ * d; leaves (depth n_areas + 1) are single classes. Children are the nodes
+ * [child, child_end), in value order.
+ */
+struct tnode {
+	uint32_t lo, hi, child, child_end;
+	int value;
+};
+
+/* A node to visit, with the score of the areas its prefix fixes. */
+struct tframe {
+	uint32_t node;
+	int depth;
+	long long partial;
 };
 
 /* Score of a junior class for a senior class, as model_pair_score gives it on capped levels. */
@@ -298,9 +589,11 @@ static int class_score(const struct engine *e, size_t jcl, size_t scl)
 {
 	const int *r = e->jc.key + jcl * e->n_areas, *m = e->sc.key + scl * e->n_areas;
 	long long sum = 0;
-	for (size_t a = 0; a < e->n_areas; a++)
-		if (r[a] > m[a])
-			sum += (long long)e->weights[a] * (r[a] - m[a]);
+	for (size_t a = 0; a < e->n_areas; a++) {
+		int teach = e->digital[a] ? r[a] : m[a], learn = e->digital[a] ? m[a] : r[a];
+		if (teach > learn)
+			sum += (long long)e->weights[a] * (teach - learn);
+	}
 	return sum > INT_MAX ? INT_MAX : (int)sum;
 }
 
@@ -326,7 +619,7 @@ static void build_order_sorted(struct engine *e, size_t scl, size_t start)
 	size_t n = 0;
 	for (size_t c = start; c < e->jc.n; c++) {
 		e->row[c] = class_score(e, c, scl);
-		if (e->row[c] >= e->in->cf->min_score)
+		if ((long long)e->row[c] + e->bonus_all >= e->in->cf->min_score)
 			v[n++] = (struct scored){ e->row[c], c };
 	}
 	qsort(v, n, sizeof(*v), cmp_scored);
@@ -337,14 +630,16 @@ static void build_order_sorted(struct engine *e, size_t scl, size_t start)
 }
 
 /*
- * For senior class scl: every junior class of a younger cohort with a score
- * of at least min_score, best score first (equal scores in class order).
+ * For senior class scl: every junior class that may mentor it (rank) and
+ * whose score with the most bonuses reaches min_score, best class score
+ * first (equal scores in class order).
  */
 static void build_order(struct engine *e, size_t scl)
 {
 	size_t start = 0, n = 0;
-	int min_score = e->in->cf->min_score;
-	while (start < e->jc.n && e->jc.cohort[start] <= e->sc.cohort[scl])
+	long long min_score = (long long)e->in->cf->min_score - e->bonus_all;
+	int gap = rank_gap(rules_of(e->in));
+	while (start < e->jc.n && (long long)e->jc.rank[start] - e->sc.rank[scl] < gap)
 		start++;
 	if (e->max_score > MAX_BUCKETS) {
 		build_order_sorted(e, scl, start);
@@ -375,40 +670,86 @@ static void add_cand(struct engine *e, size_t j, size_t s, int score)
 	e->cand[e->n_cand++] = (struct cand){ (uint32_t)j, (uint32_t)s, score };
 }
 
-/* match_eligible for junior j and senior s by number; checks the class score too. */
+/* match_check for junior j and senior s by number; checks the class score too. */
 static int pair_ok(struct engine *e, size_t j, size_t s, int class_sc, int *score)
 {
-	if (!match_eligible(e->in, e->jun[j], e->sen[s], score))
+	struct match_terms t;
+	int sc;
+	if (check_pair_in(e->in, &e->chain, e->jun[j], e->sen[s]) != MATCH_OK)
 		return 0;
-	if (*score != class_sc)
+	match_terms(e->in, e->jun[j], e->sen[s], &t);
+	if (t.areas != class_sc)
 		e->model_mismatch = 1;
+	sc = terms_sum(&t);
+	if (sc < e->in->cf->min_score)
+		return 0;
+	*score = sc;
 	return 1;
 }
 
+/* The most the bonuses can add to a pair of senior s that is not its current one. */
+static int senior_bonus(const struct engine *e, size_t s)
+{
+	const struct match_rules *r = rules_of(e->in);
+	const struct match_person *p = &e->in->people[e->sen[s]];
+	int b = 0, tz = r->bonus_same_tz > r->bonus_near_tz ? r->bonus_same_tz : r->bonus_near_tz;
+	if (p->department >= 0 && r->bonus_cross_department > 0)
+		b += r->bonus_cross_department;
+	if (p->tz != MATCH_TZ_UNKNOWN && tz > 0)
+		b += tz;
+	return b;
+}
+
+/* Keep (j, score) among the k best of best[0..*n) (best score first, then junior number). */
+static void keep_best(struct cand *best, size_t *n, size_t k, size_t j, size_t s, int score)
+{
+	size_t i = *n;
+	if (i == k) {
+		if (best[i - 1].score > score || (best[i - 1].score == score && best[i - 1].j < j))
+			return;
+		i--;
+	} else {
+		(*n)++;
+	}
+	while (i > 0 && (best[i - 1].score < score || (best[i - 1].score == score && best[i - 1].j > j))) {
+		best[i] = best[i - 1];
+		i--;
+	}
+	best[i] = (struct cand){ (uint32_t)j, (uint32_t)s, score };
+}
+
 /*
- * Senior s's first candidates: its current mentor, then top_k more, best
- * class first. Within a class all scores are equal; the walk starts at an
- * offset that depends on s, so that equal juniors are spread over seniors
- * instead of all seniors listing the same few.
+ * Senior s's first candidates: its current mentor, then the top_k best
+ * pairs found by probing classes best class score first. Within a class the
+ * area score is the same but the bonuses differ, so a few members are
+ * probed, from an offset that depends on s (so that equal juniors are
+ * spread over seniors instead of all seniors listing the same few), and
+ * the best kept. Once a class's score with every bonus cannot beat the
+ * k-th best pair found, no later class can either.
  */
 static void seed_senior(struct engine *e, size_t s)
 {
-	size_t found = 0;
-	int score;
-	if (e->cur[s] != NO_CLASS && e->jc.of[e->cur[s]] != NO_CLASS &&
+	size_t found = 0, probe = 2 * e->top_k;
+	int score, bonus = senior_bonus(e, s);
+	if (e->cur[s] != NO_CLASS && e->jc.of[e->cur[s]] != NO_CLASS && e->cap[e->cur[s]] > 0 &&
 	    match_eligible(e->in, e->jun[e->cur[s]], e->sen[s], &score))
 		add_cand(e, e->cur[s], s, score);
-	for (size_t o = 0; o < e->n_order && found < e->top_k; o++) {
-		size_t c = e->order[o], lo = e->jc.first[c], n = e->jc.first[c + 1] - lo;
-		for (size_t i = 0; i < n && found < e->top_k; i++) {
+	for (size_t o = 0; o < e->n_order; o++) {
+		size_t c = e->order[o], lo = e->jc.first[c], n = e->jc.first[c + 1] - lo, tried = 0;
+		if (found == e->top_k && (long long)e->row[c] + bonus <= e->best[found - 1].score)
+			break;
+		for (size_t i = 0; i < n && tried < probe; i++) {
 			size_t j = e->jc.members[lo + (s + i) % n];
-			if (j != e->cur[s] && e->listed[j] < LIST_PER_SLOT * e->cap[j] &&
-			    pair_ok(e, j, s, e->row[c], &score)) {
-				add_cand(e, j, s, score);
-				e->listed[j]++;
-				found++;
-			}
+			if (j == e->cur[s] || e->listed[j] >= LIST_PER_SLOT * e->cap[j] || e->cap[j] == 0)
+				continue;
+			tried++;
+			if (pair_ok(e, j, s, e->row[c], &score))
+				keep_best(e->best, &found, e->top_k, j, s, score);
 		}
+	}
+	for (size_t i = 0; i < found; i++) {
+		add_cand(e, e->best[i].j, s, e->best[i].score);
+		e->listed[e->best[i].j]++;
 	}
 }
 
@@ -528,6 +869,7 @@ static void keep_violation(struct engine *e, size_t *n_found, struct violation v
 	size_t i = *n_found;
 	if (i == e->add_k) {
 		const struct violation *w = &e->found[i - 1];
+		e->truncated = 1; /* one of the two is left out */
 		if (v.rc > w->rc || (v.rc == w->rc && v.j > w->j))
 			return;
 		i--;
@@ -542,53 +884,220 @@ static void keep_violation(struct engine *e, size_t *n_found, struct violation v
 	e->found[i] = v;
 }
 
+/* What junior class c has at trie depth d: its rank, then its levels. */
+static int class_attr(const struct engine *e, size_t c, int d)
+{
+	return d == 0 ? e->jc.rank[c] : e->jc.key[c * e->n_areas + (size_t)(d - 1)];
+}
+
+/* The trie over the junior classes, built breadth first (once per solve). */
+static void build_trie(struct engine *e)
+{
+	size_t cap = (e->n_areas + 2) * (e->jc.n + 1) + 1;
+	int leaf_depth = (int)e->n_areas + 1;
+	int *depth = xmalloc(cap * sizeof(*depth));
+	e->trie = xmalloc(cap * sizeof(*e->trie));
+	e->trie[0] = (struct tnode){ 0, (uint32_t)e->jc.n, 0, 0, 0 };
+	depth[0] = 0;
+	e->n_trie = 1;
+	for (size_t v = 0; v < e->n_trie; v++) {
+		struct tnode *t = &e->trie[v];
+		t->child = t->child_end = (uint32_t)e->n_trie;
+		if (depth[v] == leaf_depth)
+			continue;
+		for (uint32_t lo = t->lo; lo < t->hi;) {
+			int val = class_attr(e, lo, depth[v]);
+			uint32_t hi = lo + 1;
+			while (hi < t->hi && class_attr(e, hi, depth[v]) == val)
+				hi++;
+			e->trie[e->n_trie] = (struct tnode){ lo, hi, 0, 0, val };
+			depth[e->n_trie++] = depth[v] + 1;
+			lo = hi;
+		}
+		e->trie[v].child_end = (uint32_t)e->n_trie;
+	}
+	free(depth);
+	e->trie_min = xmalloc((e->n_trie + 1) * sizeof(*e->trie_min));
+	e->stack = xmalloc(((e->n_areas + 2) * (e->n_trie + 1) + 1) * sizeof(*e->stack));
+	e->level_max = 0;
+	for (size_t i = 0; i < e->jc.n * e->n_areas; i++)
+		e->level_max = e->jc.key[i] > e->level_max ? e->jc.key[i] : e->level_max;
+	for (size_t i = 0; i < e->sc.n * e->n_areas; i++)
+		e->level_max = e->sc.key[i] > e->level_max ? e->sc.key[i] : e->level_max;
+	e->table = xmalloc((e->n_areas * ((size_t)e->level_max + 1) + 1) * sizeof(*e->table));
+	e->suffix = xmalloc((e->n_areas + 2) * sizeof(*e->suffix));
+	e->prev_jdual = xmalloc((e->n_jun + 1) * sizeof(*e->prev_jdual));
+	e->prev_sdual = xmalloc((e->n_sen + 1) * sizeof(*e->prev_sdual));
+	e->dirty = xcalloc(e->n_sen + 1, 1);
+	e->lowered = xmalloc((e->n_jun + 1) * sizeof(*e->lowered));
+}
+
+/* Each node's cheapest junior price, leaves up (children come after parents). */
+static void price_trie(struct engine *e)
+{
+	for (size_t v = e->n_trie; v-- > 0;) {
+		const struct tnode *t = &e->trie[v];
+		int64_t m = INT64_MAX;
+		if (t->child == t->child_end)
+			m = e->class_min[t->lo];
+		for (uint32_t k = t->child; k < t->child_end; k++)
+			m = e->trie_min[k] < m ? e->trie_min[k] : m;
+		e->trie_min[v] = m;
+	}
+}
+
+/* Senior class scl's area terms per junior level, and the most the areas a.. can add. */
+static void senior_table(struct engine *e, size_t scl)
+{
+	const int *m = e->sc.key + scl * e->n_areas;
+	size_t width = (size_t)e->level_max + 1;
+	e->suffix[e->n_areas] = 0;
+	for (size_t a = e->n_areas; a-- > 0;) {
+		int best = 0;
+		for (size_t v = 0; v < width; v++) {
+			int teach = e->digital[a] ? (int)v : m[a], learn = e->digital[a] ? m[a] : (int)v;
+			long long t = teach > learn ? (long long)e->weights[a] * (teach - learn) : 0;
+			e->table[a * width + v] = t > INT_MAX ? INT_MAX : (int)t;
+			best = e->table[a * width + v] > best ? e->table[a * width + v] : best;
+		}
+		e->suffix[a] = (int)((long long)e->suffix[a + 1] + best > INT_MAX ? INT_MAX : e->suffix[a + 1] + best);
+	}
+}
+
 /*
- * Every eligible pair of senior s whose weight exceeds the two prices, the
- * add_k most negative kept. Classes come best score first; once a class's
- * weight cannot beat the price floor, no later one can either.
+ * Senior s's violations in junior class c (area score row, weight bound w):
+ * juniors cheapest first until the bound cannot beat their price.
  */
-static size_t scan_senior(struct engine *e, size_t s)
+static void scan_class(struct engine *e, size_t s, size_t c, int row, int64_t w, size_t *n_found)
 {
 	int64_t u = e->sdual[s];
-	size_t n_found = 0;
-	for (size_t o = 0; o < e->n_order; o++) {
-		size_t c = e->order[o], lo = e->jc.first[c], hi = e->jc.first[c + 1], taken = 0;
-		int64_t w = e->big + (int64_t)e->row[c] * e->tie;
-		if (w <= u + e->price_floor)
+	size_t lo = e->jc.first[c], hi = e->jc.first[c + 1], taken = 0;
+	if (*n_found == e->add_k && u + e->class_min[c] - w >= e->found[*n_found - 1].rc) {
+		e->truncated = 1;
+		return;
+	}
+	for (size_t k = 0; lo + k < hi; k++) {
+		/* the cheapest run is entered at an offset of s's, to spread seniors out */
+		size_t r = e->cheapest[c], j = e->by_price[lo + (k < r ? (k + s) % r : k)];
+		int score;
+		int64_t weight;
+		if (w <= u + e->jdual[j])
 			break;
-		if (w <= u + e->class_min[c])
+		if (taken == e->add_k) {
+			e->truncated = 1;
+			break;
+		}
+		if (j == e->cur[s] || !pair_ok(e, j, s, row, &score))
 			continue;
-		if (n_found == e->add_k && u + e->class_min[c] - w >= e->found[n_found - 1].rc)
+		weight = e->big + (int64_t)score * e->tie;
+		if (weight <= u + e->jdual[j])
 			continue;
-		for (size_t k = 0; lo + k < hi && taken < e->add_k; k++) {
-			/* the cheapest run is entered at an offset of s's, to spread seniors out */
-			size_t r = e->cheapest[c], j = e->by_price[lo + (k < r ? (k + s) % r : k)];
-			int score;
-			if (w <= u + e->jdual[j])
-				break;
-			if (!pair_ok(e, j, s, e->row[c], &score))
-				continue;
-			keep_violation(e, &n_found, (struct violation){ j, score, u + e->jdual[j] - w });
-			taken++;
+		keep_violation(e, n_found, (struct violation){ j, score, u + e->jdual[j] - weight });
+		taken++;
+	}
+}
+
+/*
+ * Every eligible pair of senior s (of class scl, whose tables are set) whose
+ * weight exceeds the two prices, the add_k most negative kept. The trie is
+ * walked depth first; a subtree is skipped when its best possible weight
+ * (the areas fixed so far, the most the others can add, every bonus s can
+ * get) cannot beat its cheapest junior's price, or cannot reach min_score,
+ * or its rank may not mentor s. The current pair is always in the graph, so
+ * its stability bonus is left out.
+ */
+static size_t scan_senior_trie(struct engine *e, size_t s, size_t scl)
+{
+	int64_t u = e->sdual[s];
+	int bonus = senior_bonus(e, s), leaf = (int)e->n_areas + 1;
+	long long min_score = (long long)e->in->cf->min_score - e->bonus_all;
+	long long min_rank = (long long)e->sc.rank[scl] + rank_gap(rules_of(e->in));
+	size_t width = (size_t)e->level_max + 1, n_found = 0, top = 0;
+	e->stack[top++] = (struct tframe){ 0, 0, 0 };
+	while (top > 0) {
+		struct tframe f = e->stack[--top];
+		const struct tnode *t = &e->trie[f.node];
+		long long bound = f.partial + e->suffix[f.depth > 0 ? f.depth - 1 : 0];
+		if (f.depth == 1 && t->value < min_rank)
+			continue;
+		if (bound < min_score || e->big + (bound + bonus) * e->tie <= u + e->trie_min[f.node])
+			continue;
+		if (f.depth == leaf) {
+			scan_class(e, s, t->lo, (int)f.partial, e->big + (f.partial + bonus) * e->tie, &n_found);
+			continue;
+		}
+		for (uint32_t k = t->child_end; k-- > t->child;) {
+			long long p = f.partial;
+			if (f.depth >= 1)
+				p += e->table[(size_t)(f.depth - 1) * width + (size_t)e->trie[k].value];
+			e->stack[top++] = (struct tframe){ k, f.depth + 1, p };
 		}
 	}
 	return n_found;
 }
 
-/* One certification scan over all pairs; returns how many pairs it added to the graph. */
+/*
+ * Senior s's violations among the juniors whose price fell (n of them):
+ * enough when s's own price did not fall and the last scan of s kept every
+ * violation it found, since every other pair was covered then and is still.
+ */
+static size_t scan_lowered(struct engine *e, size_t s, size_t scl, size_t n)
+{
+	int64_t u = e->sdual[s];
+	size_t n_found = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = e->lowered[i], c = e->jc.of[j];
+		int score;
+		int64_t weight;
+		if (c == NO_CLASS || j == e->cur[s] || !pair_ok(e, j, s, class_score(e, c, scl), &score))
+			continue;
+		weight = e->big + (int64_t)score * e->tie;
+		if (weight > u + e->jdual[j])
+			keep_violation(e, &n_found, (struct violation){ j, score, u + e->jdual[j] - weight });
+	}
+	return n_found;
+}
+
+/*
+ * One certification scan over all pairs; returns how many pairs it added to
+ * the graph. After the first, a senior is scanned whole only if its price
+ * fell or its last scan left violations out; otherwise only its pairs with
+ * juniors whose price fell are checked (all of them, when that is more than
+ * an eighth of the juniors, are scanned whole anyway).
+ */
 static size_t certify(struct engine *e)
 {
-	size_t added = 0;
+	size_t added = 0, n_low = 0;
+	int whole = !e->have_prev;
 	price_classes(e);
+	price_trie(e);
+	for (size_t j = 0; !whole && j < e->n_jun; j++)
+		if (e->jdual[j] < e->prev_jdual[j])
+			e->lowered[n_low++] = j;
+	if (n_low > e->n_jun / 8)
+		whole = 1;
 	for (size_t scl = 0; scl < e->sc.n; scl++) {
-		build_order(e, scl);
+		int tables = 0;
 		for (size_t i = e->sc.first[scl]; i < e->sc.first[scl + 1]; i++) {
-			size_t s = e->sc.members[i], n = scan_senior(e, s);
+			size_t s = e->sc.members[i], n;
+			e->truncated = 0;
+			if (whole || e->dirty[s] || e->sdual[s] < e->prev_sdual[s]) {
+				if (!tables)
+					senior_table(e, scl);
+				tables = 1;
+				n = scan_senior_trie(e, s, scl);
+			} else {
+				n = scan_lowered(e, s, scl, n_low);
+			}
+			e->dirty[s] = (char)e->truncated;
 			for (size_t k = 0; k < n; k++)
 				add_cand(e, e->found[k].j, s, e->found[k].score);
 			added += n;
 		}
 	}
+	memcpy(e->prev_jdual, e->jdual, e->n_jun * sizeof(*e->jdual));
+	memcpy(e->prev_sdual, e->sdual, e->n_sen * sizeof(*e->sdual));
+	e->have_prev = 1;
 	return added;
 }
 
@@ -611,14 +1120,14 @@ static void setup(struct engine *e)
 	for (size_t j = 0; j < e->n_jun; j++) {
 		const struct match_person *p = &in->people[e->jun[j]];
 		e->cap[j] = p->capacity > 0 ? (size_t)p->capacity : 0;
-		usable[j] = p->capacity > 0 && p->cohort >= 0;
+		usable[j] = p->capacity > 0 && person_rank(rules_of(in), p) != INT_MIN;
 		junior_no[e->jun[j]] = j;
 	}
 	build_classes(in, e->jun, e->n_jun, usable, &e->jc);
 	for (size_t s = 0; s < e->n_sen; s++) {
 		size_t m = in->current_mentor ? in->current_mentor[e->sen[s]] : MATCH_NONE;
 		e->cur[s] = m < in->n_people ? junior_no[m] : NO_CLASS;
-		usable[s] = in->people[e->sen[s]].cohort >= 0;
+		usable[s] = person_rank(rules_of(in), &in->people[e->sen[s]]) != INT_MIN;
 	}
 	build_classes(in, e->sen, e->n_sen, usable, &e->sc);
 	free(usable);
@@ -634,23 +1143,41 @@ static void setup(struct engine *e)
  */
 static void set_scales(struct engine *e)
 {
-	long long max = 0;
+	const struct match_rules *r = rules_of(e->in);
+	long long max = 0, pair_max;
+	int tz = r->bonus_same_tz > r->bonus_near_tz ? r->bonus_same_tz : r->bonus_near_tz;
 	e->weights = xmalloc((e->n_areas + 1) * sizeof(*e->weights));
+	e->digital = xmalloc(e->n_areas + 1);
 	for (size_t a = 0; a < e->n_areas; a++) {
-		int hi = INT_MIN, lo = INT_MAX;
+		int jhi = INT_MIN, jlo = INT_MAX, shi = INT_MIN, slo = INT_MAX;
 		e->weights[a] = model_score_weight(e->in->cf, a);
-		for (size_t c = 0; c < e->jc.n; c++)
-			hi = e->jc.key[c * e->n_areas + a] > hi ? e->jc.key[c * e->n_areas + a] : hi;
-		for (size_t c = 0; c < e->sc.n; c++)
-			lo = e->sc.key[c * e->n_areas + a] < lo ? e->sc.key[c * e->n_areas + a] : lo;
-		if (e->jc.n && e->sc.n && hi > lo && e->weights[a] > 0)
-			max += (long long)e->weights[a] * ((long long)hi - lo);
+		e->digital[a] = e->in->cf->areas[a].direction == CONF_DIR_DIGITAL;
+		for (size_t c = 0; c < e->jc.n; c++) {
+			int v = e->jc.key[c * e->n_areas + a];
+			jhi = v > jhi ? v : jhi;
+			jlo = v < jlo ? v : jlo;
+		}
+		for (size_t c = 0; c < e->sc.n; c++) {
+			int v = e->sc.key[c * e->n_areas + a];
+			shi = v > shi ? v : shi;
+			slo = v < slo ? v : slo;
+		}
+		if (e->jc.n && e->sc.n && e->weights[a] > 0) {
+			long long hi = e->digital[a] ? jhi : shi, lo = e->digital[a] ? slo : jlo;
+			if (hi > lo)
+				max += (long long)e->weights[a] * (hi - lo);
+		}
 	}
 	e->max_score = max > INT_MAX ? INT_MAX : (int)max;
+	e->bonus_all = (r->bonus_cross_department > 0 ? r->bonus_cross_department : 0) + (tz > 0 ? tz : 0) +
+		       (r->bonus_stability > 0 ? r->bonus_stability : 0);
+	pair_max = (long long)e->max_score + e->bonus_all;
+	if (pair_max > INT_MAX)
+		pair_max = INT_MAX;
 	e->tie = (int64_t)e->n_sen + 1;
-	if ((double)e->max_score * (double)e->tie * (double)(e->n_sen + 1) * (double)(e->n_sen + 1) > 0x1p61)
+	if ((double)pair_max * (double)e->tie * (double)(e->n_sen + 1) * (double)(e->n_sen + 1) > 0x1p61)
 		e->tie = 1;
-	e->big = ((int64_t)e->n_sen * ((int64_t)e->max_score * e->tie + 1)) + 1;
+	e->big = ((int64_t)e->n_sen * ((int64_t)pair_max * e->tie + 1)) + 1;
 	e->row = xmalloc((e->jc.n + 1) * sizeof(*e->row));
 	e->order = xmalloc((e->jc.n + 1) * sizeof(*e->order));
 	e->count = xmalloc(((e->max_score > MAX_BUCKETS ? 0 : (size_t)e->max_score) + 2) *
@@ -667,17 +1194,21 @@ static void alloc_rounds(struct engine *e)
 	e->class_min = xmalloc((e->jc.n + 1) * sizeof(*e->class_min));
 	e->cheapest = xmalloc((e->jc.n + 1) * sizeof(*e->cheapest));
 	e->found = xmalloc((e->add_k + 1) * sizeof(*e->found));
+	e->best = xmalloc((e->top_k + 1) * sizeof(*e->best));
 	e->listed = xcalloc(e->n_jun + 1, sizeof(*e->listed));
 }
 
 static void engine_free(struct engine *e)
 {
 	void *owned[] = {
-		e->jun, e->sen, e->cap, e->cur, e->weights, e->cand, e->mate, e->jdual, e->sdual,
-		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->found, e->listed,
+		e->jun, e->sen, e->cap, e->cur, e->weights, e->digital, e->cand, e->mate, e->jdual, e->sdual,
+		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->found, e->best,
+		e->trie, e->trie_min, e->stack, e->table, e->suffix, e->prev_jdual, e->prev_sdual, e->dirty,
+		e->lowered, e->listed,
 	};
 	classes_free(&e->jc);
 	classes_free(&e->sc);
+	chain_free(&e->chain);
 	for (size_t i = 0; i < ARRAY_LEN(owned); i++)
 		free(owned[i]);
 }
@@ -693,7 +1224,7 @@ static void collect(struct engine *e, struct match_pair **pairs, size_t *n_pairs
 		if (e->mate[s] == FLOW_NONE)
 			continue;
 		match_eligible(e->in, e->jun[e->mate[s]], e->sen[s], &score);
-		(*pairs)[n++] = (struct match_pair){ e->jun[e->mate[s]], e->sen[s], score };
+		(*pairs)[n++] = (struct match_pair){ e->jun[e->mate[s]], e->sen[s], score, 0 };
 		st->total_score += score;
 		st->current_kept += e->cur[s] == e->mate[s];
 	}
@@ -737,16 +1268,12 @@ static void run_rounds(struct engine *e, struct match_stats *st, struct timespec
 	}
 }
 
-int match_solve_stats(const struct match_input *in, const struct match_options *opt,
-		      struct match_pair **pairs, size_t *n_pairs, struct match_stats *stats)
+/* The engine on an instance without pins. */
+static void solve_core(const struct match_input *in, const struct match_options *opt,
+		       struct match_pair **pairs, size_t *n_pairs, struct match_stats *st)
 {
 	struct engine e;
-	struct match_stats local;
 	struct timespec t;
-	struct match_stats *st = stats ? stats : &local;
-	memset(st, 0, sizeof(*st));
-	if (!match_input_valid(in) || in->n_juniors >= UINT32_MAX || in->n_seniors >= UINT32_MAX)
-		return -1;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	memset(&e, 0, sizeof(e));
 	e.in = in;
@@ -755,6 +1282,8 @@ int match_solve_stats(const struct match_input *in, const struct match_options *
 	setup(&e);
 	set_scales(&e);
 	alloc_rounds(&e);
+	build_trie(&e);
+	chain_build(in, &e.chain);
 	st->sec_setup = lap(&t);
 	seed_candidates(&e);
 	st->sec_candidates = lap(&t);
@@ -770,6 +1299,106 @@ int match_solve_stats(const struct match_input *in, const struct match_options *
 	if (opt && opt->want_graph)
 		export_graph(&e, st);
 	engine_free(&e);
+}
+
+/* A pin by senior id, then junior id (ctx: the people). */
+static int cmp_pin(const void *a, const void *b, void *ctx)
+{
+	const struct match_person *people = ctx;
+	const struct match_pin *x = a, *y = b;
+	int c = strcmp(people[x->senior].id, people[y->senior].id);
+	if (c)
+		return c;
+	if ((c = strcmp(people[x->junior].id, people[y->junior].id)) != 0)
+		return c;
+	return x->junior < y->junior ? -1 : x->junior > y->junior;
+}
+
+/* Pairs by senior id (ctx: the people). */
+static int cmp_pair_senior(const void *a, const void *b, void *ctx)
+{
+	const struct match_person *people = ctx;
+	const struct match_pair *x = a, *y = b;
+	int c = strcmp(people[x->senior].id, people[y->senior].id);
+	if (c)
+		return c;
+	return x->senior < y->senior ? -1 : x->senior > y->senior;
+}
+
+/*
+ * Pins first: each usable pin (both listed, the pair allowed by every hard
+ * constraint but min_score, the junior with room) becomes a pair, its
+ * senior leaves the instance and its junior's capacity shrinks; the engine
+ * solves the rest.
+ */
+int match_solve_stats(const struct match_input *in, const struct match_options *opt,
+		      struct match_pair **pairs, size_t *n_pairs, struct match_stats *stats)
+{
+	struct match_stats local;
+	struct match_stats *st = stats ? stats : &local;
+	struct match_input rest;
+	struct match_person *people;
+	struct match_pin *pins;
+	struct match_pair *fixed, *more;
+	size_t *seniors, n_fixed = 0, n_more = 0, n_seniors = 0;
+	char *role;
+	memset(st, 0, sizeof(*st));
+	if (!match_input_valid(in) || in->n_juniors >= UINT32_MAX || in->n_seniors >= UINT32_MAX)
+		return -1;
+	if (in->n_pins == 0) {
+		solve_core(in, opt, pairs, n_pairs, st);
+		return 0;
+	}
+	people = xmalloc((in->n_people + 1) * sizeof(*people));
+	memcpy(people, in->people, in->n_people * sizeof(*people));
+	role = xcalloc(in->n_people + 1, 1); /* 1 junior, 2 senior, 4 pinned senior */
+	for (size_t i = 0; i < in->n_juniors; i++)
+		role[in->juniors[i]] |= 1;
+	for (size_t i = 0; i < in->n_seniors; i++)
+		role[in->seniors[i]] |= 2;
+	pins = xmalloc((in->n_pins + 1) * sizeof(*pins));
+	memcpy(pins, in->pins, in->n_pins * sizeof(*pins));
+	qsort_r(pins, in->n_pins, sizeof(*pins), cmp_pin, (void *)in->people);
+	fixed = xmalloc((in->n_pins + 1) * sizeof(*fixed));
+	for (size_t i = 0; i < in->n_pins; i++) {
+		size_t j = pins[i].junior, s = pins[i].senior;
+		struct match_terms t;
+		if (!(role[j] & 1) || (role[s] & 6) != 2 || people[j].capacity <= 0 ||
+		    check_pair(in, j, s) != MATCH_OK)
+			continue;
+		match_terms(in, j, s, &t);
+		fixed[n_fixed++] = (struct match_pair){ j, s, terms_sum(&t), 1 };
+		people[j].capacity--;
+		role[s] |= 4;
+	}
+	seniors = xmalloc((in->n_seniors + 1) * sizeof(*seniors));
+	for (size_t i = 0; i < in->n_seniors; i++)
+		if (!(role[in->seniors[i]] & 4))
+			seniors[n_seniors++] = in->seniors[i];
+	rest = *in;
+	rest.people = people;
+	rest.seniors = seniors;
+	rest.n_seniors = n_seniors;
+	rest.pins = NULL;
+	rest.n_pins = 0;
+	solve_core(&rest, opt, &more, &n_more, st);
+	*pairs = xmalloc((n_more + n_fixed + 1) * sizeof(**pairs));
+	memcpy(*pairs, more, n_more * sizeof(*more));
+	memcpy(*pairs + n_more, fixed, n_fixed * sizeof(*fixed));
+	*n_pairs = n_more + n_fixed;
+	qsort_r(*pairs, *n_pairs, sizeof(**pairs), cmp_pair_senior, (void *)in->people);
+	for (size_t i = 0; i < n_fixed; i++) {
+		st->total_score += fixed[i].score;
+		st->current_kept += in->current_mentor && in->current_mentor[fixed[i].senior] == fixed[i].junior;
+	}
+	st->matched += n_fixed;
+	st->pinned = n_fixed;
+	free(more);
+	free(fixed);
+	free(seniors);
+	free(pins);
+	free(role);
+	free(people);
 	return 0;
 }
 

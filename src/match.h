@@ -2,12 +2,27 @@
  * Matching: juniors mentor seniors. Pure C over plain arrays, no I/O.
  *
  * The result is optimal and deterministic: first the most seniors matched,
- * then the highest total score, subject to the hard constraints
+ * then the highest total score, subject to the hard constraints (see
+ * enum match_reason)
  *   - a junior mentors at most its capacity, a senior has at most one mentor;
+ *   - the mentor is younger: a younger cohort, or, with rules->seniority_gap,
+ *     at least that many fewer years of service;
  *   - no pair within one management chain (either is a manager, at any
  *     depth, of the other);
- *   - the mentor's cohort is younger than the mentee's (both known);
+ *   - neither names the other on their avoid list;
+ *   - their time zones are at most rules->max_tz_diff minutes apart;
+ *   - the pair is not forbidden and not cooling down (bans);
  *   - the pair's score is at least min_score.
+ * Pinned pairs are kept whatever their score. Among equally good results,
+ * the one keeping the most current pairs wins, then the lowest ids.
+ *
+ * The score of a pair (junior j mentors senior s), an integer:
+ *   sum over digital areas a:               w_a * max(0, min(j_a, std_a) - s_a)
+ * + sum over leadership and business areas: w_a * max(0, min(s_a, std_a) - j_a)
+ * + bonus_cross_department  if both departments are known and differ
+ * + bonus_same_tz           if both time zones are known and equal,
+ *   or bonus_near_tz        if they differ by at most near_tz minutes
+ * + bonus_stability         if j is s's current mentor.
  */
 #ifndef MENTORD_MATCH_H
 #define MENTORD_MATCH_H
@@ -15,14 +30,62 @@
 #include <stddef.h>
 
 #define MATCH_NONE ((size_t)-1)
+#define MATCH_TZ_UNKNOWN (-100000) /* time zone not known: no tz constraint or bonus */
 
 /* One person known to the matcher. Everyone synced is listed, so that management chains can be walked. */
 struct match_person {
 	const char *id;        /* stable id (entryUUID); orders ties */
 	int cohort;            /* cohort index, higher = younger; -1 unknown */
 	size_t manager;        /* index of the manager in people[], or MATCH_NONE */
-	int capacity;          /* for juniors: how many seniors they may take */
+	int capacity;          /* for juniors: how many seniors they may take (seniors: unused;
+				* a senior who opted out is simply not listed) */
 	const int *levels;     /* n_areas competence levels, 0 = not assessed */
+	int seniority;         /* full years of service, -1 unknown (rules->seniority_gap) */
+	int department;        /* department number, -1 unknown */
+	int tz;                /* minutes east of UTC, or MATCH_TZ_UNKNOWN */
+	const size_t *avoid;   /* people this person must not be paired with (indices) */
+	size_t n_avoid;
+};
+
+/* The configurable rules; a zeroed struct is the cohort rule with no time zones and no bonuses. */
+struct match_rules {
+	int seniority_gap;          /* > 0: the mentor needs this many fewer years of service
+				     * than the mentee (both known) instead of a younger cohort */
+	int max_tz_diff;            /* minutes; pairs further apart are not allowed; < 0: no limit.
+				     * Use a negative value when no time zones are configured. */
+	int near_tz;                /* minutes: the reach of bonus_near_tz */
+	int bonus_cross_department;
+	int bonus_same_tz, bonus_near_tz;
+	int bonus_stability;        /* for the current pair */
+};
+
+/* Why a pair may not be made (see match_check). */
+enum match_reason {
+	MATCH_OK = 0,
+	MATCH_R_SELF,            /* the same person */
+	MATCH_R_NO_CAPACITY,     /* the junior's capacity is 0 */
+	MATCH_R_COHORT_UNKNOWN,  /* a birth cohort (or seniority) is not known */
+	MATCH_R_NOT_YOUNGER,     /* the mentor's cohort is not younger / seniority gap too small */
+	MATCH_R_CHAIN,           /* one manages the other, at any depth */
+	MATCH_R_AVOID,           /* on an avoid list */
+	MATCH_R_TIMEZONE,        /* time zones too far apart */
+	MATCH_R_FORBIDDEN,       /* forbidden pair */
+	MATCH_R_COOLDOWN,        /* paired too recently */
+	MATCH_R_MIN_SCORE,       /* score below min_score */
+	MATCH_N_REASONS
+};
+
+/* A short name of a reason ("management chain", ...). */
+const char *match_reason_name(enum match_reason r);
+
+/* A pair of people (junior, senior: indices into people[]) and, for bans, why. */
+enum match_ban_kind { MATCH_BAN_FORBID, MATCH_BAN_COOLDOWN };
+struct match_ban {
+	size_t junior, senior;
+	enum match_ban_kind kind;
+};
+struct match_pin {
+	size_t junior, senior;
 };
 
 struct match_input {
@@ -40,18 +103,56 @@ struct match_input {
 	 * a change in one place does not reshuffle pairs elsewhere.
 	 */
 	const size_t *current_mentor;
+	const struct match_rules *rules; /* NULL: all zero (cohort rule, no tz, no bonuses) */
+	/* Pairs that may not be made, sorted by (junior, senior); one kind per pair. */
+	const struct match_ban *bans;
+	size_t n_bans;
+	/*
+	 * Pairs HR pinned: kept whatever their score, if both are participants,
+	 * the pair passes every other hard constraint and the junior has room
+	 * (pins are taken in senior id order). A senior's first usable pin wins.
+	 */
+	const struct match_pin *pins;
+	size_t n_pins;
 };
 
 struct match_pair {
 	size_t junior, senior; /* indices into people[] */
 	int score;
+	int pinned;            /* kept because HR pinned it */
 };
 
 /*
- * Non-zero if people[j] may mentor people[s] under the hard constraints
- * (capacity aside); *score gets the pair's score when it may.
+ * Whether people[j] may mentor people[s] under the hard constraints: MATCH_OK
+ * (0) and *score set, or the first reason that rules the pair out, in the
+ * order of enum match_reason. Capacity counts only as 0 or not.
  */
+enum match_reason match_check(const struct match_input *in, size_t j, size_t s, int *score);
+
+/* Non-zero if match_check gives MATCH_OK. */
 int match_eligible(const struct match_input *in, size_t j, size_t s, int *score);
+
+/* A pair's score term by term (their sum is the score match_check gives). */
+struct match_terms {
+	int areas;              /* the area terms: model_pair_term summed */
+	int cross_department, timezone, stability;
+};
+void match_terms(const struct match_input *in, size_t j, size_t s, struct match_terms *t);
+
+/*
+ * Why a participant (people[who], a junior if is_junior, else a senior) has
+ * no partner in a result: per reason, how many people of the other side
+ * rule the pair out (counts[MATCH_OK] is the eligible ones), and of the
+ * eligible ones how many are full in pairs[] (taken). A participant with
+ * eligible partners that are not full lost to the objective (more seniors
+ * matched, a higher total).
+ */
+struct match_why {
+	size_t counts[MATCH_N_REASONS];
+	size_t taken;
+};
+void match_why(const struct match_input *in, size_t who, int is_junior, const struct match_pair *pairs,
+	       size_t n_pairs, struct match_why *why);
 
 /*
  * Solve with the scalable engine (sparse candidates, min-cost flow, then a
@@ -90,6 +191,7 @@ struct match_stats {
 	size_t matched;        /* seniors matched */
 	long long total_score;
 	size_t current_kept;   /* current pairs in the result */
+	size_t pinned;         /* pins kept */
 	size_t junior_classes, senior_classes; /* distinct (cohort, levels) keys */
 	long long big, tie_scale;
 	double sec_setup, sec_candidates, sec_solve, sec_certify;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,9 @@
 #include "model.h"
 #include "log.h"
 #include "output.h"
+#include "programme.h"
 #include "store.h"
+#include "sync.h"
 #include "util.h"
 
 #define EXIT_CONFIG 2
@@ -35,7 +38,14 @@ static void usage(FILE *fp)
 		"Usage: mentorctl [-c FILE] COMMAND [OPTIONS]\n\n"
 		"Commands:\n"
 		"  status [--json]            the daemon, the last cycle and the next one\n"
-		"  pairs [--json | --csv]     the current pairs\n"
+		"  pairs [--proposed] [--json | --csv]\n"
+		"                             the current pairs, or those proposed for publication\n"
+		"  publish                    write the proposed pairs to the directory\n"
+		"  pin MENTOR MENTEE          keep this pair whatever its score\n"
+		"  unpin MENTOR MENTEE        remove a pin\n"
+		"  forbid MENTOR MENTEE       never make this pair\n"
+		"  unforbid MENTOR MENTEE     remove a forbid\n"
+		"  pins [--json | --csv]      the pins and forbids\n"
 		"  history [-n N] [--json | --csv]\n"
 		"                             past cycles, newest first\n"
 		"  run [--now] [--dry-run]    a cycle now: by the running daemon, else here\n"
@@ -151,8 +161,10 @@ static int cmd_status(const struct conf *cf, enum format fmt)
 		       r.id, format_time(r.started, 1, when), r.seconds);
 		out_json_string(stdout, r.outcome);
 		printf(", \"staff\": %ld, \"juniors\": %ld, \"seniors\": %ld, \"skipped\": %ld, "
-		       "\"pairs\": %ld, \"adds\": %ld, \"modifies\": %ld, \"deletes\": %ld, \"error\": ",
-		       r.staff, r.juniors, r.seniors, r.skipped, r.pairs, r.adds, r.modifies, r.deletes);
+		       "\"pairs\": %ld, \"pairs_new\": %ld, \"pairs_ended\": %ld, \"pairs_kept\": %ld, "
+		       "\"proposed\": %s, \"adds\": %ld, \"modifies\": %ld, \"deletes\": %ld, \"error\": ",
+		       r.staff, r.juniors, r.seniors, r.skipped, r.pairs, r.added, r.ended, r.kept,
+		       r.proposed ? "true" : "false", r.adds, r.modifies, r.deletes);
 		out_json_string(stdout, r.error);
 		puts("}}");
 	} else {
@@ -165,7 +177,8 @@ static int cmd_status(const struct conf *cf, enum format fmt)
 		       r.seconds, r.outcome);
 		printf("staff:        %ld (%ld bad values or entries skipped)\n", r.staff, r.skipped);
 		printf("participants: %ld juniors, %ld seniors\n", r.juniors, r.seniors);
-		printf("pairs:        %ld\n", r.pairs);
+		printf("pairs:        %ld%s (%ld new, %ld ended, %ld kept)\n", r.pairs,
+		       r.proposed ? " proposed, not written (mentorctl publish)" : "", r.added, r.ended, r.kept);
 		printf("changes:      %ld adds, %ld modifies, %ld deletes\n", r.adds, r.modifies, r.deletes);
 		if (r.error)
 			printf("error:        %s\n", r.error);
@@ -224,6 +237,66 @@ static int print_pair(const struct store_pair_row *p, void *arg)
 	return 0;
 }
 
+/* "pinned", "kept" or "new": what a proposal does to the pairs in force. */
+static const char *proposal_status(const struct store_proposal_row *p)
+{
+	return p->pinned ? "pinned" : p->kept ? "kept" : "new";
+}
+
+/* Print one proposed pair in the chosen format. */
+static int print_proposal(const struct store_proposal_row *p, void *arg)
+{
+	struct pairs_out *o = arg;
+	char score[16], run[24];
+	if (o->fmt == FMT_JSON) {
+		fputs(o->n ? ",\n  {\"mentor\": " : "\n  {\"mentor\": ", stdout);
+		json_side(&p->mentor);
+		fputs(", \"mentee\": ", stdout);
+		json_side(&p->mentee);
+		printf(", \"score\": %d, \"status\": \"%s\", \"cycle\": %lld}", p->score, proposal_status(p), p->run);
+	} else if (o->fmt == FMT_CSV) {
+		snprintf(score, sizeof(score), "%d", p->score);
+		snprintf(run, sizeof(run), "%lld", p->run);
+		const char *f[] = {p->mentor.name, p->mentor.mail, p->mentor.cohort, p->mentor.department,
+				   p->mentee.name, p->mentee.mail, p->mentee.cohort, p->mentee.department,
+				   score, proposal_status(p), run};
+		for (size_t i = 0; i < ARRAY_LEN(f); i++)
+			out_csv_field(stdout, f[i], i + 1 == ARRAY_LEN(f));
+	} else {
+		print_cell(p->mentor.name, 24);
+		print_cell(p->mentor.cohort, 12);
+		print_cell(p->mentee.name, 24);
+		print_cell(p->mentee.cohort, 12);
+		printf("%5d  %s\n", p->score, proposal_status(p));
+	}
+	o->n++;
+	return 0;
+}
+
+/* pairs --proposed: the pairs the last cycle proposed (matching.publish = "manual"). */
+static int cmd_proposals(const struct conf *cf, enum format fmt)
+{
+	store *st = open_store(cf);
+	struct pairs_out o = {fmt, 0};
+	int rc;
+	if (!st)
+		return 1;
+	if (fmt == FMT_JSON)
+		fputs("[", stdout);
+	else if (fmt == FMT_CSV)
+		puts("mentor_name,mentor_mail,mentor_cohort,mentor_department,mentee_name,mentee_mail,"
+		     "mentee_cohort,mentee_department,score,status,cycle");
+	else
+		printf("%-24s %-12s %-24s %-12s %5s  %s\n", "MENTOR", "COHORT", "MENTEE", "COHORT", "SCORE", "STATUS");
+	rc = store_proposals_each(st, print_proposal, &o);
+	store_close(st);
+	if (fmt == FMT_JSON)
+		puts(o.n ? "\n]" : "]");
+	else if (fmt == FMT_TABLE)
+		printf("%ld proposed pairs%s\n", o.n, o.n ? "; `mentorctl publish` writes them" : "");
+	return rc < 0 ? 1 : 0;
+}
+
 /* pairs: the current pairs as a table, JSON or CSV. */
 static int cmd_pairs(const struct conf *cf, enum format fmt)
 {
@@ -257,29 +330,33 @@ struct history_out {
 static int print_run(const struct store_run *r, void *arg)
 {
 	struct history_out *o = arg;
-	char when[40], buf[8][24];
+	char when[40], buf[10][24];
 	if (o->fmt == FMT_JSON) {
 		printf("%s\n  {\"id\": %lld, \"started\": \"%s\", \"seconds\": %.3f, \"outcome\": ", o->n ? "," : "",
 		       r->id, format_time(r->started, 1, when), r->seconds);
 		out_json_string(stdout, r->outcome);
 		printf(", \"staff\": %ld, \"juniors\": %ld, \"seniors\": %ld, \"skipped\": %ld, \"pairs\": %ld, "
+		       "\"pairs_new\": %ld, \"pairs_ended\": %ld, \"pairs_kept\": %ld, \"proposed\": %s, "
 		       "\"adds\": %ld, \"modifies\": %ld, \"deletes\": %ld, \"error\": ", r->staff, r->juniors,
-		       r->seniors, r->skipped, r->pairs, r->adds, r->modifies, r->deletes);
+		       r->seniors, r->skipped, r->pairs, r->added, r->ended, r->kept, r->proposed ? "true" : "false",
+		       r->adds, r->modifies, r->deletes);
 		out_json_string(stdout, r->error);
 		fputc('}', stdout);
 	} else if (o->fmt == FMT_CSV) {
-		long v[] = {r->staff, r->pairs, r->adds, r->modifies, r->deletes};
+		long v[] = {r->staff, r->pairs, r->adds, r->modifies, r->deletes, r->added, r->ended, r->kept};
 		snprintf(buf[0], sizeof(buf[0]), "%lld", r->id);
 		snprintf(buf[1], sizeof(buf[1]), "%.3f", r->seconds);
 		for (size_t i = 0; i < ARRAY_LEN(v); i++)
 			snprintf(buf[2 + i], sizeof(buf[2 + i]), "%ld", v[i]);
 		const char *f[] = {buf[0], format_time(r->started, 1, when), buf[1], r->outcome, buf[2],
-				   buf[3], buf[4], buf[5], buf[6], r->error};
+				   buf[3], buf[4], buf[5], buf[6], r->error, buf[7], buf[8], buf[9],
+				   r->proposed ? "yes" : "no"};
 		for (size_t i = 0; i < ARRAY_LEN(f); i++)
 			out_csv_field(stdout, f[i], i + 1 == ARRAY_LEN(f));
 	} else {
-		printf("%6lld  %s  %8.2f  %-12s %7ld %6ld %6ld %6ld %6ld  %s\n", r->id, format_time(r->started, 0, when),
-		       r->seconds, r->outcome, r->staff, r->pairs, r->adds, r->modifies, r->deletes,
+		printf("%6lld  %s  %8.2f  %-12s %7ld %6ld%c %5ld %5ld %5ld %6ld %6ld %6ld  %s\n", r->id,
+		       format_time(r->started, 0, when), r->seconds, r->outcome, r->staff, r->pairs,
+		       r->proposed ? '*' : ' ', r->added, r->ended, r->kept, r->adds, r->modifies, r->deletes,
 		       r->error ? r->error : "");
 	}
 	o->n++;
@@ -297,10 +374,11 @@ static int cmd_history(const struct conf *cf, enum format fmt, long limit)
 	if (fmt == FMT_JSON)
 		fputs("[", stdout);
 	else if (fmt == FMT_CSV)
-		puts("id,started,seconds,outcome,staff,pairs,adds,modifies,deletes,error");
+		puts("id,started,seconds,outcome,staff,pairs,adds,modifies,deletes,error,pairs_new,pairs_ended,"
+		     "pairs_kept,proposed");
 	else
-		printf("%6s  %-23s  %8s  %-12s %7s %6s %6s %6s %6s  %s\n", "CYCLE", "STARTED", "SECONDS", "OUTCOME",
-		       "STAFF", "PAIRS", "ADDS", "MODS", "DELS", "ERROR");
+		printf("%6s  %-23s  %8s  %-12s %7s %6s  %5s %5s %5s %6s %6s %6s  %s\n", "CYCLE", "STARTED", "SECONDS",
+		       "OUTCOME", "STAFF", "PAIRS", "NEW", "ENDED", "KEPT", "ADDS", "MODS", "DELS", "ERROR");
 	rc = store_runs_each(st, limit, print_run, &o);
 	store_close(st);
 	if (fmt == FMT_JSON)
@@ -440,6 +518,155 @@ static int cmd_run(const struct conf *cf, int argc, char **argv)
 	return foreign_state_dir(cf) ? 1 : run_here(cf, dry_run);
 }
 
+/* publish: write the proposed pairs, here, under the cycle lock; SIGINT/SIGTERM roll it back. */
+static int cmd_publish(const struct conf *cf, int argc)
+{
+	int tty = isatty(STDERR_FILENO);
+	struct progress progress = {on_progress, &tty};
+	struct cycle_report rep;
+	sigset_t mask;
+	if (argc != 1) {
+		fprintf(stderr, "mentorctl: usage: publish\n");
+		return EXIT_CONFIG;
+	}
+	if (foreign_state_dir(cf))
+		return 1;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	cycle_publish(cf, &progress, &rep);
+	fprintf(stderr, "publish %s in %.2f s: %ld pairs (%ld new, %ld ended, %ld kept); %ld adds, %ld modifies, "
+		"%ld deletes%s%s\n", cycle_result_name(rep.result), rep.seconds, rep.pairs, rep.pairs_added,
+		rep.pairs_ended, rep.pairs_kept, rep.changes.adds, rep.changes.modifies, rep.changes.deletes,
+		rep.result == CYCLE_OK ? "" : ": ", rep.result == CYCLE_OK ? "" : rep.error);
+	return rep.result;
+}
+
+/* Find one person for a command; prints why not. 0 or 1. */
+static int find_person(store *st, const char *cmd, const char *key, struct store_found *who)
+{
+	int rc = store_person_find(st, key, who);
+	if (rc == 0)
+		return 0;
+	if (rc > 0)
+		fprintf(stderr, "mentorctl: %s: %s \"%s\" among the staff of the last cycle\n", cmd,
+			rc == 2 ? "more than one person matches" : "nobody matches", key);
+	store_person_clear(who);
+	return 1;
+}
+
+/* The user running mentorctl, for the record of who set a pin or forbid. */
+static const char *user_name(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	return pw ? pw->pw_name : NULL;
+}
+
+/* pin, unpin, forbid, unforbid MENTOR MENTEE: HR's rules on one pair, for the next cycles. */
+static int cmd_rule(const struct conf *cf, int argc, char **argv)
+{
+	int undo = strncmp(argv[0], "un", 2) == 0, rc = 1;
+	enum store_rule_kind kind = strstr(argv[0], "pin") ? STORE_RULE_PIN : STORE_RULE_FORBID;
+	const char *noun = kind == STORE_RULE_PIN ? "pin" : "forbid";
+	struct store_found mentor = {0}, mentee = {0};
+	store *st;
+	if (argc != 3) {
+		fprintf(stderr, "mentorctl: usage: %s MENTOR MENTEE (each an id, DN, mail, uid or name)\n", argv[0]);
+		return EXIT_CONFIG;
+	}
+	if (access(cf->state_db, R_OK) != 0) {
+		fprintf(stderr, "mentorctl: %s: no state yet (has mentord run a cycle?)\n", cf->state_db);
+		return 1;
+	}
+	if (store_open(cf->state_db, 0, &st) < 0)
+		return 1;
+	if (find_person(st, argv[0], argv[1], &mentor) || find_person(st, argv[0], argv[2], &mentee))
+		goto out;
+	if (strcmp(mentor.uuid, mentee.uuid) == 0) {
+		fprintf(stderr, "mentorctl: %s: the mentor and the mentee are the same person\n", argv[0]);
+		goto out;
+	}
+	if (undo) {
+		int had = store_rule_delete(st, mentor.uuid, mentee.uuid, kind);
+		if (had == 0)
+			fprintf(stderr, "mentorctl: %s: there is no %s on %s mentoring %s\n", argv[0], noun, mentor.dn,
+				mentee.dn);
+		else if (had > 0)
+			printf("removed the %s on %s mentoring %s\n", noun, mentor.dn, mentee.dn);
+		rc = had > 0 ? 0 : 1;
+	} else if (store_rule_set(st, mentor.uuid, mentee.uuid, kind, user_name(), (long long)time(NULL)) == 0) {
+		printf("%s: %s mentoring %s (from the next cycle on)\n", kind == STORE_RULE_PIN ? "pinned" : "forbidden",
+		       mentor.dn, mentee.dn);
+		rc = 0;
+	}
+out:
+	store_person_clear(&mentor);
+	store_person_clear(&mentee);
+	store_close(st);
+	return rc;
+}
+
+/* Print one pin or forbid. */
+static int print_rule(const struct store_rule *r, void *arg)
+{
+	struct pairs_out *o = arg;
+	const char *kind = r->kind == STORE_RULE_PIN ? "pin" : "forbid";
+	char when[40];
+	if (o->fmt == FMT_JSON) {
+		printf("%s\n  {\"kind\": \"%s\", \"mentor\": {\"id\": ", o->n ? "," : "", kind);
+		out_json_string(stdout, r->mentor_uuid);
+		fputs(", \"dn\": ", stdout);
+		out_json_string(stdout, r->mentor_dn);
+		fputs(", \"name\": ", stdout);
+		out_json_string(stdout, r->mentor_name);
+		fputs("}, \"mentee\": {\"id\": ", stdout);
+		out_json_string(stdout, r->mentee_uuid);
+		fputs(", \"dn\": ", stdout);
+		out_json_string(stdout, r->mentee_dn);
+		fputs(", \"name\": ", stdout);
+		out_json_string(stdout, r->mentee_name);
+		printf("}, \"at\": \"%s\", \"by\": ", format_time(r->at, 1, when));
+		out_json_string(stdout, r->who);
+		fputc('}', stdout);
+	} else if (o->fmt == FMT_CSV) {
+		const char *f[] = {kind, r->mentor_name, r->mentor_dn, r->mentee_name, r->mentee_dn,
+				   format_time(r->at, 1, when), r->who};
+		for (size_t i = 0; i < ARRAY_LEN(f); i++)
+			out_csv_field(stdout, f[i], i + 1 == ARRAY_LEN(f));
+	} else {
+		printf("%-7s", kind);
+		print_cell(r->mentor_name ? r->mentor_name : "(no longer on staff)", 24);
+		print_cell(r->mentee_name ? r->mentee_name : "(no longer on staff)", 24);
+		printf("%s  %s\n", format_time(r->at, 0, when), r->who ? r->who : "-");
+	}
+	o->n++;
+	return 0;
+}
+
+/* pins: every pin and forbid. */
+static int cmd_pins(const struct conf *cf, enum format fmt)
+{
+	store *st = open_store(cf);
+	struct pairs_out o = {fmt, 0};
+	int rc;
+	if (!st)
+		return 1;
+	if (fmt == FMT_JSON)
+		fputs("[", stdout);
+	else if (fmt == FMT_CSV)
+		puts("kind,mentor_name,mentor_dn,mentee_name,mentee_dn,at,by");
+	else
+		printf("%-7s%-24s %-24s %-23s  %s\n", "KIND", "MENTOR", "MENTEE", "SINCE", "BY");
+	rc = store_rules_each(st, print_rule, &o);
+	store_close(st);
+	if (fmt == FMT_JSON)
+		puts(o.n ? "\n]" : "]");
+	else if (fmt == FMT_TABLE)
+		printf("%ld pins and forbids\n", o.n);
+	return rc < 0 ? 1 : 0;
+}
+
 /* Print one recorded import. */
 static int print_import(long long id, const struct store_import *imp, long levels, void *arg)
 {
@@ -516,9 +743,10 @@ static int cmd_gaps(const struct conf *cf, enum format fmt)
 
 struct explain_ctx {
 	const struct conf *cf;
-	store *st;
 	const char *uuid;
 	int n;
+	const struct roster *r;
+	const struct programme *pg;
 };
 
 /* One side of a pair for explain: "name (cohort, department)". */
@@ -528,23 +756,44 @@ static void print_side(const struct store_pair_side *s)
 	       s->department ? s->department : "no department");
 }
 
-/* The score of a pair term by term, then its objectives. */
-static void explain_pair(const struct explain_ctx *x, const struct store_pair_row *p, int *mentor, int *mentee)
+/* The bonus terms of a pair (match_terms), one line each. */
+static void explain_bonuses(const struct explain_ctx *x, size_t j, size_t s, const struct match_terms *t)
 {
+	const struct match_person *mj = &x->pg->people[j], *ms = &x->pg->people[s];
+	int diff = mj->tz != MATCH_TZ_UNKNOWN && ms->tz != MATCH_TZ_UNKNOWN ? abs(mj->tz - ms->tz) : -1;
+	printf("%-58s %6d\n", mj->department >= 0 && ms->department >= 0 && mj->department != ms->department
+				      ? "cross-department bonus (departments differ)"
+				      : "cross-department bonus (same or unknown department)", t->cross_department);
+	if (diff < 0)
+		printf("%-58s %6d\n", "time zone bonus (a time zone is unknown)", t->timezone);
+	else
+		printf("time zone bonus (%2d:%02d h apart)%*s %6d\n", diff / 60, diff % 60,
+		       58 - (int)strlen("time zone bonus (00:00 h apart)"), "", t->timezone);
+	printf("%-58s %6d\n", "stability bonus (weighs in while matching; not in the score)", t->stability);
+}
+
+/* The score of a pair term by term (areas, then bonuses), then its objectives. */
+static void explain_pair(const struct explain_ctx *x, const struct store_pair_row *p, size_t j, size_t s)
+{
+	const int *mentor = x->r->people[j].levels, *mentee = x->r->people[s].levels;
+	struct match_terms t;
 	char *objectives[16];
 	size_t n;
-	long total = 0;
+	long total;
 	printf("%-14s %-28s %6s %6s %6s %8s %6s\n", "AREA", "NAME", "WEIGHT", "MENTOR", "MENTEE", "STANDARD", "POINTS");
 	for (size_t a = 0; a < x->cf->n_areas; a++) {
 		const struct conf_area *ar = &x->cf->areas[a];
 		int term = model_pair_term(x->cf, a, mentor, mentee);
-		total += term;
 		printf("%-14.14s %-28.28s %6d %6d %6d %8d %6d%s\n", ar->id, ar->name, ar->weight, mentor[a], mentee[a],
-		       ar->standard, term, ar->direction == CONF_DIR_DIGITAL ? "" : "  (not scored: senior teaches)");
+		       ar->standard, term, ar->direction == CONF_DIR_DIGITAL ? "  (mentor teaches)" : "  (mentee teaches)");
 	}
-	printf("score = sum of weight x max(0, min(mentor, standard) - mentee) = %ld", total);
+	match_terms(&x->pg->in, j, s, &t);
+	printf("%-58s %6d\n", "areas", t.areas);
+	explain_bonuses(x, j, s, &t);
+	total = (long)t.areas + t.cross_department + t.timezone;
+	printf("score = areas + cross-department + time zone = %ld", total);
 	if (total != p->score)
-		printf(" (the last cycle wrote %d: levels changed since)", p->score);
+		printf(" (the last cycle wrote %d: levels, locations or rules changed since)", p->score);
 	n = model_objectives(x->cf, mentor, mentee, objectives, ARRAY_LEN(objectives));
 	printf("\nobjectives (mentoringObjective):%s\n", n ? "" : " none");
 	for (size_t i = 0; i < n; i++) {
@@ -557,51 +806,120 @@ static void explain_pair(const struct explain_ctx *x, const struct store_pair_ro
 static int explain_row(const struct store_pair_row *p, void *arg)
 {
 	struct explain_ctx *x = arg;
-	int *mentor, *mentee;
+	size_t j, s;
 	char when[40];
 	if (strcmp(p->mentor.uuid, x->uuid) != 0 && strcmp(p->mentee.uuid, x->uuid) != 0)
 		return 0;
-	mentor = xcalloc(x->cf->n_areas + 1, sizeof(int));
-	mentee = xcalloc(x->cf->n_areas + 1, sizeof(int));
 	printf("%s", x->n++ ? "\n" : "");
 	print_side(&p->mentor);
 	fputs(" mentors ", stdout);
 	print_side(&p->mentee);
 	printf("\n  since %s, group %s\n", format_time(p->started, 0, when), p->dn);
-	if (store_person_levels(x->st, x->cf, p->mentor.uuid, mentor) == 0 &&
-	    store_person_levels(x->st, x->cf, p->mentee.uuid, mentee) == 0)
-		explain_pair(x, p, mentor, mentee);
-	free(mentor);
-	free(mentee);
+	if (strmap_get(x->r->by_uuid, p->mentor.uuid, &j) == 0 && strmap_get(x->r->by_uuid, p->mentee.uuid, &s) == 0)
+		explain_pair(x, p, j, s);
 	return 0;
 }
 
-/* explain PERSON: the person's pairs, score term by term, objectives. */
+/* Why roster person i takes no part: a phrase. */
+static const char *not_participant(const struct conf *cf, const struct roster_person *p)
+{
+	if (p->roles & ROSTER_EXCLUDED)
+		return "is in the excluded group (participants.excluded)";
+	if ((p->roles & ROSTER_JUNIOR) && cf->trained_group && !(p->roles & ROSTER_TRAINED))
+		return "is a junior but not in the trained mentors group (participants.trained_mentors)";
+	if (p->roles & ROSTER_SENIOR)
+		return "is a senior who opted out (capacity 0)";
+	return "is in neither the juniors nor the seniors group (or in both)";
+}
+
+/* The current pairs as engine pairs (people no longer on the roster are left out). */
+static struct match_pair *engine_pairs(const struct roster *r, const struct store_pair *cur, size_t n_cur, size_t *n)
+{
+	struct match_pair *v = xcalloc(n_cur + 1, sizeof(*v));
+	size_t j, s;
+	*n = 0;
+	for (size_t i = 0; i < n_cur; i++)
+		if (strmap_get(r->by_uuid, cur[i].mentor_uuid, &j) == 0 && strmap_get(r->by_uuid, cur[i].mentee_uuid, &s) == 0)
+			v[(*n)++] = (struct match_pair){ j, s, cur[i].score, 0 };
+	return v;
+}
+
+/* Why a participant without a pair has none, from match_why. */
+static void explain_unmatched(const struct explain_ctx *x, size_t who, const struct store_pair *cur, size_t n_cur)
+{
+	int role = programme_role(x->pg, who);
+	size_t n_pairs, others = role == 1 ? x->pg->in.n_seniors : x->pg->in.n_juniors;
+	struct match_pair *pairs;
+	struct match_why why;
+	printf("%s is an eligible %s without a pair after the last cycle\n", x->r->people[who].dn,
+	       role == 1 ? "mentor" : "mentee");
+	pairs = engine_pairs(x->r, cur, n_cur, &n_pairs);
+	match_why(&x->pg->in, who, role == 1, pairs, n_pairs, &why);
+	free(pairs);
+	if (why.counts[MATCH_OK] == 0) {
+		printf("no eligible partner among %zu %s; ruled out by:\n", others, role == 1 ? "mentees" : "mentors");
+		for (int k = 1; k < MATCH_N_REASONS; k++)
+			if (why.counts[k])
+				printf("  %-24s %zu\n", match_reason_name((enum match_reason)k), why.counts[k]);
+	} else if (why.taken == why.counts[MATCH_OK]) {
+		printf("all %zu eligible partners are taken\n", why.counts[MATCH_OK]);
+	} else {
+		printf("%zu eligible partners, %zu of them taken; the others went to pairings that match more "
+		       "seniors or score higher in total\n", why.counts[MATCH_OK], why.taken);
+	}
+}
+
+/* explain for a person in no pair: not a participant, or why the matching left them out. */
+static void explain_alone(const struct explain_ctx *x, const struct store_found *who, const struct store_pair *cur,
+			  size_t n_cur)
+{
+	size_t i;
+	if (strmap_get(x->r->by_uuid, who->uuid, &i) < 0) {
+		printf("%s is not in a pair after the last cycle\n", who->dn);
+		return;
+	}
+	if (!programme_role(x->pg, i)) {
+		printf("%s takes no part in matching: %s\n", who->dn, not_participant(x->cf, &x->r->people[i]));
+		return;
+	}
+	explain_unmatched(x, i, cur, n_cur);
+}
+
+/* explain PERSON: the person's pairs, score term by term, objectives; or why they have none. */
 static int cmd_explain(const struct conf *cf, int argc, char **argv)
 {
-	struct store_found who;
-	struct explain_ctx x = {cf, NULL, NULL, 0};
-	int rc;
+	struct store_found who = {0};
+	struct explain_ctx x = {cf, NULL, 0, NULL, NULL};
+	struct roster *r = NULL;
+	struct store_pair *cur = NULL;
+	struct programme pg;
+	size_t n_cur = 0;
+	store *st;
+	int rc = 1;
 	if (argc != 2) {
 		fprintf(stderr, "mentorctl: usage: explain PERSON (an id, DN, mail, uid or name)\n");
 		return EXIT_CONFIG;
 	}
-	if (!(x.st = open_store(cf)))
+	if (!(st = open_store(cf)))
 		return 1;
-	rc = store_person_find(x.st, argv[1], &who);
-	if (rc != 0) {
-		fprintf(stderr, "mentorctl: explain: %s \"%s\" among the staff of the last cycle\n",
-			rc == 2 ? "more than one person matches" : "nobody matches", argv[1]);
-		store_close(x.st);
-		return 1;
-	}
+	if (find_person(st, "explain", argv[1], &who) || roster_load(st, cf, &r) < 0 ||
+	    store_pairs_load(st, &cur, &n_cur) < 0)
+		goto out;
+	if (programme_build(cf, st, r, cur, n_cur, time(NULL), 0, &pg) < 0)
+		goto out;
 	x.uuid = who.uuid;
-	rc = store_pairs_each(x.st, explain_row, &x);
+	x.r = r;
+	x.pg = &pg;
+	rc = store_pairs_each(st, explain_row, &x) < 0;
 	if (rc == 0 && x.n == 0)
-		printf("%s (%s) is not in a pair after the last cycle\n", who.name ? who.name : who.dn, who.dn);
+		explain_alone(&x, &who, cur, n_cur);
+	programme_clear(&pg);
+out:
+	store_pairs_free(cur, n_cur);
+	roster_free(r);
 	store_person_clear(&who);
-	store_close(x.st);
-	return rc < 0 ? 1 : 0;
+	store_close(st);
+	return rc;
 }
 
 /* Parse "-n N" and the format options of history. */
@@ -625,6 +943,19 @@ static int parse_history(int argc, char **argv, enum format *fmt, long *limit)
 		}
 	}
 	return 0;
+}
+
+/* Remove every flag from argv[1..argc) (moving the rest down); 1 if it was there, else 0. */
+static int take_flag(int argc, char **argv, const char *flag)
+{
+	int found = 0, k = 1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], flag) == 0 && !found)
+			found = 1;
+		else
+			argv[k++] = argv[i];
+	}
+	return found;
 }
 
 /* Parse the output-format options of a subcommand. */
@@ -679,7 +1010,16 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "status") == 0) {
 		rc = parse_format(argc - optind, argv + optind, 0, &fmt) < 0 ? EXIT_CONFIG : cmd_status(cf, fmt);
 	} else if (strcmp(cmd, "pairs") == 0) {
-		rc = parse_format(argc - optind, argv + optind, 1, &fmt) < 0 ? EXIT_CONFIG : cmd_pairs(cf, fmt);
+		int proposed = take_flag(argc - optind, argv + optind, "--proposed");
+		rc = parse_format(argc - optind - proposed, argv + optind, 1, &fmt) < 0 ? EXIT_CONFIG
+			: proposed ? cmd_proposals(cf, fmt) : cmd_pairs(cf, fmt);
+	} else if (strcmp(cmd, "publish") == 0) {
+		rc = cmd_publish(cf, argc - optind);
+	} else if (strcmp(cmd, "pin") == 0 || strcmp(cmd, "unpin") == 0 || strcmp(cmd, "forbid") == 0 ||
+		   strcmp(cmd, "unforbid") == 0) {
+		rc = cmd_rule(cf, argc - optind, argv + optind);
+	} else if (strcmp(cmd, "pins") == 0) {
+		rc = parse_format(argc - optind, argv + optind, 1, &fmt) < 0 ? EXIT_CONFIG : cmd_pins(cf, fmt);
 	} else if (strcmp(cmd, "history") == 0) {
 		long limit;
 		rc = parse_history(argc - optind, argv + optind, &fmt, &limit) < 0 ? EXIT_CONFIG

@@ -103,10 +103,11 @@ static void log_report(const struct cycle_report *rep, int dry_run)
 {
 	int ok = rep->result == CYCLE_OK;
 	log_event(ok ? LOG_NOTICE : LOG_ERR, ok ? LOG_MSGID_CYCLE_DONE : LOG_MSGID_CYCLE_FAILED,
-		  "%s%s in %.2f s: %ld staff, %ld juniors, %ld seniors, %ld pairs; "
+		  "%s%s in %.2f s: %ld staff, %ld juniors, %ld seniors, %ld pairs%s (%ld new, %ld ended, %ld kept); "
 		  "%ld adds, %ld modifies, %ld deletes%s%s; %ld values skipped",
 		  dry_run ? "dry run " : "cycle ", cycle_result_name(rep->result), rep->seconds,
 		  rep->sync.staff, rep->sync.juniors, rep->sync.seniors, rep->pairs,
+		  rep->proposed ? " proposed" : "", rep->pairs_added, rep->pairs_ended, rep->pairs_kept,
 		  rep->changes.adds, rep->changes.modifies, rep->changes.deletes,
 		  ok ? "" : ": ", ok ? "" : rep->error, rep->sync.skipped_values + rep->sync.skipped_entries);
 	log_info("cycle phases: sync %.3f s, match and plan %.3f s, write %.3f s",

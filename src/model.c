@@ -279,7 +279,7 @@ const char *model_level_name(const struct conf *cf, int level)
 
 int model_score_weight(const struct conf *cf, size_t a)
 {
-	return cf->areas[a].direction == CONF_DIR_DIGITAL ? cf->areas[a].weight : 0;
+	return cf->areas[a].weight;
 }
 
 /* How many levels of the learner's gap to the standard of area a the teacher can close. */
@@ -290,20 +290,25 @@ static int area_cover(const struct conf *cf, size_t a, const int *teacher, const
 }
 
 /* The sum is clamped to INT_MAX; only absurd weights could reach it. */
+/* Digital areas: the mentor teaches; leadership and business areas: the mentee does. */
+static long long term(const struct conf *cf, size_t a, const int *mentor_levels, const int *mentee_levels)
+{
+	int cover = cf->areas[a].direction == CONF_DIR_DIGITAL ? area_cover(cf, a, mentor_levels, mentee_levels)
+							       : area_cover(cf, a, mentee_levels, mentor_levels);
+	return (long long)cf->areas[a].weight * cover;
+}
+
 int model_pair_term(const struct conf *cf, size_t a, const int *mentor_levels, const int *mentee_levels)
 {
-	if (cf->areas[a].direction != CONF_DIR_DIGITAL)
-		return 0;
-	return cf->areas[a].weight * area_cover(cf, a, mentor_levels, mentee_levels);
+	long long t = term(cf, a, mentor_levels, mentee_levels);
+	return t > INT_MAX ? INT_MAX : (int)t;
 }
 
 int model_pair_score(const struct conf *cf, const int *mentor_levels, const int *mentee_levels)
 {
 	long long sum = 0;
 	for (size_t a = 0; a < cf->n_areas; a++) {
-		if (cf->areas[a].direction != CONF_DIR_DIGITAL)
-			continue;
-		sum += (long long)cf->areas[a].weight * area_cover(cf, a, mentor_levels, mentee_levels);
+		sum += term(cf, a, mentor_levels, mentee_levels);
 		if (sum > INT_MAX)
 			return INT_MAX;
 	}

@@ -82,27 +82,28 @@ void model_rollup(const struct conf *cf, const int *area_values, const int *comp
 const char *model_level_name(const struct conf *cf, int level);
 
 /*
- * The weight area a counts with in model_pair_score: its weight for a digital
- * area, 0 for a leadership or business area. Code that scores pairs by area
- * (match.c's class keys) uses this instead of cf->areas[a].weight.
+ * The weight area a counts with in model_pair_score (its configured weight,
+ * in either direction). Code that scores pairs by area (match.c's class
+ * keys) uses this instead of cf->areas[a].weight.
  */
 int model_score_weight(const struct conf *cf, size_t a);
 
 /*
- * The pair score, over the digital areas only: for each digital area a, with
- * standard std_a and weight w_a,
- *   cover_a = max(0, min(mentor_a, std_a) - mentee_a)
- *   score   = sum_a w_a * cover_a
- * i.e. how many levels of the mentee's gap to the minimum standard the mentor
- * can close, weighted by strategy. Levels are area-level arrays of
- * cf->n_areas values (rolled up with model_rollup), 0 meaning "not assessed"
- * (counted as level 0). Leadership and business areas do not count here
- * (yet): they only give the mentor's objectives. Clamped to INT_MAX. No
- * allocation; called once per candidate pair.
+ * The area part of a pair's score: for each area a, with standard std_a and
+ * weight w_a,
+ *   digital area:                 cover_a = max(0, min(mentor_a, std_a) - mentee_a)
+ *   leadership or business area:  cover_a = max(0, min(mentee_a, std_a) - mentor_a)
+ *   score = sum_a w_a * cover_a
+ * i.e. how many levels of each side's gap to the minimum standard the other
+ * can close, weighted by strategy: the junior mentor lifts the senior in the
+ * digital areas, the senior lifts the junior in leadership and business.
+ * Levels are area-level arrays of cf->n_areas values (rolled up with
+ * model_rollup), 0 meaning "not assessed" (counted as level 0). Clamped to
+ * INT_MAX. No allocation; called once per candidate pair.
  */
 int model_pair_score(const struct conf *cf, const int *mentor_levels, const int *mentee_levels);
 
-/* The term of area a in model_pair_score: weight x cover (0 for areas that do not count). */
+/* The term of area a in model_pair_score: weight x cover in the area's direction. */
 int model_pair_term(const struct conf *cf, size_t a, const int *mentor_levels, const int *mentee_levels);
 
 /* Who develops in an objective. */

@@ -54,6 +54,30 @@ static const char *const migrations[] = {
 	/* 3: incremental sync: canonical DNs kept with the staff, the sync cookie and when the last full read ran */
 	"ALTER TABLE staff ADD COLUMN cdn TEXT;"
 	"CREATE TABLE sync_state (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+	/*
+	 * 4: the matching programme: avoid lists (canonical DNs, dropped with
+	 * their person), HR's pins and forbids, every pair's start and end (for
+	 * cooldowns), proposals awaiting publication, and pair changes per cycle
+	 */
+	"CREATE TABLE avoid (uuid TEXT NOT NULL, cdn TEXT NOT NULL, PRIMARY KEY (uuid, cdn)) WITHOUT ROWID;"
+	"CREATE TRIGGER avoid_gone AFTER DELETE ON staff BEGIN DELETE FROM avoid WHERE uuid = old.uuid; END;"
+	"CREATE TABLE pair_rules ("
+	"  mentor_uuid TEXT NOT NULL, mentee_uuid TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('pin', 'forbid')), who TEXT, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (mentor_uuid, mentee_uuid)) WITHOUT ROWID;"
+	"CREATE TABLE pair_history ("
+	"  mentor_uuid TEXT NOT NULL, mentee_uuid TEXT NOT NULL, started INTEGER NOT NULL, ended INTEGER,"
+	"  PRIMARY KEY (mentor_uuid, mentee_uuid, started)) WITHOUT ROWID;"
+	"CREATE INDEX pair_history_ended ON pair_history (ended);"
+	"INSERT INTO pair_history SELECT mentor_uuid, mentee_uuid, started, NULL FROM pairs;"
+	"CREATE TABLE proposals ("
+	"  mentor_uuid TEXT NOT NULL, mentee_uuid TEXT NOT NULL, score INTEGER NOT NULL,"
+	"  kept INTEGER NOT NULL, pinned INTEGER NOT NULL, run INTEGER NOT NULL,"
+	"  PRIMARY KEY (mentor_uuid, mentee_uuid)) WITHOUT ROWID;"
+	"ALTER TABLE runs ADD COLUMN added INTEGER;"
+	"ALTER TABLE runs ADD COLUMN ended INTEGER;"
+	"ALTER TABLE runs ADD COLUMN kept INTEGER;"
+	"ALTER TABLE runs ADD COLUMN proposed INTEGER;",
 };
 
 /* Log an SQLite failure with the database path and what we were doing. */
@@ -259,9 +283,10 @@ int store_run_finish(store *st, const struct store_run *r)
 {
 	sqlite3_stmt *stmt = store_prepare(st,
 		"UPDATE runs SET finished = ?, seconds = ?, outcome = ?, staff = ?, juniors = ?,"
-		" seniors = ?, skipped = ?, pairs = ?, adds = ?, modifies = ?, deletes = ?, error = ?"
-		" WHERE id = ?");
+		" seniors = ?, skipped = ?, pairs = ?, adds = ?, modifies = ?, deletes = ?, error = ?,"
+		" added = ?, ended = ?, kept = ?, proposed = ? WHERE id = ?");
 	long vals[] = {r->staff, r->juniors, r->seniors, r->skipped, r->pairs, r->adds, r->modifies, r->deletes};
+	long pair_vals[] = {r->added, r->ended, r->kept, r->proposed};
 	int rc;
 	if (!stmt)
 		return -1;
@@ -271,7 +296,9 @@ int store_run_finish(store *st, const struct store_run *r)
 	for (size_t i = 0; i < ARRAY_LEN(vals); i++)
 		sqlite3_bind_int64(stmt, (int)i + 4, vals[i]);
 	bind_text(stmt, 12, r->error);
-	sqlite3_bind_int64(stmt, 13, r->id);
+	for (size_t i = 0; i < ARRAY_LEN(pair_vals); i++)
+		sqlite3_bind_int64(stmt, (int)i + 13, pair_vals[i]);
+	sqlite3_bind_int64(stmt, 17, r->id);
 	rc = store_step_done(st, stmt, "record cycle end");
 	sqlite3_finalize(stmt);
 	return rc;
@@ -287,7 +314,8 @@ static char *column_strdup(sqlite3_stmt *stmt, int i)
 #define RUN_COLUMNS \
 	"id, started, coalesce(finished, 0), coalesce(seconds, 0), outcome," \
 	" coalesce(staff, 0), coalesce(juniors, 0), coalesce(seniors, 0), coalesce(skipped, 0)," \
-	" coalesce(pairs, 0), coalesce(adds, 0), coalesce(modifies, 0), coalesce(deletes, 0), error"
+	" coalesce(pairs, 0), coalesce(adds, 0), coalesce(modifies, 0), coalesce(deletes, 0), error," \
+	" coalesce(added, 0), coalesce(ended, 0), coalesce(kept, 0), coalesce(proposed, 0)"
 
 /* Fill a run from a row of RUN_COLUMNS (strings are copies). */
 static void run_from_row(sqlite3_stmt *stmt, struct store_run *out)
@@ -303,6 +331,10 @@ static void run_from_row(sqlite3_stmt *stmt, struct store_run *out)
 	for (size_t i = 0; i < ARRAY_LEN(counts); i++)
 		*counts[i] = (long)sqlite3_column_int64(stmt, (int)i + 5);
 	out->error = column_strdup(stmt, 13);
+	out->added = (long)sqlite3_column_int64(stmt, 14);
+	out->ended = (long)sqlite3_column_int64(stmt, 15);
+	out->kept = (long)sqlite3_column_int64(stmt, 16);
+	out->proposed = (long)sqlite3_column_int64(stmt, 17);
 }
 
 int store_run_last(store *st, struct store_run *out)
@@ -823,4 +855,275 @@ int store_pairs_each(store *st, int (*fn)(const struct store_pair_row *row, void
 	}
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? 0 : store_fail(st, "read pairs");
+}
+
+/* ------------------------------------------------------------------ */
+/* The matching programme: avoid lists, pins and forbids, pair history, proposals */
+
+/* Step a query calling fn with its text columns (n of them); stops when fn returns non-zero. */
+static int each_text_row(store *st, sqlite3_stmt *stmt, int n, int (*fn)(const char *const *cols, void *arg),
+			 void *arg, const char *what)
+{
+	const char *cols[8];
+	int rc;
+	if (!stmt)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		for (int i = 0; i < n; i++)
+			cols[i] = (const char *)sqlite3_column_text(stmt, i);
+		if (fn(cols, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, what);
+}
+
+/* Run one statement with up to two text parameters (NULL: not bound); 0 or -1. */
+static int exec_text(store *st, const char *sql, const char *a, const char *b, const char *what)
+{
+	sqlite3_stmt *stmt = store_prepare(st, sql);
+	int rc;
+	if (!stmt)
+		return -1;
+	if (a)
+		bind_text(stmt, 1, a);
+	if (b)
+		bind_text(stmt, 2, b);
+	rc = store_step_done(st, stmt, what);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int store_avoid_clear(store *st, const char *uuid)
+{
+	return exec_text(st, "DELETE FROM avoid WHERE uuid = ?", uuid, NULL, "clear avoid list");
+}
+
+int store_avoid_put(store *st, const char *uuid, const char *cdn)
+{
+	return exec_text(st, "INSERT OR IGNORE INTO avoid (uuid, cdn) VALUES (?, ?)", uuid, cdn, "store avoid list");
+}
+
+/* Adapter for the two-column callbacks. */
+struct pair_fn {
+	int (*fn)(const char *a, const char *b, void *arg);
+	void *arg;
+};
+static int two_columns(const char *const *cols, void *arg)
+{
+	struct pair_fn *p = arg;
+	return p->fn(cols[0], cols[1], p->arg);
+}
+
+int store_avoid_each(store *st, int (*fn)(const char *uuid, const char *cdn, void *arg), void *arg)
+{
+	struct pair_fn p = {fn, arg};
+	return each_text_row(st, store_prepare(st, "SELECT uuid, cdn FROM avoid ORDER BY uuid, cdn"), 2,
+			     two_columns, &p, "read avoid lists");
+}
+
+int store_members_each(store *st, int (*fn)(const char *group, const char *uuid, void *arg), void *arg)
+{
+	struct pair_fn p = {fn, arg};
+	return each_text_row(st, store_prepare(st, "SELECT grp, uuid FROM membership"), 2, two_columns, &p,
+			     "read memberships");
+}
+
+int store_rule_set(store *st, const char *mentor, const char *mentee, enum store_rule_kind kind, const char *who,
+		   long long at)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "INSERT OR REPLACE INTO pair_rules (mentor_uuid, mentee_uuid, kind,"
+					       " who, at) VALUES (?, ?, ?, ?, ?)");
+	int rc;
+	if (!stmt)
+		return -1;
+	bind_text(stmt, 1, mentor);
+	bind_text(stmt, 2, mentee);
+	bind_text(stmt, 3, kind == STORE_RULE_PIN ? "pin" : "forbid");
+	bind_text(stmt, 4, who);
+	sqlite3_bind_int64(stmt, 5, at);
+	rc = store_step_done(st, stmt, "store pin or forbid");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int store_rule_delete(store *st, const char *mentor, const char *mentee, enum store_rule_kind kind)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "DELETE FROM pair_rules WHERE mentor_uuid = ? AND mentee_uuid = ?"
+					       " AND kind = ?");
+	int rc;
+	if (!stmt)
+		return -1;
+	bind_text(stmt, 1, mentor);
+	bind_text(stmt, 2, mentee);
+	bind_text(stmt, 3, kind == STORE_RULE_PIN ? "pin" : "forbid");
+	rc = store_step_done(st, stmt, "remove pin or forbid");
+	sqlite3_finalize(stmt);
+	return rc < 0 ? -1 : sqlite3_changes(st->db) > 0;
+}
+
+int store_rules_each(store *st, int (*fn)(const struct store_rule *r, void *arg), void *arg)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"SELECT r.mentor_uuid, r.mentee_uuid, r.kind, r.who, r.at, a.name, a.dn, b.name, b.dn"
+		" FROM pair_rules r LEFT JOIN staff a ON a.uuid = r.mentor_uuid"
+		" LEFT JOIN staff b ON b.uuid = r.mentee_uuid ORDER BY r.kind DESC, a.name, b.name, r.mentor_uuid,"
+		" r.mentee_uuid");
+	struct store_rule r;
+	int rc;
+	if (!stmt)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		r.mentor_uuid = (const char *)sqlite3_column_text(stmt, 0);
+		r.mentee_uuid = (const char *)sqlite3_column_text(stmt, 1);
+		r.kind = strcmp((const char *)sqlite3_column_text(stmt, 2), "pin") == 0 ? STORE_RULE_PIN
+											 : STORE_RULE_FORBID;
+		r.who = (const char *)sqlite3_column_text(stmt, 3);
+		r.at = sqlite3_column_int64(stmt, 4);
+		r.mentor_name = (const char *)sqlite3_column_text(stmt, 5);
+		r.mentor_dn = (const char *)sqlite3_column_text(stmt, 6);
+		r.mentee_name = (const char *)sqlite3_column_text(stmt, 7);
+		r.mentee_dn = (const char *)sqlite3_column_text(stmt, 8);
+		if (fn(&r, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, "read pins and forbids");
+}
+
+int store_history_update(store *st, const struct store_pair *pairs, size_t n, long long now)
+{
+	sqlite3_stmt *open_pair;
+	int rc = store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS now_pairs (mentor_uuid TEXT, mentee_uuid TEXT);"
+				"DELETE FROM temp.now_pairs;", "record pair history");
+	if (rc < 0 || !(open_pair = store_prepare(st, "INSERT INTO temp.now_pairs VALUES (?, ?)")))
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		bind_text(open_pair, 1, pairs[i].mentor_uuid);
+		bind_text(open_pair, 2, pairs[i].mentee_uuid);
+		rc = store_step_done(st, open_pair, "record pair history");
+	}
+	sqlite3_finalize(open_pair);
+	if (rc < 0 || !(open_pair = store_prepare(st,
+		"UPDATE pair_history SET ended = ?1 WHERE ended IS NULL AND NOT EXISTS (SELECT 1 FROM temp.now_pairs n"
+		" WHERE n.mentor_uuid = pair_history.mentor_uuid AND n.mentee_uuid = pair_history.mentee_uuid)")))
+		return -1;
+	sqlite3_bind_int64(open_pair, 1, now);
+	rc = store_step_done(st, open_pair, "record ended pairs");
+	sqlite3_finalize(open_pair);
+	if (rc < 0 || !(open_pair = store_prepare(st,
+		"INSERT OR IGNORE INTO pair_history (mentor_uuid, mentee_uuid, started)"
+		" SELECT mentor_uuid, mentee_uuid, ?1 FROM temp.now_pairs n WHERE NOT EXISTS (SELECT 1 FROM"
+		" pair_history h WHERE h.ended IS NULL AND h.mentor_uuid = n.mentor_uuid"
+		" AND h.mentee_uuid = n.mentee_uuid)")))
+		return -1;
+	sqlite3_bind_int64(open_pair, 1, now);
+	rc = store_step_done(st, open_pair, "record new pairs");
+	sqlite3_finalize(open_pair);
+	return rc;
+}
+
+int store_history_ended_since(store *st, long long since, int (*fn)(const char *mentor, const char *mentee, void *arg),
+			      void *arg)
+{
+	struct pair_fn p = {fn, arg};
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT DISTINCT mentor_uuid, mentee_uuid FROM pair_history"
+					       " WHERE ended IS NOT NULL AND ended >= ?");
+	if (stmt)
+		sqlite3_bind_int64(stmt, 1, since);
+	return each_text_row(st, stmt, 2, two_columns, &p, "read pair history");
+}
+
+int store_proposals_replace(store *st, const struct store_proposal *props, size_t n, long long run)
+{
+	sqlite3_stmt *stmt;
+	int rc = 0;
+	if (store_exec(st, "DELETE FROM proposals", "clear proposals") < 0)
+		return -1;
+	if (!(stmt = store_prepare(st, "INSERT INTO proposals (mentor_uuid, mentee_uuid, score, kept, pinned, run)"
+				       " VALUES (?,?,?,?,?,?)")))
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		bind_text(stmt, 1, props[i].mentor_uuid);
+		bind_text(stmt, 2, props[i].mentee_uuid);
+		sqlite3_bind_int(stmt, 3, props[i].score);
+		sqlite3_bind_int(stmt, 4, props[i].kept);
+		sqlite3_bind_int(stmt, 5, props[i].pinned);
+		sqlite3_bind_int64(stmt, 6, run);
+		rc = store_step_done(st, stmt, "store proposal");
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int store_proposals_load(store *st, struct store_proposal **out, size_t *n, long long *run)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT mentor_uuid, mentee_uuid, score, kept, pinned, run"
+					       " FROM proposals ORDER BY mentee_uuid, mentor_uuid");
+	struct store_proposal *v = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+	if (!stmt)
+		return -1;
+	*run = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		v = xgrow(v, &cap, count + 1, sizeof(*v));
+		v[count].mentor_uuid = column_strdup(stmt, 0);
+		v[count].mentee_uuid = column_strdup(stmt, 1);
+		v[count].score = sqlite3_column_int(stmt, 2);
+		v[count].kept = sqlite3_column_int(stmt, 3);
+		v[count].pinned = sqlite3_column_int(stmt, 4);
+		*run = sqlite3_column_int64(stmt, 5);
+		count++;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		store_proposals_free(v, count);
+		return store_fail(st, "read proposals");
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+void store_proposals_free(struct store_proposal *props, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(props[i].mentor_uuid);
+		free(props[i].mentee_uuid);
+	}
+	free(props);
+}
+
+int store_proposals_each(store *st, int (*fn)(const struct store_proposal_row *row, void *arg), void *arg)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+		"SELECT p.mentor_uuid, a.dn, a.name, a.mail, a.department, a.location, a.cohort,"
+		"       p.mentee_uuid, b.dn, b.name, b.mail, b.department, b.location, b.cohort,"
+		"       p.score, p.kept, p.pinned, p.run"
+		" FROM proposals p LEFT JOIN staff a ON a.uuid = p.mentor_uuid"
+		" LEFT JOIN staff b ON b.uuid = p.mentee_uuid"
+		" ORDER BY a.name, p.mentor_uuid, b.name, p.mentee_uuid");
+	struct store_proposal_row row;
+	int rc;
+	if (!stmt)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		pair_side(stmt, 0, &row.mentor);
+		pair_side(stmt, 7, &row.mentee);
+		row.score = sqlite3_column_int(stmt, 14);
+		row.kept = sqlite3_column_int(stmt, 15);
+		row.pinned = sqlite3_column_int(stmt, 16);
+		row.run = sqlite3_column_int64(stmt, 17);
+		if (fn(&row, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, "read proposals");
 }

@@ -35,6 +35,8 @@ struct store_run {
 	char *outcome;               /* "running", "ok", "failed", "aborted" */
 	long staff, juniors, seniors, skipped, pairs, adds, modifies, deletes;
 	char *error;                 /* NULL when ok */
+	long added, ended, kept;     /* pairs new, ended and kept against the previous pairs */
+	long proposed;               /* 1: the pairs were stored as proposals (matching.publish manual) */
 };
 
 /* Record the start of a cycle (outside any transaction); returns its id or -1. */
@@ -147,7 +149,7 @@ int store_person_levels(store *st, const struct conf *cf, const char *uuid, int 
 /* A current pair. */
 struct store_pair {
 	char *mentor_uuid, *mentee_uuid, *dn;
-	int score;
+	int score;               /* without the stability bonus, which only weighs in while matching */
 	long long started;       /* Unix time the pair was first written */
 };
 
@@ -169,5 +171,61 @@ struct store_pair_row {
 };
 /* Call fn for each current pair ordered by mentor name then mentee name; stops when fn returns non-zero. 0 or -1. */
 int store_pairs_each(store *st, int (*fn)(const struct store_pair_row *row, void *arg), void *arg);
+
+/* ------------------------------------------------------------------ */
+/* The matching programme */
+
+/* Avoid lists: the canonical DNs a person named (dropped with the person). 0 or -1. */
+int store_avoid_clear(store *st, const char *uuid);
+int store_avoid_put(store *st, const char *uuid, const char *cdn);
+int store_avoid_each(store *st, int (*fn)(const char *uuid, const char *cdn, void *arg), void *arg);
+/* Call fn for every stored group membership ("juniors", "seniors", "trained", "excluded"). 0 or -1. */
+int store_members_each(store *st, int (*fn)(const char *group, const char *uuid, void *arg), void *arg);
+
+/* HR's rules on one pair: kept whatever the score, or never made. One rule per pair. */
+enum store_rule_kind { STORE_RULE_PIN, STORE_RULE_FORBID };
+struct store_rule {
+	const char *mentor_uuid, *mentee_uuid;
+	enum store_rule_kind kind;
+	const char *who;          /* the user who set it, may be NULL */
+	long long at;
+	const char *mentor_name, *mentor_dn, *mentee_name, *mentee_dn; /* NULL if no longer on staff */
+};
+/* Set the rule of a pair (replacing a rule of the other kind). 0 or -1. */
+int store_rule_set(store *st, const char *mentor, const char *mentee, enum store_rule_kind kind, const char *who,
+		   long long at);
+/* Remove a rule of this kind: 1 if there was one, 0 if not, -1 on error. */
+int store_rule_delete(store *st, const char *mentor, const char *mentee, enum store_rule_kind kind);
+/* Call fn for every rule, pins first; strings valid during the call. 0 or -1. */
+int store_rules_each(store *st, int (*fn)(const struct store_rule *r, void *arg), void *arg);
+
+/*
+ * The pair history: pairs[n] are the pairs from now on; open pairs not among
+ * them end at now, new ones start at now. 0 or -1.
+ */
+int store_history_update(store *st, const struct store_pair *pairs, size_t n, long long now);
+/* Call fn for every pair that ended at or after since (each pair once). 0 or -1. */
+int store_history_ended_since(store *st, long long since, int (*fn)(const char *mentor, const char *mentee, void *arg),
+			      void *arg);
+
+/* A proposed pair (matching.publish = "manual"), awaiting `mentorctl publish`. */
+struct store_proposal {
+	char *mentor_uuid, *mentee_uuid;
+	int score;
+	int kept;                /* the pair exists now */
+	int pinned;              /* kept because HR pinned it */
+};
+/* Replace the proposals with props[n], made by cycle run. 0 or -1. */
+int store_proposals_replace(store *st, const struct store_proposal *props, size_t n, long long run);
+/* Load the proposals (store_proposals_free) and the cycle that made them (0: none). 0 or -1. */
+int store_proposals_load(store *st, struct store_proposal **out, size_t *n, long long *run);
+void store_proposals_free(struct store_proposal *props, size_t n);
+struct store_proposal_row {
+	struct store_pair_side mentor, mentee;
+	int score, kept, pinned;
+	long long run;
+};
+/* Call fn for each proposal ordered by mentor name then mentee name. 0 or -1. */
+int store_proposals_each(store *st, int (*fn)(const struct store_proposal_row *row, void *arg), void *arg);
 
 #endif

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "model.h"
 #include "sync.h"
+#include "sync_ad.h"
 #include "util.h"
 
 /* A participant group as last read: its entryCSN and its members' canonical DNs. */
@@ -458,6 +459,28 @@ static int store_person(struct sync_ctx *c, const struct roster_person *p, const
 	return rc;
 }
 
+/*
+ * Store the people one person asked not to be paired with, as canonical DNs
+ * (resolved to people when matching). The values are DNs of colleagues, so a
+ * bad one is skipped without showing it.
+ */
+static int store_avoid_list(struct sync_ctx *c, const struct roster_person *p, const dir_entry *e)
+{
+	const char *attr = c->cf->attr.avoid;
+	char **vals = attr && *attr ? dir_entry_values(e, attr) : NULL, *cdn;
+	int rc = c->incremental ? store_avoid_clear(c->st, p->uuid) : 0;
+	for (size_t i = 0; rc == 0 && vals && vals[i]; i++) {
+		if (!(cdn = sync_dn_canonical(vals[i]))) {
+			skip_value(c, p->dn, attr, NULL, "not a DN");
+			continue;
+		}
+		rc = store_avoid_put(c->st, p->uuid, cdn);
+		free(cdn);
+	}
+	dir_values_free(vals);
+	return rc;
+}
+
 /* Check the stable id and DN of an entry; returns the uuid or NULL to skip it. */
 static char *entry_identity(struct sync_ctx *c, const dir_entry *e, char **cdn)
 {
@@ -511,6 +534,8 @@ static int on_person(const dir_entry *e, void *arg)
 	rc = c->incremental ? store_competence_clear(c->st, p->uuid) : 0;
 	if (rc == 0)
 		rc = store_person(c, p, e);
+	if (rc == 0)
+		rc = store_avoid_list(c, p, e);
 	if (rc == 0 && c->seen)
 		strmap_put(c->seen, p->uuid, 0);
 	if (rc == 0 && c->r)
@@ -711,12 +736,12 @@ static void check_participants(struct sync_ctx *c)
 {
 	for (size_t i = 0; i < c->r->n; i++) {
 		struct roster_person *p = &c->r->people[i];
-		if (p->roles == (ROSTER_JUNIOR | ROSTER_SENIOR)) {
+		if ((p->roles & (ROSTER_JUNIOR | ROSTER_SENIOR)) == (ROSTER_JUNIOR | ROSTER_SENIOR)) {
 			log_entry(LOG_WARNING, p->dn, "sync",
 				  "%s is in both the juniors and the seniors group; left out of matching", p->dn);
-			p->roles = 0;
+			p->roles &= ~(ROSTER_JUNIOR | ROSTER_SENIOR);
 		}
-		if (p->roles && p->cohort < 0)
+		if ((p->roles & (ROSTER_JUNIOR | ROSTER_SENIOR)) && !(p->roles & ROSTER_EXCLUDED) && p->cohort < 0)
 			log_entry(LOG_WARNING, p->dn, "sync", "%s is in the %s group but has no birth year "
 				  "in a configured cohort (%s); cannot be matched", p->dn,
 				  p->roles & ROSTER_JUNIOR ? "juniors" : "seniors", c->cf->attr.birth_year);
@@ -751,7 +776,7 @@ static void people_attrs(const struct conf *cf, const char **attrs)
 	const char *const mapped[] = {cf->attr.id, cf->attr.name, cf->attr.mail, cf->attr.title,
 				      cf->attr.department, cf->attr.manager, cf->attr.location,
 				      cf->attr.birth_year, cf->attr.hire_date, cf->attr.competence,
-				      cf->attr.capacity};
+				      cf->attr.capacity, cf->attr.avoid};
 	size_t n = 0;
 	for (size_t i = 0; i < ARRAY_LEN(mapped); i++)
 		if (mapped[i] && *mapped[i])
@@ -914,12 +939,29 @@ static char *new_generation(void)
 	return xasprintf("%016llx", v);
 }
 
+/* Active Directory (sync_ad.c): a read starts, of everyone (a new roster as they come) or of changes. */
+static void ad_begin(int incremental, void *arg)
+{
+	struct sync_ctx *c = arg;
+	c->incremental = incremental;
+	c->stats->mode = incremental ? SYNC_MODE_INCREMENTAL : SYNC_MODE_PAGED;
+	reset_seen(c, incremental);
+	if (!incremental) {
+		c->stats->reused = 0;
+		ctx_new_roster(c, c->expected > 0 ? (size_t)c->expected : 0);
+	}
+}
+
 /* Read people into the store: changes when possible, everyone otherwise; records the new sync state. */
 static int read_people(dir *d, struct sync_ctx *c, const char *const *attrs, struct roster *kept)
 {
-	char *cookie = usable_cookie(c->st, c->cf, c->now), *new_cookie = NULL, at[32];
+	static const struct sync_ad_hooks ad_hooks = {ad_begin, on_sync_entry};
+	char *cookie, *new_cookie = NULL, at[32];
 	int rc, use_sync = strcasecmp(c->cf->attr.id, "entryUUID") == 0;
-	if (cookie && kept && roster_current(c, kept)) {
+	int ad = sync_ad_wanted(d, c->cf);
+	cookie = ad ? NULL : usable_cookie(c->st, c->cf, c->now);
+	/* a kept roster can only take changes (AD decides later; a complete read starts a new one) */
+	if ((cookie || ad) && kept && roster_current(c, kept)) {
 		c->r = kept;
 		c->stats->reused = 1;
 		c->expected = (long)kept->n;
@@ -928,6 +970,8 @@ static int read_people(dir *d, struct sync_ctx *c, const char *const *attrs, str
 		c->expected = store_staff_count(c->st);
 	}
 	progress_report(c->progress, SYNC_PHASE, 0, c->expected);
+	if (ad)
+		return sync_ad_read(d, c->st, c->cf, c->now, attrs, &ad_hooks, c, NULL);
 	if (cookie)
 		rc = read_changes(d, c, attrs, cookie, &new_cookie);
 	else
@@ -976,6 +1020,10 @@ static int finish_sync(dir *d, struct sync_ctx *c)
 		rc = read_group(d, c, cf->juniors_group, "juniors", ROSTER_JUNIOR);
 	if (rc == 0)
 		rc = read_group(d, c, cf->seniors_group, "seniors", ROSTER_SENIOR);
+	if (rc == 0 && cf->trained_group)
+		rc = read_group(d, c, cf->trained_group, "trained", ROSTER_TRAINED);
+	if (rc == 0 && cf->excluded_group)
+		rc = read_group(d, c, cf->excluded_group, "excluded", ROSTER_EXCLUDED);
 	if (rc == 0)
 		rc = apply_groups(c);
 	if (rc == 0)
@@ -1032,5 +1080,42 @@ int sync_run(dir *d, store *st, const struct conf *cf, time_t now, const struct 
 	resolve_managers(&c);
 	free(c.touched);
 	*out = c.r;
+	return 0;
+}
+
+/* A stored membership into the roster roles. */
+static int load_member(const char *group, const char *uuid, void *arg)
+{
+	static const struct {
+		const char *name;
+		unsigned role;
+	} groups[] = {{"juniors", ROSTER_JUNIOR}, {"seniors", ROSTER_SENIOR}, {"trained", ROSTER_TRAINED},
+		      {"excluded", ROSTER_EXCLUDED}};
+	struct sync_ctx *c = arg;
+	size_t idx;
+	if (strmap_get(c->r->by_uuid, uuid, &idx) < 0)
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(groups); i++)
+		if (strcmp(group, groups[i].name) == 0)
+			c->r->people[idx].roles |= groups[i].role;
+	return 0;
+}
+
+int roster_load(store *st, const struct conf *cf, struct roster **out)
+{
+	struct sync_stats stats = {0};
+	struct sync_ctx c = {.cf = cf, .st = st, .stats = &stats};
+	struct roster *r;
+	if (load_roster(&c) < 0 || store_members_each(st, load_member, &c) < 0) {
+		roster_free(c.r);
+		return -1;
+	}
+	r = c.r;
+	for (size_t i = 0; i < r->n; i++)
+		if ((r->people[i].roles & (ROSTER_JUNIOR | ROSTER_SENIOR)) == (ROSTER_JUNIOR | ROSTER_SENIOR))
+			r->people[i].roles &= ~(ROSTER_JUNIOR | ROSTER_SENIOR);
+	resolve_managers(&c);
+	free(c.touched);
+	*out = r;
 	return 0;
 }

@@ -19,6 +19,8 @@
 #define ROSTER_NONE ((size_t)-1)
 #define ROSTER_JUNIOR 1u
 #define ROSTER_SENIOR 2u
+#define ROSTER_TRAINED 4u  /* in participants.trained_mentors */
+#define ROSTER_EXCLUDED 8u /* in participants.excluded */
 
 /* One person as synced. Strings are owned by the roster. */
 struct roster_person {
@@ -31,7 +33,7 @@ struct roster_person {
 	int seniority;       /* full years since hire, -1 unknown */
 	int capacity;        /* override from the directory, -1 none */
 	int *levels;         /* cf->n_areas competence levels, 0 = not assessed */
-	unsigned roles;      /* ROSTER_JUNIOR | ROSTER_SENIOR */
+	unsigned roles;      /* ROSTER_JUNIOR | ROSTER_SENIOR | ROSTER_TRAINED | ROSTER_EXCLUDED */
 };
 
 /* What sync keeps with a roster so a later sync can update it in place (private to sync). */
@@ -109,5 +111,12 @@ void roster_free(struct roster *r);
  * not a DN.
  */
 char *sync_dn_canonical(const char *dn);
+
+/*
+ * The roster as the last sync left it in the store, without reading the
+ * directory (for mentorctl): people, levels and group memberships. 0 with
+ * *out set (roster_free), or -1 (logged).
+ */
+int roster_load(store *st, const struct conf *cf, struct roster **out);
 
 #endif

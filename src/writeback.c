@@ -37,6 +37,7 @@ struct wb_set {
 	struct wb_entry **entries;
 	size_t n, cap;
 	struct strmap *by_cdn;
+	int ad;                 /* read from Active Directory: entries take the AD shape */
 };
 
 enum wb_op { WB_ADD, WB_MODIFY, WB_DELETE };
@@ -290,6 +291,76 @@ struct wb_set *wb_desired(const struct conf *cf, const struct wb_pair *pairs, si
 	return want;
 }
 
+/*
+ * ---- the Active Directory shape ----
+ * The same entries as for OpenLDAP, with what AD wants instead: groups are
+ * `group` objects with a sAMAccountName (unique in the domain, at most 20
+ * characters) and a groupType, and times are written as
+ * YYYYMMDDHHMMSS.0Z. Pair and aggregate groups are global distribution
+ * groups (groupType 2): they inform, they grant nothing, so they never
+ * enlarge anyone's Kerberos token nor take part in access checks. The
+ * auxiliary classes (mentoringPair, mentoringManaged) are given when an
+ * entry is created and never modified afterwards (see diff_entry).
+ */
+#define AD_GROUP_TYPE "2"
+
+/* "mp-" (pairs) or "mg-" (aggregates) and 16 hex digits of the DN: 19 characters, unique per entry. */
+static char *ad_account_name(const struct wb_entry *e, int pair)
+{
+	uint64_t h = fnv1a64(e->cdn, strlen(e->cdn), FNV64_INIT);
+	return xasprintf("%s-%016llx", pair ? "mp" : "mg", (unsigned long long)h);
+}
+
+/* A GeneralizedTime "YYYYMMDDHHMMSSZ" in the form AD takes ("YYYYMMDDHHMMSS.0Z"); new string. */
+static char *ad_time(const char *t)
+{
+	size_t n = strlen(t);
+	if (n == 15 && t[14] == 'Z')
+		return xasprintf("%.14s.0Z", t);
+	return xstrdup(t);
+}
+
+/* One wanted entry in its AD shape, added to out. */
+static void ad_shape_entry(struct wb_set *out, const struct wb_entry *e)
+{
+	struct wb_entry *a = wb_set_entry(out, e->dn);
+	const struct wb_attr *oc = entry_attr(e, "objectClass");
+	int group = 0, pair = 0;
+	char *v;
+	a->owned = e->owned;
+	a->container = e->container;
+	for (size_t i = 0; oc && i < oc->n; i++) {
+		group |= strcasecmp(oc->values[i], "groupOfNames") == 0;
+		pair |= strcasecmp(oc->values[i], "mentoringPair") == 0;
+	}
+	for (size_t i = 0; i < e->n_attrs; i++)
+		for (size_t j = 0; j < e->attrs[i].n; j++) {
+			const char *name = e->attrs[i].name, *val = e->attrs[i].values[j];
+			if (strcasecmp(name, "objectClass") == 0 && strcasecmp(val, "groupOfNames") == 0)
+				val = "group";
+			v = strcasecmp(name, "mentoringStarted") == 0 ? ad_time(val) : xstrdup(val);
+			wb_entry_add(a, name, v);
+			free(v);
+		}
+	if (!group)
+		return;
+	v = ad_account_name(a, pair);
+	wb_entry_add(a, "sAMAccountName", v);
+	wb_entry_add(a, "groupType", AD_GROUP_TYPE);
+	free(v);
+}
+
+/* The wanted set in its AD shape (wb_set_free). */
+static struct wb_set *ad_shape(const struct conf *cf, const struct wb_set *want)
+{
+	struct wb_set *out = wb_set_new();
+	(void)cf;
+	out->ad = 1;
+	for (size_t i = 0; i < want->n; i++)
+		ad_shape_entry(out, want->entries[i]);
+	return out;
+}
+
 /* ---- the plan ---- */
 
 static struct wb_change *change_new(enum wb_op op, const char *dn)
@@ -454,12 +525,12 @@ static void diff_attr(const struct managed_attr *ma, const struct wb_attr *w, co
 	free(del);
 }
 
-/* Plan the modify that turns h into w, if anything differs. */
-static void diff_entry(struct wb_plan *plan, const struct wb_entry *w, const struct wb_entry *h)
+/* Plan the modify that turns h into w, if anything differs. On AD, object classes are given only at create. */
+static void diff_entry(struct wb_plan *plan, const struct wb_entry *w, const struct wb_entry *h, int ad)
 {
 	struct wb_change *c = change_new(WB_MODIFY, w->dn);
 	c->undo = change_new(WB_MODIFY, h->dn);
-	for (size_t i = 0; i < ARRAY_LEN(managed_attrs); i++)
+	for (size_t i = ad ? 1 : 0; i < ARRAY_LEN(managed_attrs); i++)
 		diff_attr(&managed_attrs[i], entry_attr(w, managed_attrs[i].name),
 			  entry_attr(h, managed_attrs[i].name), c);
 	if (c->n_mods == 0) {
@@ -510,10 +581,12 @@ static void diff_deletes(struct wb_plan *plan, const struct conf *cf, const stru
 	free(gc);
 }
 
-int wb_diff(const struct conf *cf, const struct wb_set *want, const struct wb_set *have,
+int wb_diff(const struct conf *cf, const struct wb_set *want_in, const struct wb_set *have,
 	    struct wb_plan **out)
 {
 	struct wb_plan *plan = xcalloc(1, sizeof(*plan));
+	struct wb_set *ad_want = have->ad ? ad_shape(cf, want_in) : NULL;
+	const struct wb_set *want = ad_want ? ad_want : want_in;
 	long had = 0, gone = 0;
 	for (size_t i = 0; i < want->n; i++) {
 		const struct wb_entry *w = want->entries[i], *h = set_find(have, w->cdn);
@@ -527,10 +600,11 @@ int wb_diff(const struct conf *cf, const struct wb_set *want, const struct wb_se
 				  "(no mentoringOwner: %s); left alone", w->dn, cf->owner);
 			plan->counts.conflicts++;
 		} else if (!w->container) {
-			diff_entry(plan, w, h);
+			diff_entry(plan, w, h, have->ad);
 		}
 	}
 	diff_deletes(plan, cf, want, have, &had, &gone);
+	wb_set_free(ad_want);
 	*out = plan;
 	if (had >= 10 && gone * 100 > (long)cf->max_delete_percent * had) {
 		log_event(LOG_ERR, LOG_MSGID_DELETE_LIMIT, "writeback: refusing to delete %ld of %ld pair "
@@ -587,11 +661,43 @@ static int read_entry(const dir_entry *de, void *arg)
 	return 0;
 }
 
+/*
+ * What is read of each managed entry on AD: "*" there brings binary values
+ * (objectGUID, objectSid) and attributes nobody may write back, and a large
+ * member attribute comes in ranges that dir_entry_values completes.
+ */
+static const char *const ad_read_attrs[] = {
+	"objectClass", "cn", "ou", "sAMAccountName", "groupType", "member", "mentoringMentor", "mentoringMentee",
+	"mentoringObjective", "mentoringStatus", "mentoringScore", "description", "mentoringStarted",
+	"mentoringMeetingsHeld", "mentoringOwner", NULL,
+};
+
+/* Entry callback for the managed subtree on AD: the attributes above, each complete. */
+static int read_entry_ad(const dir_entry *de, void *arg)
+{
+	struct read_ctx *rc = arg;
+	rc->e = wb_set_entry(rc->set, dir_entry_dn(de));
+	if (!rc->e) {
+		log_err("writeback: %s: unparseable DN in the managed subtree", dir_entry_dn(de));
+		return -1;
+	}
+	for (size_t i = 0; ad_read_attrs[i]; i++) {
+		char **values = dir_entry_values(de, ad_read_attrs[i]);
+		if (values)
+			read_attr(ad_read_attrs[i], values, rc);
+		dir_values_free(values);
+	}
+	return 0;
+}
+
 struct wb_set *wb_read(dir *d, const struct conf *cf)
 {
 	const char *attrs[] = {"*", NULL};
 	struct read_ctx rc = {wb_set_new(), NULL, cf->owner};
-	int r = dir_search(d, cf->managed_ou, DIR_SCOPE_SUB, "(objectClass=*)", attrs, read_entry, &rc);
+	int ad = dir_is_ad(d);
+	int r = dir_search(d, cf->managed_ou, DIR_SCOPE_SUB, "(objectClass=*)", ad ? ad_read_attrs : attrs,
+			   ad ? read_entry_ad : read_entry, &rc);
+	rc.set->ad = ad;
 	if (r != 0 && r != DIR_NO_SUCH_OBJECT) {
 		wb_set_free(rc.set);
 		return NULL;

@@ -65,7 +65,12 @@ void wb_plan_counts(const struct wb_plan *plan, struct wb_counts *counts);
 /* Write the plan as LDIF change records. */
 void wb_plan_ldif(const struct wb_plan *plan, FILE *fp);
 
-/* Read the current managed subtree into a new set (wb_set_free); NULL on a failed read. */
+/*
+ * Read the current managed subtree into a new set (wb_set_free); NULL on a
+ * failed read. From Active Directory the set is marked so, and wb_diff
+ * compares it with the AD shape of the wanted state (group objects with
+ * sAMAccountName and groupType, times as YYYYMMDDHHMMSS.0Z).
+ */
 struct wb_set *wb_read(dir *d, const struct conf *cf);
 
 /* The progress phase number writeback reports under. */

@@ -64,6 +64,16 @@ static int load_text(const char *text)
 	return conf_load(conf_path, &cf, &errors);
 }
 
+/* Forget the previous load, for tests that load several texts. */
+static void forget_load(void)
+{
+	conf_free(cf);
+	cf = NULL;
+	free(errors);
+	errors = NULL;
+	unlink(conf_path);
+}
+
 /* Load text that must be accepted. */
 static void load_ok(const char *text)
 {
@@ -232,6 +242,7 @@ static void ck_same_attrs(const struct conf_attrs *a, const struct conf_attrs *b
 	ck_same_str(a->hire_date, b->hire_date, "attr.hire_date");
 	ck_same_str(a->competence, b->competence, "attr.competence");
 	ck_same_str(a->capacity, b->capacity, "attr.capacity");
+	ck_same_str(a->avoid, b->avoid, "attr.avoid");
 }
 
 /* Level names and competences must match too. */
@@ -277,6 +288,27 @@ static void ck_same_model(const struct conf *a, const struct conf *b)
 	ck_same_competences(a, b);
 }
 
+/* The programme's rules of two configurations are the same. */
+static void ck_same_rules(const struct conf *a, const struct conf *b)
+{
+	ck_same_str(a->trained_group, b->trained_group, "trained_group");
+	ck_same_str(a->excluded_group, b->excluded_group, "excluded_group");
+	ck_assert_int_eq(a->seniority_gap, b->seniority_gap);
+	ck_assert_int_eq(a->max_tz_minutes, b->max_tz_minutes);
+	ck_assert_int_eq(a->bonus_cross_department, b->bonus_cross_department);
+	ck_assert_int_eq(a->bonus_same_tz, b->bonus_same_tz);
+	ck_assert_int_eq(a->bonus_near_tz, b->bonus_near_tz);
+	ck_assert_int_eq(a->near_tz_minutes, b->near_tz_minutes);
+	ck_assert_int_eq(a->bonus_stability, b->bonus_stability);
+	ck_assert_int_eq(a->cooldown_days, b->cooldown_days);
+	ck_assert_int_eq(a->publish, b->publish);
+	ck_assert_uint_eq(a->n_timezones, b->n_timezones);
+	for (size_t i = 0; i < a->n_timezones; i++) {
+		ck_same_str(a->timezones[i].location, b->timezones[i].location, "timezones.location");
+		ck_assert_int_eq(a->timezones[i].offset, b->timezones[i].offset);
+	}
+}
+
 /* Everything but the path must match. */
 static void ck_same_conf(const struct conf *a, const struct conf *b)
 {
@@ -300,6 +332,7 @@ static void ck_same_conf(const struct conf *a, const struct conf *b)
 	ck_same_model(a, b);
 	ck_assert_int_eq(a->capacity, b->capacity);
 	ck_assert_int_eq(a->min_score, b->min_score);
+	ck_same_rules(a, b);
 	ck_same_str(a->managed_ou, b->managed_ou, "managed_ou");
 	ck_same_str(a->owner, b->owner, "owner");
 	ck_assert_int_eq(a->max_delete_percent, b->max_delete_percent);
@@ -1248,6 +1281,164 @@ START_TEST(test_juniors_differ_from_seniors)
 }
 END_TEST
 
+START_TEST(test_matching_rules_defaults)
+{
+	struct conf *d = conf_defaults();
+	int minutes = 0;
+	ck_assert_ptr_null(d->trained_group);
+	ck_assert_ptr_null(d->excluded_group);
+	ck_assert_str_eq(d->attr.avoid, "mentoringAvoid");
+	ck_assert_int_eq(d->seniority_gap, 0);
+	ck_assert_int_eq(d->max_tz_minutes, -1);
+	ck_assert_uint_eq(d->n_timezones, 0);
+	ck_assert_int_eq(d->bonus_cross_department, 2);
+	ck_assert_int_eq(d->bonus_same_tz, 2);
+	ck_assert_int_eq(d->bonus_near_tz, 1);
+	ck_assert_int_eq(d->near_tz_minutes, 180);
+	ck_assert_int_eq(d->bonus_stability, 5);
+	ck_assert_int_eq(d->cooldown_days, 0);
+	ck_assert_int_eq(d->publish, CONF_PUBLISH_AUTO);
+	ck_assert_int_eq(conf_timezone_of(d, "Berlin", &minutes), -1);
+	conf_free(d);
+}
+END_TEST
+
+START_TEST(test_matching_rules)
+{
+	int minutes = 0;
+	load_ok(MIN_DIRECTORY "participants = {\n"
+		"  juniors = \"cn=j,dc=example,dc=com\"; seniors = \"cn=s,dc=example,dc=com\";\n"
+		"  trained_mentors = \"cn=t,dc=example,dc=com\"; excluded = \"cn=x,dc=example,dc=com\";\n"
+		"};\n"
+		"people = { attributes = { avoid = \"x-doNotPair\"; }; };\n"
+		"matching = {\n"
+		"  seniority_gap = 5; max_timezone_hours = 6; cooldown_days = 90; publish = \"manual\";\n"
+		"  bonus = { cross_department = 0; same_timezone = 7; near_timezone = 3; near_hours = 2;\n"
+		"            stability = 1000; };\n"
+		"  timezones = ( { location = \"Berlin\"; offset = \"+01:00\"; },\n"
+		"                { location = \"New York\"; offset = \"-05:00\"; },\n"
+		"                { location = \"Mumbai\"; offset = \"+05:30\"; },\n"
+		"                { location = \"Baker Island\"; offset = \"-12:00\"; },\n"
+		"                { location = \"Kiritimati\"; offset = \"+14:00\"; } );\n"
+		"};\n");
+	ck_assert_str_eq(cf->trained_group, "cn=t,dc=example,dc=com");
+	ck_assert_str_eq(cf->excluded_group, "cn=x,dc=example,dc=com");
+	ck_assert_str_eq(cf->attr.avoid, "x-doNotPair");
+	ck_assert_int_eq(cf->seniority_gap, 5);
+	ck_assert_int_eq(cf->max_tz_minutes, 360);
+	ck_assert_int_eq(cf->cooldown_days, 90);
+	ck_assert_int_eq(cf->publish, CONF_PUBLISH_MANUAL);
+	ck_assert_int_eq(cf->bonus_cross_department, 0);
+	ck_assert_int_eq(cf->bonus_same_tz, 7);
+	ck_assert_int_eq(cf->bonus_near_tz, 3);
+	ck_assert_int_eq(cf->near_tz_minutes, 120);
+	ck_assert_int_eq(cf->bonus_stability, 1000);
+	ck_assert_uint_eq(cf->n_timezones, 5);
+	ck_assert_int_eq(conf_timezone_of(cf, "new york", &minutes), 0);
+	ck_assert_int_eq(minutes, -300);
+	ck_assert_int_eq(conf_timezone_of(cf, "MUMBAI", &minutes), 0);
+	ck_assert_int_eq(minutes, 330);
+	ck_assert_int_eq(conf_timezone_of(cf, "Baker Island", &minutes), 0);
+	ck_assert_int_eq(minutes, -720);
+	ck_assert_int_eq(conf_timezone_of(cf, "Kiritimati", &minutes), 0);
+	ck_assert_int_eq(minutes, 840);
+	ck_assert_int_eq(conf_timezone_of(cf, "Paris", &minutes), -1);
+	ck_assert_int_eq(conf_timezone_of(cf, NULL, &minutes), -1);
+}
+END_TEST
+
+START_TEST(test_matching_rules_errors)
+{
+	load_fails(MIN_CONF "matching = {\n"                                                   /* 9 */
+		   "  seniority_gap = 61; max_timezone_hours = 27; cooldown_days = -1;\n"          /* 10 */
+		   "  publish = \"later\";\n"                                                      /* 11 */
+		   "  bonus = { stabilty = 1; cross_department = -1; near_hours = 27; };\n"        /* 12 */
+		   "  timezones = ( { location = \"Berlin\"; offset = \"1:00\"; },\n"            /* 13 */
+		   "    { location = \"Paris\"; offset = \"+15:00\"; },\n"                       /* 14 */
+		   "    { location = \"Rome\"; offset = \"+01:60\"; },\n"                        /* 15 */
+		   "    { location = \"London\"; offset = \"+00:00\"; },\n"                      /* 16 */
+		   "    { location = \"LONDON\"; offset = \"+00:00\"; },\n"                      /* 17 */
+		   "    { location = \"Oslo\"; },\n"                                               /* 18 */
+		   "    { location = \"\"; offset = \"+01:00\"; },\n"                              /* 19 */
+		   "    \"Madrid\" );\n"                                                            /* 20 */
+		   "};\n");
+	ck_error(10, "matching.seniority_gap: 61 is out of range (0..60)");
+	ck_error(10, "matching.max_timezone_hours: 27 is out of range (0..26)");
+	ck_error(10, "matching.cooldown_days: -1 is out of range (0..3650)");
+	ck_error(11, "matching.publish: \"later\" is not one of \"auto\", \"manual\"");
+	ck_error(12, "unknown key \"stabilty\" in group \"matching.bonus\"; did you mean stability?");
+	ck_error(12, "matching.bonus.cross_department: -1 is out of range (0..1000)");
+	ck_error(12, "matching.bonus.near_hours: 27 is out of range (0..26)");
+	ck_error(13, "matching.timezones[0].offset: \"1:00\" is not a UTC offset of the form +HH:MM or -HH:MM");
+	ck_error(14, "matching.timezones[1].offset: \"+15:00\" is outside -12:00 .. +14:00");
+	ck_error(15, "matching.timezones[2].offset: \"+01:60\" is not a UTC offset of the form +HH:MM or -HH:MM");
+	ck_error(17, "matching.timezones[4].location: \"LONDON\" is listed twice");
+	ck_error(18, "missing required key matching.timezones[5].offset");
+	ck_error(19, "matching.timezones[6].location: \"\" must not be empty");
+	ck_error(20, "matching.timezones[7]: expected a group, got a string");
+	ck_assert_int_eq(count_errors(), 14);
+}
+END_TEST
+
+START_TEST(test_matching_timezone_limit_needs_table)
+{
+	load_fails(MIN_CONF "matching = {\n"
+		   "  max_timezone_hours = 3;\n"
+		   "};\n");
+	ck_error(10, "matching.max_timezone_hours: needs matching.timezones (the time zone of each location)");
+	ck_assert_int_eq(count_errors(), 1);
+	/* 0 hours is a limit too: only the same time zone */
+	forget_load();
+	load_ok(MIN_CONF "matching = { max_timezone_hours = 0; timezones = ();\n};\n");
+	ck_assert_int_eq(cf->max_tz_minutes, 0);
+}
+END_TEST
+
+START_TEST(test_participant_groups_differ)
+{
+	load_fails(MIN_DIRECTORY "participants = {\n"
+		   "  juniors = \"cn=j,dc=example,dc=com\"; seniors = \"cn=s,dc=example,dc=com\";\n"
+		   "  trained_mentors = \"CN=J, dc=example, dc=com\";\n"
+		   "  excluded = \"cn=s,dc=example,dc=com\";\n"
+		   "};\n");
+	ck_error(7, "participants.trained_mentors: must be a different group from participants.juniors");
+	ck_error(8, "participants.excluded: must be a different group from participants.seniors");
+	ck_assert_int_eq(count_errors(), 2);
+	forget_load();
+	load_fails(MIN_DIRECTORY "participants = {\n"
+		   "  juniors = \"cn=j,dc=example,dc=com\"; seniors = \"cn=s,dc=example,dc=com\";\n"
+		   "  trained_mentors = \"cn=t,dc=example,dc=com\";\n"
+		   "  excluded = \"cn=T,dc=example,dc=com\";\n"
+		   "  member_attribute = \"member\"; };\n");
+	ck_error(8, "participants.excluded: must be a different group from participants.trained_mentors");
+	forget_load();
+	load_fails(MIN_DIRECTORY "participants = {\n"
+		   "  juniors = \"cn=j,dc=example,dc=com\"; seniors = \"cn=s,dc=example,dc=com\";\n"
+		   "  trained_mentors = \"not a dn\"; };\n");
+	ck_error_like(7, "participants.trained_mentors: \"not a dn\" is not a valid DN");
+}
+END_TEST
+
+START_TEST(test_matching_rules_dump_roundtrip)
+{
+	struct conf *back;
+	load_ok(MIN_DIRECTORY "participants = { juniors = \"cn=j,dc=example,dc=com\";\n"
+		"  seniors = \"cn=s,dc=example,dc=com\"; trained_mentors = \"cn=t,dc=example,dc=com\";\n"
+		"  excluded = \"cn=x,dc=example,dc=com\"; };\n"
+		"people = { attributes = { avoid = \"x-avoid\"; }; };\n"
+		"matching = { seniority_gap = 3; max_timezone_hours = 0; cooldown_days = 1; publish = \"manual\";\n"
+		"  bonus = { cross_department = 9; same_timezone = 8; near_timezone = 7; near_hours = 26;"
+		" stability = 0; };\n"
+		"  timezones = ( { location = \"St. John\\\"s\"; offset = \"-03:30\"; },\n"
+		"    { location = \"UTC\"; offset = \"+00:00\"; } ); };\n");
+	ck_assert_str_eq(cf->timezones[0].location, "St. John\"s");
+	ck_assert_int_eq(cf->timezones[0].offset, -210);
+	back = dump_and_reload(cf);
+	ck_same_conf(cf, back);
+	conf_free(back);
+}
+END_TEST
+
 START_TEST(test_daemon_keys)
 {
 	load_ok(MIN_CONF "daemon = {\n"
@@ -1478,6 +1669,12 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_filter_shapes);
 	tcase_add_test(tc, test_dn_checks);
 	tcase_add_test(tc, test_juniors_differ_from_seniors);
+	tcase_add_test(tc, test_matching_rules_defaults);
+	tcase_add_test(tc, test_matching_rules);
+	tcase_add_test(tc, test_matching_rules_errors);
+	tcase_add_test(tc, test_matching_timezone_limit_needs_table);
+	tcase_add_test(tc, test_participant_groups_differ);
+	tcase_add_test(tc, test_matching_rules_dump_roundtrip);
 	tcase_add_test(tc, test_daemon_keys);
 	tcase_add_test(tc, test_daemon_keys_invalid);
 	tcase_add_test(tc, test_daemon_metrics_name);

@@ -34,6 +34,10 @@ struct inst {
 	struct conf_area areas[MAX_AREAS];
 	struct conf cf;
 	struct match_input in;
+	struct match_rules rules;
+	size_t (*avoid)[2];          /* per person: up to two people it avoids */
+	struct match_ban *bans;      /* sorted by (junior, senior) */
+	size_t n_bans;
 };
 
 static struct conf_cohort cohorts[] = {
@@ -53,6 +57,9 @@ static struct inst *inst_new(size_t n)
 	t->people = calloc(n + 1, sizeof(*t->people));
 	t->levels = calloc(n + 1, sizeof(*t->levels));
 	t->ids = calloc(n + 1, sizeof(*t->ids));
+	t->avoid = calloc(n + 1, sizeof(*t->avoid));
+	t->bans = calloc(n * n + 1, sizeof(*t->bans));
+	t->rules.max_tz_diff = -1;
 	t->juniors = calloc(n + 1, sizeof(*t->juniors));
 	t->seniors = calloc(n + 1, sizeof(*t->seniors));
 	t->n_people = n;
@@ -62,6 +69,10 @@ static struct inst *inst_new(size_t n)
 		t->people[i].cohort = -1;
 		t->people[i].manager = MATCH_NONE;
 		t->people[i].levels = t->levels[i];
+		t->people[i].seniority = -1;
+		t->people[i].department = -1;
+		t->people[i].tz = MATCH_TZ_UNKNOWN;
+		t->people[i].avoid = t->avoid[i];
 	}
 	for (size_t a = 0; a < MAX_AREAS; a++) {
 		t->areas[a].id = area_ids[a];
@@ -83,6 +94,8 @@ static void inst_free(struct inst *t)
 	free(t->people);
 	free(t->levels);
 	free(t->ids);
+	free(t->avoid);
+	free(t->bans);
 	free(t->juniors);
 	free(t->seniors);
 	free(t);
@@ -116,6 +129,9 @@ static const struct match_input *input(struct inst *t)
 	t->in.seniors = t->seniors;
 	t->in.n_seniors = t->n_seniors;
 	t->in.cf = &t->cf;
+	t->in.rules = &t->rules;
+	t->in.bans = t->bans;
+	t->in.n_bans = t->n_bans;
 	return &t->in;
 }
 
@@ -132,17 +148,57 @@ static void use_solver(int i)
 
 static int ref_score(const struct inst *t, size_t j, size_t s)
 {
+	const struct match_person *pj = &t->people[j], *ps = &t->people[s];
 	int sum = 0;
 	for (size_t a = 0; a < t->cf.n_areas; a++) {
-		int reach = t->levels[j][a];
-		if (t->areas[a].direction != CONF_DIR_DIGITAL)
-			continue; /* seniors teach these: they do not score */
+		/* digital areas: the junior teaches; leadership and business: the senior */
+		int digital = t->areas[a].direction == CONF_DIR_DIGITAL;
+		int reach = digital ? t->levels[j][a] : t->levels[s][a];
+		int learner = digital ? t->levels[s][a] : t->levels[j][a];
 		if (reach > t->areas[a].standard)
 			reach = t->areas[a].standard;
-		if (reach > t->levels[s][a])
-			sum += t->areas[a].weight * (reach - t->levels[s][a]);
+		if (reach > learner)
+			sum += t->areas[a].weight * (reach - learner);
 	}
+	if (pj->department >= 0 && ps->department >= 0 && pj->department != ps->department)
+		sum += t->rules.bonus_cross_department;
+	if (pj->tz != MATCH_TZ_UNKNOWN && ps->tz != MATCH_TZ_UNKNOWN) {
+		int d = abs(pj->tz - ps->tz);
+		if (d == 0)
+			sum += t->rules.bonus_same_tz;
+		else if (d <= t->rules.near_tz)
+			sum += t->rules.bonus_near_tz;
+	}
+	if (t->in.current_mentor && t->in.current_mentor[s] == j)
+		sum += t->rules.bonus_stability;
 	return sum;
+}
+
+/* Whether a names b on its avoid list. */
+static int ref_avoids(const struct inst *t, size_t a, size_t b)
+{
+	for (size_t k = 0; k < t->people[a].n_avoid; k++)
+		if (t->avoid[a][k] == b)
+			return 1;
+	return 0;
+}
+
+/* Whether the pair is banned, by a plain walk. */
+static int ref_banned(const struct inst *t, size_t j, size_t s)
+{
+	for (size_t k = 0; k < t->n_bans; k++)
+		if (t->bans[k].junior == j && t->bans[k].senior == s)
+			return 1;
+	return 0;
+}
+
+/* The mentor is younger: a later cohort, or (seniority rule) enough fewer years of service. */
+static int ref_younger(const struct inst *t, const struct match_person *pj, const struct match_person *ps)
+{
+	if (t->rules.seniority_gap > 0)
+		return pj->seniority >= 0 && ps->seniority >= 0 &&
+		       ps->seniority - pj->seniority >= t->rules.seniority_gap;
+	return pj->cohort >= 0 && ps->cohort >= 0 && pj->cohort > ps->cohort;
 }
 
 /* Whether boss is reached going up from who; a visited set stops cycles. */
@@ -164,9 +220,13 @@ static int ref_above(const struct inst *t, size_t boss, size_t who)
 static int ref_eligible(const struct inst *t, size_t j, size_t s, int *score)
 {
 	const struct match_person *pj = &t->people[j], *ps = &t->people[s];
-	if (j == s || pj->capacity <= 0 || pj->cohort < 0 || ps->cohort < 0 || pj->cohort <= ps->cohort)
+	if (j == s || pj->capacity <= 0 || !ref_younger(t, pj, ps))
 		return 0;
-	if (ref_above(t, j, s) || ref_above(t, s, j))
+	if (ref_above(t, j, s) || ref_above(t, s, j) || ref_avoids(t, j, s) || ref_avoids(t, s, j) ||
+	    ref_banned(t, j, s))
+		return 0;
+	if (t->rules.max_tz_diff >= 0 && pj->tz != MATCH_TZ_UNKNOWN && ps->tz != MATCH_TZ_UNKNOWN &&
+	    abs(pj->tz - ps->tz) > t->rules.max_tz_diff)
 		return 0;
 	*score = ref_score(t, j, s);
 	return *score >= t->cf.min_score;
@@ -520,6 +580,279 @@ START_TEST(score_needs_exchange)
 }
 END_TEST
 
+/*
+ * Junior 0 (capacity 1, level 8) and seniors 1 (level 0: score 8) and 2
+ * (level 4: score 4): with nothing else in the way the junior takes senior 1.
+ * The rule tests below each show that one rule moves it to senior 2.
+ */
+static struct inst *one_slot_two_seniors(void)
+{
+	struct inst *t = inst_new(3);
+	person(t, 0, 3, MATCH_NONE, 1, 8);
+	person(t, 1, 0, MATCH_NONE, 0, 0);
+	person(t, 2, 0, MATCH_NONE, 0, 4);
+	junior(t, 0);
+	senior(t, 1);
+	senior(t, 2);
+	return t;
+}
+
+/* Solve t; the one pair must be junior 0 with senior want. */
+static void expect_senior(struct inst *t, size_t want)
+{
+	struct match_pair *pairs;
+	long total;
+	ck_assert_uint_eq(solve_checked(t, &total, &pairs), 1);
+	ck_assert_msg(has_pair(pairs, 1, 0, want), "junior 0 got senior %zu, want %zu", pairs[0].senior, want);
+	free(pairs);
+}
+
+START_TEST(avoid_list_rule)
+{
+	struct inst *t = one_slot_two_seniors();
+	size_t who = 0;
+	int score;
+	use_solver(_i);
+	expect_senior(t, 1);
+	/* the senior names the junior */
+	t->people[1].avoid = &who;
+	t->people[1].n_avoid = 1;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_AVOID);
+	expect_senior(t, 2);
+	/* the junior names the senior */
+	t->people[1].n_avoid = 0;
+	who = 1;
+	t->people[0].avoid = &who;
+	t->people[0].n_avoid = 1;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_AVOID);
+	expect_senior(t, 2);
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(timezone_rule)
+{
+	struct inst *t = one_slot_two_seniors();
+	int score;
+	use_solver(_i);
+	t->people[0].tz = 0;
+	t->people[1].tz = 8 * 60;
+	t->people[2].tz = 60;
+	expect_senior(t, 1); /* no limit */
+	t->rules.max_tz_diff = 3 * 60;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_TIMEZONE);
+	expect_senior(t, 2);
+	t->rules.max_tz_diff = 8 * 60; /* the limit itself is allowed */
+	expect_senior(t, 1);
+	t->rules.max_tz_diff = 3 * 60;
+	t->people[1].tz = MATCH_TZ_UNKNOWN; /* unknown: no limit applies */
+	expect_senior(t, 1);
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(ban_rules)
+{
+	struct inst *t = one_slot_two_seniors();
+	int score;
+	use_solver(_i);
+	t->bans[0] = (struct match_ban){ 0, 1, MATCH_BAN_FORBID };
+	t->n_bans = 1;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_FORBIDDEN);
+	expect_senior(t, 2);
+	t->bans[0].kind = MATCH_BAN_COOLDOWN;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_COOLDOWN);
+	expect_senior(t, 2);
+	t->bans[0] = (struct match_ban){ 0, 2, MATCH_BAN_FORBID }; /* the other pair: back to 1 */
+	expect_senior(t, 1);
+	/* unsorted bans are a malformed instance */
+	t->bans[1] = (struct match_ban){ 0, 1, MATCH_BAN_FORBID };
+	t->n_bans = 2;
+	{
+		struct match_pair *pairs;
+		size_t n;
+		ck_assert_int_eq(solver(input(t), &pairs, &n), -1);
+	}
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(seniority_gap_rule)
+{
+	struct inst *t = one_slot_two_seniors();
+	int score;
+	use_solver(_i);
+	/* one cohort for all: the cohort rule allows nothing */
+	for (size_t i = 0; i < 3; i++)
+		t->people[i].cohort = 2;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_NOT_YOUNGER);
+	{
+		long total;
+		ck_assert_uint_eq(solve_checked(t, &total, NULL), 0);
+	}
+	t->rules.seniority_gap = 5;
+	t->people[0].seniority = 2;
+	t->people[1].seniority = 6; /* gap 4: too small */
+	t->people[2].seniority = 7; /* gap 5: enough */
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_NOT_YOUNGER);
+	expect_senior(t, 2);
+	t->people[1].seniority = 30;
+	expect_senior(t, 1);
+	t->people[1].seniority = -1;
+	ck_assert_int_eq(match_check(input(t), 0, 1, &score), MATCH_R_COHORT_UNKNOWN);
+	expect_senior(t, 2);
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(bonus_rules)
+{
+	struct inst *t = one_slot_two_seniors();
+	struct match_terms terms;
+	int score;
+	use_solver(_i);
+	t->levels[2][0] = 5; /* score 3 against 8 */
+	t->people[0].department = t->people[1].department = 1;
+	t->people[2].department = 2;
+	expect_senior(t, 1);
+	t->rules.bonus_cross_department = 6; /* 3 + 6 > 8 */
+	match_terms(input(t), 0, 2, &terms);
+	ck_assert_int_eq(terms.areas, 3);
+	ck_assert_int_eq(terms.cross_department, 6);
+	expect_senior(t, 2);
+	/* the same time zone for the other pair outweighs it */
+	t->people[0].tz = t->people[1].tz = 0;
+	t->people[2].tz = 5 * 60;
+	t->rules.bonus_same_tz = 2;
+	ck_assert_int_eq(match_eligible(input(t), 0, 1, &score), 1);
+	ck_assert_int_eq(score, 8 + 2);
+	expect_senior(t, 1);
+	/* a near time zone counts within near_tz only */
+	t->rules.bonus_near_tz = 4;
+	t->rules.near_tz = 5 * 60;
+	ck_assert_int_eq(match_eligible(input(t), 0, 2, &score), 1);
+	ck_assert_int_eq(score, 3 + 6 + 4);
+	expect_senior(t, 2);
+	t->rules.near_tz = 4 * 60;
+	expect_senior(t, 1);
+	inst_free(t);
+}
+END_TEST
+
+START_TEST(stability_bonus_keeps_the_current_pair)
+{
+	struct inst *t = one_slot_two_seniors();
+	size_t current[3] = { MATCH_NONE, MATCH_NONE, 0 };
+	struct match_terms terms;
+	use_solver(_i);
+	t->in.current_mentor = current; /* senior 2 (score 4) is the current pair */
+	expect_senior(t, 1);
+	t->rules.bonus_stability = 5; /* 4 + 5 > 8 */
+	match_terms(input(t), 0, 2, &terms);
+	ck_assert_int_eq(terms.stability, 5);
+	expect_senior(t, 2);
+	t->rules.bonus_stability = 3; /* 4 + 3 < 8 */
+	expect_senior(t, 1);
+	inst_free(t);
+}
+END_TEST
+
+/* Pins: kept below min_score, refused on a hard constraint or without room; the rest optimal. */
+START_TEST(pins_are_kept)
+{
+	struct inst *t = inst_new(5);
+	struct match_pin pins[3];
+	struct match_pair *pairs;
+	struct match_stats st;
+	size_t n, who = 0;
+	person(t, 0, 3, MATCH_NONE, 1, 8);
+	person(t, 1, 0, MATCH_NONE, 0, 0); /* score 8 with junior 0 */
+	person(t, 2, 0, MATCH_NONE, 0, 7); /* score 1 with junior 0 */
+	person(t, 3, 3, MATCH_NONE, 1, 8);
+	person(t, 4, 0, MATCH_NONE, 0, 0);
+	junior(t, 0);
+	junior(t, 3);
+	senior(t, 1);
+	senior(t, 2);
+	senior(t, 4);
+	t->cf.min_score = 2;
+	pins[0] = (struct match_pin){ 0, 2 }; /* below min_score: kept anyway */
+	t->in.pins = pins;
+	t->in.n_pins = 1;
+	ck_assert_int_eq(match_solve_stats(input(t), NULL, &pairs, &n, &st), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(has_pair(pairs, n, 0, 2));
+	ck_assert(has_pair(pairs, n, 3, 1) || has_pair(pairs, n, 3, 4));
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(pairs[i].pinned, pairs[i].senior == 2);
+	ck_assert_uint_eq(st.pinned, 1);
+	ck_assert_uint_eq(st.matched, 2);
+	free(pairs);
+	/* a second pin for the same junior finds no room; the first by senior id wins */
+	pins[1] = (struct match_pin){ 0, 1 };
+	t->in.n_pins = 2;
+	ck_assert_int_eq(match_solve_stats(input(t), NULL, &pairs, &n, &st), 0);
+	ck_assert_uint_eq(st.pinned, 1);
+	ck_assert(has_pair(pairs, n, 0, 1));
+	free(pairs);
+	/* a pin the avoid list forbids is not kept */
+	t->in.n_pins = 1;
+	t->people[2].avoid = &who;
+	t->people[2].n_avoid = 1;
+	ck_assert_int_eq(match_solve_stats(input(t), NULL, &pairs, &n, &st), 0);
+	ck_assert_uint_eq(st.pinned, 0);
+	ck_assert(!has_pair(pairs, n, 0, 2));
+	ck_assert_uint_eq(n, 2);
+	free(pairs);
+	/* a pin with someone who is not a participant is not kept */
+	t->people[2].n_avoid = 0;
+	t->n_seniors = 1; /* only senior 1 */
+	ck_assert_int_eq(match_solve_stats(input(t), NULL, &pairs, &n, &st), 0);
+	ck_assert_uint_eq(st.pinned, 0);
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
+/* match_why counts the reasons over the other side and the eligible partners that are full. */
+START_TEST(why_unmatched)
+{
+	struct inst *t = inst_new(6);
+	struct match_pair *pairs;
+	struct match_why why;
+	size_t n, who = 1;
+	person(t, 0, 3, 5, 1, 0);           /* reports to senior 5: chain; scores nothing */
+	person(t, 1, 3, MATCH_NONE, 1, 0);  /* on senior 5's avoid list; scores nothing */
+	person(t, 2, 0, MATCH_NONE, 1, 8);  /* older: not younger */
+	person(t, 3, 3, MATCH_NONE, 1, 8);  /* eligible, but takes senior 4 */
+	person(t, 4, 0, MATCH_NONE, 0, 0);
+	person(t, 5, 0, MATCH_NONE, 0, 1);
+	t->people[5].avoid = &who;
+	t->people[5].n_avoid = 1;
+	t->cf.min_score = 1;
+	for (size_t j = 0; j < 4; j++)
+		junior(t, j);
+	senior(t, 4);
+	senior(t, 5);
+	ck_assert_int_eq(match_solve(input(t), &pairs, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(has_pair(pairs, n, 3, 4));
+	match_why(input(t), 5, 0, pairs, n, &why);
+	ck_assert_uint_eq(why.counts[MATCH_R_CHAIN], 1);
+	ck_assert_uint_eq(why.counts[MATCH_R_AVOID], 1);
+	ck_assert_uint_eq(why.counts[MATCH_R_NOT_YOUNGER], 1);
+	ck_assert_uint_eq(why.counts[MATCH_OK], 1);
+	ck_assert_uint_eq(why.taken, 1);
+	ck_assert_str_eq(match_reason_name(MATCH_R_CHAIN), "management chain");
+	/* junior 2 from its side: both seniors are of its own cohort or younger */
+	match_why(input(t), 2, 1, pairs, n, &why);
+	ck_assert_uint_eq(why.counts[MATCH_R_NOT_YOUNGER], 2);
+	ck_assert_uint_eq(why.taken, 0);
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
 START_TEST(degenerate_instances)
 {
 	struct inst *t = inst_new(3);
@@ -656,6 +989,51 @@ static struct inst *random_inst(uint64_t seed, size_t nj, size_t ns, size_t extr
 	return t;
 }
 
+/* A ban sorts by (junior, senior). */
+static int cmp_ban(const void *a, const void *b)
+{
+	const struct match_ban *x = a, *y = b;
+	if (x->junior != y->junior)
+		return x->junior < y->junior ? -1 : 1;
+	return x->senior < y->senior ? -1 : x->senior > y->senior;
+}
+
+/*
+ * Random rules on top of a random instance: the seniority rule or the cohort
+ * rule, a time-zone limit or none, bonuses, departments, time zones, avoid
+ * lists and bans (forbidden and cooling down).
+ */
+static void random_rules(struct inst *t)
+{
+	size_t n = 0;
+	t->rules.seniority_gap = rnd(3) ? 0 : 1 + rnd(5);
+	t->rules.max_tz_diff = rnd(2) ? -1 : 60 * rnd(6);
+	t->rules.near_tz = 60 * rnd(4);
+	t->rules.bonus_cross_department = rnd(4);
+	t->rules.bonus_same_tz = rnd(4);
+	t->rules.bonus_near_tz = rnd(3);
+	t->rules.bonus_stability = rnd(4);
+	for (size_t i = 0; i < t->n_people; i++) {
+		struct match_person *p = &t->people[i];
+		p->seniority = rnd(8) ? rnd(30) : -1;
+		p->department = rnd(4) ? rnd(3) : -1;
+		p->tz = rnd(5) ? 60 * (rnd(9) - 4) : MATCH_TZ_UNKNOWN;
+		p->n_avoid = rnd(6) ? 0 : 1 + (size_t)rnd(2);
+		for (size_t k = 0; k < p->n_avoid; k++)
+			t->avoid[i][k] = (size_t)rnd((int)t->n_people);
+	}
+	for (size_t k = 0; k < t->n_people / 3; k++) {
+		size_t j = (size_t)rnd((int)t->n_people), s = (size_t)rnd((int)t->n_people);
+		int dup = 0;
+		for (size_t m = 0; m < n; m++)
+			dup |= t->bans[m].junior == j && t->bans[m].senior == s;
+		if (!dup)
+			t->bans[n++] = (struct match_ban){ j, s, rnd(2) ? MATCH_BAN_FORBID : MATCH_BAN_COOLDOWN };
+	}
+	qsort(t->bans, n, sizeof(*t->bans), cmp_ban);
+	t->n_bans = n;
+}
+
 struct best {
 	size_t count;
 	long total;
@@ -730,6 +1108,11 @@ START_TEST(oracle_brute_force)
 			size_t nj = (size_t)rnd(5), ns = (size_t)rnd(7), extra = (size_t)rnd(4);
 			int n_areas = 1 + rnd(3);
 			t = random_inst(seed, nj, ns, extra, n_areas);
+		}
+		if (seed % 2 == 0) {
+			random_rules(t);
+			if (seed % 8 == 0)
+				t->areas[0].direction = CONF_DIR_LEADERSHIP;
 		}
 		if (seed % 50 == 0)
 			for (size_t i = 0; i < t->n_people; i++)
@@ -1138,6 +1521,8 @@ START_TEST(engine_equals_oracle)
 			t->people[i].cohort = -1;
 		if (seed % 50 == 2)
 			t->cf.min_score = 1000;
+		else if (seed % 50 > 2 && seed % 3 != 0)
+			random_rules(t);
 		current = random_current(t);
 		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &st), 0);
 		total = check_feasible(t, pairs, n);
@@ -1155,9 +1540,10 @@ START_TEST(engine_equals_oracle)
 }
 END_TEST
 
-/* Areas the senior teaches (leadership, business) do not score: engine, oracle and model agree. */
-START_TEST(engine_ignores_areas_that_do_not_score)
+/* Areas the senior teaches (leadership, business) score the other way round: engine, oracle and model agree. */
+START_TEST(engine_scores_both_directions)
 {
+	size_t reverse_pairs = 0;
 	for (uint64_t seed = 1; seed <= 200; seed++) {
 		struct match_options opt = { 1 + seed % 3, 1 + seed % 2, 0 };
 		struct match_stats st;
@@ -1174,12 +1560,15 @@ START_TEST(engine_ignores_areas_that_do_not_score)
 		total = check_feasible(t, pairs, n);
 		engine_matches_oracle(t, &opt, n, total, pairs);
 		ck_assert(st.certified);
-		for (size_t i = 0; i < n; i++)
-			ck_assert_int_eq(pairs[i].score, model_pair_score(&t->cf, t->people[pairs[i].junior].levels,
-									  t->people[pairs[i].senior].levels));
+		for (size_t i = 0; i < n; i++) {
+			const int *lj = t->people[pairs[i].junior].levels, *ls = t->people[pairs[i].senior].levels;
+			ck_assert_int_eq(pairs[i].score, model_pair_score(&t->cf, lj, ls));
+			reverse_pairs += model_pair_term(&t->cf, 1, lj, ls) > 0;
+		}
 		free(pairs);
 		inst_free(t);
 	}
+	ck_assert_uint_gt(reverse_pairs, 100);
 }
 END_TEST
 
@@ -1251,6 +1640,14 @@ static Suite *match_suite(void)
 	tcase_add_loop_test(tc, chain_cycles_terminate, 0, 2);
 	tcase_add_loop_test(tc, cohort_rule, 0, 2);
 	tcase_add_loop_test(tc, min_score_rule, 0, 2);
+	tcase_add_loop_test(tc, avoid_list_rule, 0, 2);
+	tcase_add_loop_test(tc, timezone_rule, 0, 2);
+	tcase_add_loop_test(tc, ban_rules, 0, 2);
+	tcase_add_loop_test(tc, seniority_gap_rule, 0, 2);
+	tcase_add_loop_test(tc, bonus_rules, 0, 2);
+	tcase_add_loop_test(tc, stability_bonus_keeps_the_current_pair, 0, 2);
+	tcase_add_test(tc, pins_are_kept);
+	tcase_add_test(tc, why_unmatched);
 	tcase_add_loop_test(tc, capacity_zero_gets_nothing, 0, 2);
 	tcase_add_loop_test(tc, both_roles, 0, 2);
 	tcase_add_loop_test(tc, cardinality_before_score, 0, 2);
@@ -1273,7 +1670,7 @@ static Suite *match_suite(void)
 	tc = tcase_create("engine");
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, engine_equals_oracle);
-	tcase_add_test(tc, engine_ignores_areas_that_do_not_score);
+	tcase_add_test(tc, engine_scores_both_directions);
 	tcase_add_test(tc, engine_certifies_medium_company);
 	tcase_add_test(tc, engine_deterministic_under_shuffles);
 	suite_add_tcase(s, tc);

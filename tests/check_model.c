@@ -465,18 +465,23 @@ START_TEST(level_names)
 }
 END_TEST
 
-START_TEST(score_digital_only)
+START_TEST(score_both_directions)
 {
 	struct conf cf = mixed_conf();
-	/* digcomp.1: min(6,4)-1 = 3 x1; digcomp.2: min(8,6)-2 = 4 x3; the rest is not digital */
+	/* digcomp.1: min(6,4)-1 = 3 x1; digcomp.2: min(8,6)-2 = 4 x3; the mentee knows no more
+	 * than the mentor in the leadership and business areas, so they add nothing */
 	static const int mentor[5] = { 6, 8, 8, 8, 8 }, mentee[5] = { 1, 2, 0, 0, 0 };
 	ck_assert_int_eq(model_pair_score(&cf, mentor, mentee), 3 + 12);
-	ck_assert_int_eq(model_pair_score(&cf, mentee, mentor), 0);
+	/* the other way round the senior teaches: lead.vision min(8,5)-0 = 5 x2,
+	 * biz.planning min(8,4)-0 = 4 x1, lead min(8,4)-0 = 4 x1; no digital term */
+	ck_assert_int_eq(model_pair_score(&cf, mentee, mentor), 10 + 4 + 4);
+	ck_assert_int_eq(model_pair_term(&cf, 2, mentee, mentor), 10);
+	ck_assert_int_eq(model_pair_term(&cf, 0, mentee, mentor), 0);
 	ck_assert_int_eq(model_score_weight(&cf, 0), 1);
 	ck_assert_int_eq(model_score_weight(&cf, 1), 3);
-	ck_assert_int_eq(model_score_weight(&cf, 2), 0);
-	ck_assert_int_eq(model_score_weight(&cf, 3), 0);
-	ck_assert_int_eq(model_score_weight(&cf, 4), 0);
+	ck_assert_int_eq(model_score_weight(&cf, 2), 2);
+	ck_assert_int_eq(model_score_weight(&cf, 3), 1);
+	ck_assert_int_eq(model_score_weight(&cf, 4), 1);
 }
 END_TEST
 
@@ -595,7 +600,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, score_clamped);
 	tcase_add_test(tc, objectives_ranked);
 	tcase_add_test(tc, objectives_ties_by_area_order);
-	tcase_add_test(tc, score_digital_only);
+	tcase_add_test(tc, score_both_directions);
 	tcase_add_test(tc, objectives_both_directions);
 	tcase_add_test(tc, objectives_split_when_limited);
 	tcase_add_test(tc, objectives_stable);

@@ -218,7 +218,7 @@ START_TEST(explain_shows_the_score_term_by_term)
 	ck_assert_ptr_nonnull(score);
 	ck_assert_int_eq(sh("%s -c %s explain '%s' > %s/explain.txt", build_path("src/mentorctl"), conf_path,
 			    pairs[0].mentee, td.dir), 0);
-	snprintf(line, sizeof(line), "score = sum of weight x max(0, min(mentor, standard) - mentee) = %s\n", score);
+	snprintf(line, sizeof(line), "score = areas + cross-department + time zone = %s\n", score);
 	ck_assert(output_has("explain.txt", line));
 	ck_assert(output_has("explain.txt", group));
 	ck_assert(output_has("explain.txt", "objectives (mentoringObjective):"));

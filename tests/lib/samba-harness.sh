@@ -195,6 +195,9 @@ write_krb5_conf() {
 	dns_lookup_realm = false
 	dns_lookup_kdc = false
 	rdns = false
+	# the service principal is ldap/<name in the URI>, not whatever name
+	# 127.0.0.1 maps back to (localhost)
+	dns_canonicalize_hostname = false
 
 [realms]
 	$REALM = {
