@@ -41,6 +41,7 @@ run_cycle() {
 sync_s() { sed -n 's/.*cycle phases: sync \([0-9.]*\) s.*/\1/p' "$work/$1.log"; }
 cycle_s() { sed -n 's/.*cycle ok in \([0-9.]*\) s.*/\1/p' "$work/$1.log"; }
 sync_rss() { sed -n 's/.*peak RSS \([0-9]*\) KiB after the sync.*/\1/p' "$work/$1.log"; }
+plan_s() { sed -n 's/.*cycle phases: .*match and plan \([0-9.]*\) s, write \([0-9.]*\) s.*/match and plan \1 s, write \2 s/p' "$work/$1.log"; }
 sync_cpu() { sed -n 's/.*sync CPU \([0-9.]*\) s.*/\1/p' "$work/$1.log"; }
 read_n() { sed -n 's/.*cycle sync: \(read [0-9]* entries ([a-z, ]*)\), \([0-9]*\) ids.*roster \([a-z ]*\);.*/\1, \2 ids, roster \3/p' "$work/$1.log"; }
 
@@ -115,11 +116,11 @@ printf '%-40s %8.3fs   (%s; cycle %s s)\n' "catch-up after the first writes" "$(
 printf '%-40s %8.3fs\n' "  CPU time of mentord in the full sync" "$(sync_cpu full)"
 printf '%-40s %8.3fs   (CPU %s s; %s)\n' "incremental sync, --once, $changes changes" "$(sync_s incremental)" \
 	"$(sync_cpu incremental)" "$(read_n incremental)"
-printf '%-40s %8.3fs   (peak RSS %s KiB)\n' "  whole incremental cycle, --once" "$(cycle_s incremental)" \
-	"$(cat "$work/incremental.rss")"
+printf '%-40s %8.3fs   (%s; peak RSS %s KiB)\n' "  whole incremental cycle, --once" "$(cycle_s incremental)" \
+	"$(plan_s incremental)" "$(cat "$work/incremental.rss")"
 for round in 1 2; do
 	printf '%-40s %8.3fs   (CPU %s s; %s)\n' "incremental sync in the daemon, round $round" \
 		"$(sync_s "daemon$round")" "$(sync_cpu "daemon$round")" "$(read_n "daemon$round")"
-	printf '%-40s %8.3fs   (peak RSS %s KiB after the sync)\n' "  whole incremental cycle in the daemon" \
-		"$(cycle_s "daemon$round")" "$(sync_rss "daemon$round")"
+	printf '%-40s %8.3fs   (%s; peak RSS %s KiB after the sync)\n' "  whole incremental cycle in the daemon" \
+		"$(cycle_s "daemon$round")" "$(plan_s "daemon$round")" "$(sync_rss "daemon$round")"
 done
