@@ -998,9 +998,11 @@ int store_rules_each(store *st, int (*fn)(const struct store_rule *r, void *arg)
 int store_history_update(store *st, const struct store_pair *pairs, size_t n, long long now)
 {
 	sqlite3_stmt *open_pair;
-	int rc = store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS now_pairs (mentor_uuid TEXT, mentee_uuid TEXT);"
+	/* keyed, so the two statements below look pairs up instead of scanning them for every history row */
+	int rc = store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS now_pairs (mentor_uuid TEXT, mentee_uuid TEXT,"
+				" PRIMARY KEY (mentor_uuid, mentee_uuid)) WITHOUT ROWID;"
 				"DELETE FROM temp.now_pairs;", "record pair history");
-	if (rc < 0 || !(open_pair = store_prepare(st, "INSERT INTO temp.now_pairs VALUES (?, ?)")))
+	if (rc < 0 || !(open_pair = store_prepare(st, "INSERT OR IGNORE INTO temp.now_pairs VALUES (?, ?)")))
 		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		bind_text(open_pair, 1, pairs[i].mentor_uuid);
