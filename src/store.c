@@ -22,6 +22,10 @@ struct store {
 	int in_txn;
 };
 
+/* A person's avoid list goes with them (also recreated by store_staff_reset). */
+#define AVOID_GONE_TRIGGER \
+	"CREATE TRIGGER avoid_gone AFTER DELETE ON staff BEGIN DELETE FROM avoid WHERE uuid = old.uuid; END;"
+
 /* The migrations, in order; user_version counts how many have run. */
 static const char *const migrations[] = {
 	"CREATE TABLE staff ("
@@ -60,7 +64,7 @@ static const char *const migrations[] = {
 	 * cooldowns), proposals awaiting publication, and pair changes per cycle
 	 */
 	"CREATE TABLE avoid (uuid TEXT NOT NULL, cdn TEXT NOT NULL, PRIMARY KEY (uuid, cdn)) WITHOUT ROWID;"
-	"CREATE TRIGGER avoid_gone AFTER DELETE ON staff BEGIN DELETE FROM avoid WHERE uuid = old.uuid; END;"
+	AVOID_GONE_TRIGGER
 	"CREATE TABLE pair_rules ("
 	"  mentor_uuid TEXT NOT NULL, mentee_uuid TEXT NOT NULL,"
 	"  kind TEXT NOT NULL CHECK (kind IN ('pin', 'forbid')), who TEXT, at INTEGER NOT NULL,"
@@ -410,8 +414,13 @@ long store_staff_count(store *st)
 
 int store_staff_reset(store *st)
 {
-	return store_exec(st, "PRAGMA cache_size = -65536;"
-			  "DELETE FROM competence; DELETE FROM membership; DELETE FROM staff;", "reset staff");
+	/*
+	 * Without the trigger, DELETE empties a table at once instead of row by
+	 * row with a trigger call each (a second of a full read at 100k staff).
+	 */
+	return store_exec(st, "PRAGMA cache_size = -65536; DROP TRIGGER avoid_gone;"
+			  "DELETE FROM competence; DELETE FROM membership; DELETE FROM avoid; DELETE FROM staff;"
+			  AVOID_GONE_TRIGGER, "reset staff");
 }
 
 int store_staff_put(store *st, const struct store_person *p)
