@@ -277,6 +277,7 @@ struct engine {
 
 	size_t *mate;               /* per senior, from the last solve */
 	int64_t *jdual, *sdual;
+	struct flow_state *flow;    /* the last solve's prices: the next round starts from them */
 
 	/* per senior class, rebuilt as the scans go */
 	int *row;                   /* score per junior class */
@@ -485,7 +486,7 @@ static void solve_graph(struct engine *e)
 	}
 	memmove(first + 1, first, e->n_jun * sizeof(*first));
 	first[0] = 0;
-	flow_solve(&g, e->mate, e->jdual, e->sdual);
+	flow_solve_warm(e->flow, &g, e->mate, e->jdual, e->sdual, NULL);
 	if (!duals_prove(e, arcs))
 		e->duals_bad = 1;
 	free(first);
@@ -668,6 +669,7 @@ static void alloc_rounds(struct engine *e)
 	e->cheapest = xmalloc((e->jc.n + 1) * sizeof(*e->cheapest));
 	e->found = xmalloc((e->add_k + 1) * sizeof(*e->found));
 	e->listed = xcalloc(e->n_jun + 1, sizeof(*e->listed));
+	e->flow = flow_state_new();
 }
 
 static void engine_free(struct engine *e)
@@ -678,6 +680,7 @@ static void engine_free(struct engine *e)
 	};
 	classes_free(&e->jc);
 	classes_free(&e->sc);
+	flow_state_free(e->flow);
 	for (size_t i = 0; i < ARRAY_LEN(owned); i++)
 		free(owned[i]);
 }
