@@ -486,12 +486,13 @@ static void solve_graph(struct engine *e)
 	}
 	memmove(first + 1, first, e->n_jun * sizeof(*first));
 	first[0] = 0;
+	/* the sorting copies go before the solver takes its own share of memory */
+	free(sfirst);
+	free(by_s);
 	flow_solve_warm(e->flow, &g, e->mate, e->jdual, e->sdual, NULL);
 	if (!duals_prove(e, arcs))
 		e->duals_bad = 1;
 	free(first);
-	free(sfirst);
-	free(by_s);
 	free(arcs);
 }
 

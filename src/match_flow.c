@@ -494,6 +494,20 @@ static void push_more(struct solver *sv)
 }
 
 /*
+ * A junior without capacity is never reached, so its potential says
+ * nothing; its price costs nothing in the dual total, so it may simply rise
+ * until it covers every one of its arcs.
+ */
+static void cover_closed_juniors(const struct flow_graph *g, int64_t *jdual, const int64_t *sdual)
+{
+	for (size_t j = 0; j < g->n_jun; j++)
+		if (g->cap[j] == 0)
+			for (size_t e = g->first[j]; e < g->first[j + 1]; e++)
+				if (g->arcs[e].weight - sdual[g->arcs[e].senior] > jdual[j])
+					jdual[j] = g->arcs[e].weight - sdual[g->arcs[e].senior];
+}
+
+/*
  * Shift the potentials so that the return arc sink -> source is priced too:
  * with delta = pot[SOURCE] - pot[SINK] (the return arc's reduced cost is
  * -delta), node v moves by min(0, dist(v) - delta), dist from a whole
@@ -517,6 +531,7 @@ static void make_duals(struct solver *sv, int64_t *jdual, int64_t *sdual)
 		jdual[j] = junior_pot(sv, j) - sv->pot[SOURCE];
 	for (size_t s = 0; s < sv->n_sen; s++)
 		sdual[s] = sv->mate[s] == NO_NODE ? 0 : sv->mate_weight[s] - jdual[sv->mate[s]];
+	cover_closed_juniors(sv->g, jdual, sdual);
 }
 
 void flow_solve_ssp(const struct flow_graph *g, size_t *mate, int64_t *jdual, int64_t *sdual)
@@ -582,7 +597,7 @@ void flow_solve_ssp(const struct flow_graph *g, size_t *mate, int64_t *jdual, in
 #define AT_SINK (SIZE_MAX - 1)   /* mate of a senior sent straight to the sink */
 #define ALPHA 8                  /* eps shrinks by this much per refine */
 #define UPDATE_TENTHS 3          /* bids between global updates, in tenths of the node count */
-#define WEIGHT_LIMIT ((int64_t)1 << 61)  /* scaled weights stay below */
+#define WEIGHT_LIMIT ((int64_t)1 << 59)  /* scaled weights stay below */
 #define PRICE_LIMIT ((int64_t)1 << 62)   /* prices stay above minus this */
 
 struct flow_state {
@@ -866,6 +881,8 @@ static void settle_junior(struct scaler *c, size_t j)
 	}
 }
 
+static void global_update(struct scaler *c);
+
 /*
  * The sink got more units than there are seniors: it sends them back, one
  * at a time, to the senior or junior that values them most (the heap of
@@ -874,9 +891,13 @@ static void settle_junior(struct scaler *c, size_t j)
 static void settle_sink(struct scaler *c)
 {
 	while (c->excess_t > 0 && !c->failed) {
-		const struct sink_arc *top = sink_top(c), *next;
+		const struct sink_arc *top, *next;
 		int64_t best;
 		size_t to;
+		/* the sink and a junior with room can pass a unit back and forth, eps by eps */
+		if (++c->bids_since_update > c->update_every)
+			global_update(c);
+		top = sink_top(c);
 		if (!top) {
 			c->failed = 1;
 			return;
@@ -1102,8 +1123,8 @@ static void gu_scan(struct scaler *c, size_t u, int64_t d, int64_t limit)
 static void global_update(struct scaler *c)
 {
 	size_t n = c->n_sen + c->n_jun + 1, t = n - 1;
-	/* eps times the largest shift must stay far from the price limit */
-	int64_t limit = PRICE_LIMIT / 4 / c->eps, top = 0, shift;
+	/* longer than any path the prices allow, and eps times it far from int64's end */
+	int64_t limit = PRICE_LIMIT / 2 / c->eps, top = 0, shift;
 	size_t waiting = 0;
 	c->bids_since_update = 0;
 	if (!c->dist) {
@@ -1123,6 +1144,7 @@ static void global_update(struct scaler *c)
 			gu_push(c, c->n_sen + j, 0);
 	for (size_t s = 0; s < c->n_sen; s++)
 		waiting += c->mate[s] == FLOW_NONE;
+	waiting += c->excess_t > 0;
 	/* done once every active senior is settled: the rest then shift by the
 	 * last distance settled, which no arc into the settled part undercuts */
 	while (c->gu_len && waiting) {
@@ -1131,7 +1153,7 @@ static void global_update(struct scaler *c)
 			continue;
 		c->settled[x.node] = 1;
 		top = x.d;
-		if (x.node < c->n_sen && c->mate[x.node] == FLOW_NONE)
+		if ((x.node < c->n_sen && c->mate[x.node] == FLOW_NONE) || (x.node == t && c->excess_t > 0))
 			waiting--;
 		gu_scan(c, x.node, x.d, limit);
 	}
@@ -1382,11 +1404,7 @@ static int exact_duals(struct scaler *c, int64_t *jdual, int64_t *sdual)
 	/* a matched senior may rise to what its pair leaves: its one arc in is that pair's */
 	for (size_t s = 0; s < c->n_sen; s++)
 		sdual[s] = c->mate[s] == AT_SINK ? 0 : c->mate_w[s] / c->scale - jdual[c->mate[s]];
-	for (size_t j = 0; j < c->n_jun; j++)
-		if (g->cap[j] == 0)
-			for (size_t e = g->first[j]; e < g->first[j + 1]; e++)
-				if (g->arcs[e].weight - sdual[g->arcs[e].senior] > jdual[j])
-					jdual[j] = g->arcs[e].weight - sdual[g->arcs[e].senior];
+	cover_closed_juniors(g, jdual, sdual);
 	free(f.q);
 	free(f.d);
 	free(f.queue);

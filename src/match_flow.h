@@ -53,7 +53,8 @@ void flow_state_free(struct flow_state *st);
 /* How flow_solve_warm got its answer. */
 enum flow_method {
 	FLOW_SCALED,      /* cost scaling */
-	FLOW_FALLBACK,    /* successive shortest paths: weights too large to scale */
+	FLOW_FALLBACK,    /* successive shortest paths: a weight above
+			   * 2^59 / (n_jun + n_sen + 2), too large to scale */
 };
 
 /*
