@@ -565,21 +565,27 @@ void flow_solve_ssp(const struct flow_graph *g, size_t *mate, int64_t *jdual, in
  * 1-optimal flow is optimal, since a residual cycle then costs more than -1
  * in the original units and so at least 0.
  *
- * refine(eps) turns prices that are about alpha * eps good into an eps-
- * optimal flow. It starts from an empty matching: every senior is active and
- * bids (relabel, then push) for its best option, the value of a junior being
- * p(j) + weight and of the sink p(T); its new price is the second best value
- * minus eps (the look-ahead of the assignment codes), which keeps every
- * other arc of it eps-optimal. A junior that now holds more than it can pass
- * on returns its worst senior the same way, at once (double push), so only
+ * refine(eps) turns the current prices into an eps-optimal flow. Each
+ * senior first keeps its place if that is still within 2 eps of its best
+ * option; the others are active and bid (relabel, then push) for their
+ * best option, the value of a junior being p(j) + weight and of the sink
+ * p(T); the new price is the second best value minus eps (the look-ahead of
+ * the assignment codes), which keeps every other arc of it eps-optimal. A
+ * senior remembers its few best arcs and a bound on the rest, so a bid
+ * rarely rescans its row. A junior that now holds more than it can pass on
+ * returns its worst senior the same way, at once (double push), so only
  * seniors wait in the queue. A junior priced above the sink (p(j) < p(T))
- * was full at the end of the last refine; it starts full again on credit
- * (its arc to the sink saturated, a deficit to fill), which is what lets its
- * price survive the reset. A junior that had room starts at p(T): its price
- * may drop that little without spoiling the scaling bound. Should the sink
- * receive more than there are seniors (credit that nobody wants), it
- * relabels and sends units back like any other node; that is rare and costs
- * a pass over all nodes each time.
+ * was full at the end of the last refine; it starts full on credit (its arc
+ * to the sink saturated, a deficit to fill), which is what lets its price
+ * survive. A junior that had room starts at p(T): its price may drop that
+ * little without spoiling the scaling bound. Should the sink receive more
+ * than there are seniors (credit that nobody wants), it relabels and sends
+ * units back like any other node, through a heap of its arcs.
+ *
+ * Equal offers are the rule here (every junior of a class offers a senior
+ * the same score), and bidding alone would fight over them eps by eps. A
+ * global price update every few tenths of n bids settles such wars at once
+ * (see global_update).
  *
  * After the last refine (eps = 1) the flow is optimal, and the potentials
  * divided by K (rounded down) leave every residual arc at -1 or more; a
@@ -588,9 +594,8 @@ void flow_solve_ssp(const struct flow_graph *g, size_t *mate, int64_t *jdual, in
  * checked against the contract; anything wrong (or weights too large for
  * int64 prices) falls back to successive shortest paths.
  *
- * Warm starts only change the start prices and the first eps: the previous
- * optimum's duals, times K, are eps-optimal for the old matching with eps =
- * K times the largest amount by which a new arc beats its two prices.
+ * Starts (scaler_start): cold and warm solves start at eps = 1, hinted ones
+ * scale down from the largest weight.
  */
 
 #define BEST_K 4                 /* best arcs a senior remembers between bids */
@@ -1187,8 +1192,8 @@ static int cmp_credit(const void *a, const void *b, void *ctx)
 	return x < y ? -1 : x > y;
 }
 
-/* Junior prices at the start of a refine; returns how many units the juniors above the sink owe. */
-static size_t reset_juniors(struct scaler *c)
+/* Junior prices at the start of a refine, credit for at most as many units as there are seniors. */
+static void reset_juniors(struct scaler *c)
 {
 	const struct flow_graph *g = c->g;
 	size_t credit = 0, n_credit = 0, *credited = xmalloc((c->n_jun + 1) * sizeof(*credited));
@@ -1209,7 +1214,6 @@ static size_t reset_juniors(struct scaler *c)
 		}
 	}
 	free(credited);
-	return credit;
 }
 
 /*
@@ -1249,8 +1253,7 @@ static int keep_senior(struct scaler *c, size_t s)
 static void refine_reset(struct scaler *c)
 {
 	const struct flow_graph *g = c->g;
-	size_t credit = reset_juniors(c);
-	(void)credit;
+	reset_juniors(c);
 	memset(c->load, 0, c->n_jun * sizeof(*c->load));
 	c->q_head = 0;
 	c->q_len = 0;
@@ -1361,6 +1364,69 @@ static int fix_node(struct fixer *f, size_t u)
 	return r;
 }
 
+/* Offer node u the distance dv + rc (rc >= 0: an arc u -> v of the residual graph). */
+static void far_relax(struct scaler *c, size_t u, int64_t dv, int64_t rc)
+{
+	if (!c->settled[u] && dv + rc < c->dist[u])
+		gu_push(c, u, dv + rc);
+}
+
+/*
+ * Of all optimal duals, those with every junior price as high as it can be
+ * (so that pairs outside the graph are least often found to beat their
+ * prices, which is what the engine's certification scans test): each
+ * potential drops by its exact distance to the sink over residual arcs, a
+ * Dijkstra on the reduced costs q allows (all >= 0), backwards from the
+ * sink. Nodes that cannot reach it drop by the largest distance found.
+ */
+static void raise_junior_prices(struct scaler *c, int64_t *q)
+{
+	const struct flow_graph *g = c->g;
+	size_t n = c->n_sen + c->n_jun + 1, t = n - 1;
+	int64_t far = 0;
+	if (!c->dist) {
+		c->dist = xmalloc(n * sizeof(*c->dist));
+		c->settled = xmalloc(n);
+	}
+	for (size_t v = 0; v < n; v++)
+		c->dist[v] = INT64_MAX;
+	memset(c->settled, 0, n);
+	c->gu_len = 0;
+	gu_push(c, t, 0);
+	while (c->gu_len) {
+		struct gu_entry x = gu_pop(c);
+		size_t v = x.node;
+		if (c->settled[v] || c->dist[v] != x.d)
+			continue;
+		c->settled[v] = 1;
+		far = x.d;
+		if (v == t) {
+			for (size_t s = 0; s < c->n_sen; s++)
+				if (c->mate[s] != AT_SINK)
+					far_relax(c, s, x.d, q[s] - q[t]);
+			for (size_t j = 0; j < c->n_jun; j++)
+				if (c->load[j] < g->cap[j])
+					far_relax(c, c->n_sen + j, x.d, q[c->n_sen + j] - q[t]);
+		} else if (v >= c->n_sen) {
+			size_t j = v - c->n_sen;
+			for (size_t e = g->first[j]; e < g->first[j + 1]; e++) {
+				size_t s = g->arcs[e].senior;
+				if (c->mate[s] != j)
+					far_relax(c, s, x.d, -g->arcs[e].weight + q[s] - q[v]);
+			}
+			if (c->load[j] > 0)
+				far_relax(c, t, x.d, q[t] - q[v]);
+		} else if (c->mate[v] == AT_SINK) {
+			far_relax(c, t, x.d, q[t] - q[v]);
+		} else {
+			size_t j = c->mate[v];
+			far_relax(c, c->n_sen + j, x.d, c->mate_w[v] / c->scale + q[c->n_sen + j] - q[v]);
+		}
+	}
+	for (size_t v = 0; v < n; v++)
+		q[v] -= c->settled[v] ? c->dist[v] : far;
+}
+
 /*
  * Exact duals of the optimal flow: the potentials divided by K, then a
  * label-correcting pass (every node starts at distance 0) that lowers them
@@ -1397,6 +1463,8 @@ static int exact_duals(struct scaler *c, int64_t *jdual, int64_t *sdual)
 	}
 	for (size_t v = 0; v < f.n; v++)
 		f.q[v] += f.d[v];
+	if (!r)
+		raise_junior_prices(c, f.q);
 	for (size_t j = 0; j < c->n_jun; j++) {
 		int64_t v = f.q[t] - f.q[c->n_sen + j];
 		jdual[j] = v > 0 ? v : 0;
