@@ -542,6 +542,7 @@ struct engine {
 
 	size_t *mate;               /* per senior, from the last solve */
 	int64_t *jdual, *sdual;
+	struct flow_state *flow;    /* the last solve's prices: the next round starts from them */
 
 	/* per senior class, rebuilt as the scans go */
 	int *row;                   /* score per junior class */
@@ -839,12 +840,13 @@ static void solve_graph(struct engine *e)
 	}
 	memmove(first + 1, first, e->n_jun * sizeof(*first));
 	first[0] = 0;
-	flow_solve(&g, e->mate, e->jdual, e->sdual);
+	/* the sorting copies go before the solver takes its own share of memory */
+	free(sfirst);
+	free(by_s);
+	flow_solve_warm(e->flow, &g, e->mate, e->jdual, e->sdual, NULL);
 	if (!duals_prove(e, arcs))
 		e->duals_bad = 1;
 	free(first);
-	free(sfirst);
-	free(by_s);
 	free(arcs);
 }
 
@@ -1215,6 +1217,7 @@ static void alloc_rounds(struct engine *e)
 	e->found = xmalloc((e->add_k + 1) * sizeof(*e->found));
 	e->best = xmalloc((e->top_k + 1) * sizeof(*e->best));
 	e->listed = xcalloc(e->n_jun + 1, sizeof(*e->listed));
+	e->flow = flow_state_new();
 }
 
 static void engine_free(struct engine *e)
@@ -1228,6 +1231,7 @@ static void engine_free(struct engine *e)
 	classes_free(&e->jc);
 	classes_free(&e->sc);
 	chain_free(&e->chain);
+	flow_state_free(e->flow);
 	for (size_t i = 0; i < ARRAY_LEN(owned); i++)
 		free(owned[i]);
 }
