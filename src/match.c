@@ -512,6 +512,16 @@ struct violation {
 	int64_t rc;
 };
 
+/*
+ * The juniors of each class a scan looks at, cheapest first: members
+ * [first[c], first[c + 1]), the first cheapest[c] of them (or none, when
+ * cheapest is NULL) sharing the lowest price cmin[c]; tmin per trie node.
+ */
+struct view {
+	const size_t *first, *members, *cheapest;
+	const int64_t *cmin, *tmin;
+};
+
 struct engine {
 	const struct match_input *in;
 	size_t top_k, add_k;
@@ -532,6 +542,7 @@ struct engine {
 
 	size_t *mate;               /* per senior, from the last solve */
 	int64_t *jdual, *sdual;
+	struct flow_state *flow;    /* the last solve's prices: the next round starts from them */
 
 	/* per senior class, rebuilt as the scans go */
 	int *row;                   /* score per junior class */
@@ -563,6 +574,9 @@ struct engine {
 	char *dirty;                /* per senior: the last scan kept only some violations */
 	size_t *lowered;            /* juniors whose price fell since the last scan */
 	int have_prev, truncated;
+	struct view all, low;       /* every junior of a class, or those whose price fell */
+	size_t *low_first, *low_members;
+	int64_t *low_min, *trie_min_low;
 	struct chain chain;
 };
 
@@ -826,12 +840,13 @@ static void solve_graph(struct engine *e)
 	}
 	memmove(first + 1, first, e->n_jun * sizeof(*first));
 	first[0] = 0;
-	flow_solve(&g, e->mate, e->jdual, e->sdual);
+	/* the sorting copies go before the solver takes its own share of memory */
+	free(sfirst);
+	free(by_s);
+	flow_solve_warm(e->flow, &g, e->mate, e->jdual, e->sdual, NULL);
 	if (!duals_prove(e, arcs))
 		e->duals_bad = 1;
 	free(first);
-	free(sfirst);
-	free(by_s);
 	free(arcs);
 }
 
@@ -930,20 +945,50 @@ static void build_trie(struct engine *e)
 	e->prev_sdual = xmalloc((e->n_sen + 1) * sizeof(*e->prev_sdual));
 	e->dirty = xcalloc(e->n_sen + 1, 1);
 	e->lowered = xmalloc((e->n_jun + 1) * sizeof(*e->lowered));
+	e->low_first = xmalloc((e->jc.n + 2) * sizeof(*e->low_first));
+	e->low_members = xmalloc((e->n_jun + 1) * sizeof(*e->low_members));
+	e->low_min = xmalloc((e->jc.n + 1) * sizeof(*e->low_min));
+	e->trie_min_low = xmalloc((e->n_trie + 1) * sizeof(*e->trie_min_low));
+	e->all = (struct view){ e->jc.first, e->by_price, e->cheapest, e->class_min, e->trie_min };
+	e->low = (struct view){ e->low_first, e->low_members, NULL, e->low_min, e->trie_min_low };
 }
 
-/* Each node's cheapest junior price, leaves up (children come after parents). */
-static void price_trie(struct engine *e)
+/* Each node's cheapest price (cmin per class), leaves up (children come after parents). */
+static void price_trie(struct engine *e, const int64_t *cmin, int64_t *tmin)
 {
 	for (size_t v = e->n_trie; v-- > 0;) {
 		const struct tnode *t = &e->trie[v];
 		int64_t m = INT64_MAX;
 		if (t->child == t->child_end)
-			m = e->class_min[t->lo];
+			m = cmin[t->lo];
 		for (uint32_t k = t->child; k < t->child_end; k++)
-			m = e->trie_min[k] < m ? e->trie_min[k] : m;
-		e->trie_min[v] = m;
+			m = tmin[k] < m ? tmin[k] : m;
+		tmin[v] = m;
 	}
+}
+
+/* The juniors whose price fell, per class cheapest first, and their trie minima. */
+static void price_lowered(struct engine *e, size_t n_low)
+{
+	memset(e->low_first, 0, (e->jc.n + 2) * sizeof(*e->low_first));
+	for (size_t i = 0; i < n_low; i++)
+		if (e->jc.of[e->lowered[i]] != NO_CLASS)
+			e->low_first[e->jc.of[e->lowered[i]] + 1]++;
+	for (size_t c = 0; c < e->jc.n; c++)
+		e->low_first[c + 1] += e->low_first[c];
+	for (size_t i = 0; i < n_low; i++) {
+		size_t c = e->jc.of[e->lowered[i]];
+		if (c != NO_CLASS)
+			e->low_members[e->low_first[c]++] = e->lowered[i];
+	}
+	memmove(e->low_first + 1, e->low_first, e->jc.n * sizeof(*e->low_first));
+	e->low_first[0] = 0;
+	for (size_t c = 0; c < e->jc.n; c++) {
+		size_t lo = e->low_first[c], n = e->low_first[c + 1] - lo;
+		qsort_r(e->low_members + lo, n, sizeof(*e->low_members), cmp_price, e->jdual);
+		e->low_min[c] = n ? e->jdual[e->low_members[lo]] : INT64_MAX;
+	}
+	price_trie(e, e->low_min, e->trie_min_low);
 }
 
 /* Senior class scl's area terms per junior level, and the most the areas a.. can add. */
@@ -968,17 +1013,18 @@ static void senior_table(struct engine *e, size_t scl)
  * Senior s's violations in junior class c (area score row, weight bound w):
  * juniors cheapest first until the bound cannot beat their price.
  */
-static void scan_class(struct engine *e, size_t s, size_t c, int row, int64_t w, size_t *n_found)
+static void scan_class(struct engine *e, const struct view *v, size_t s, size_t c, int row, int64_t w,
+		       size_t *n_found)
 {
 	int64_t u = e->sdual[s];
-	size_t lo = e->jc.first[c], hi = e->jc.first[c + 1], taken = 0;
-	if (*n_found == e->add_k && u + e->class_min[c] - w >= e->found[*n_found - 1].rc) {
+	size_t lo = v->first[c], hi = v->first[c + 1], taken = 0;
+	if (*n_found == e->add_k && u + v->cmin[c] - w >= e->found[*n_found - 1].rc) {
 		e->truncated = 1;
 		return;
 	}
 	for (size_t k = 0; lo + k < hi; k++) {
 		/* the cheapest run is entered at an offset of s's, to spread seniors out */
-		size_t r = e->cheapest[c], j = e->by_price[lo + (k < r ? (k + s) % r : k)];
+		size_t r = v->cheapest ? v->cheapest[c] : 0, j = v->members[lo + (k < r ? (k + s) % r : k)];
 		int score;
 		int64_t weight;
 		if (w <= u + e->jdual[j])
@@ -1006,7 +1052,7 @@ static void scan_class(struct engine *e, size_t s, size_t c, int row, int64_t w,
  * or its rank may not mentor s. The current pair is always in the graph, so
  * its stability bonus is left out.
  */
-static size_t scan_senior_trie(struct engine *e, size_t s, size_t scl)
+static size_t scan_senior_trie(struct engine *e, const struct view *v, size_t s, size_t scl)
 {
 	int64_t u = e->sdual[s];
 	int bonus = senior_bonus(e, s), leaf = (int)e->n_areas + 1;
@@ -1020,10 +1066,11 @@ static size_t scan_senior_trie(struct engine *e, size_t s, size_t scl)
 		long long bound = f.partial + e->suffix[f.depth > 0 ? f.depth - 1 : 0];
 		if (f.depth == 1 && t->value < min_rank)
 			continue;
-		if (bound < min_score || e->big + (bound + bonus) * e->tie <= u + e->trie_min[f.node])
+		if (bound < min_score || v->tmin[f.node] == INT64_MAX ||
+		    e->big + (bound + bonus) * e->tie <= u + v->tmin[f.node])
 			continue;
 		if (f.depth == leaf) {
-			scan_class(e, s, t->lo, (int)f.partial, e->big + (f.partial + bonus) * e->tie, &n_found);
+			scan_class(e, v, s, t->lo, (int)f.partial, e->big + (f.partial + bonus) * e->tie, &n_found);
 			continue;
 		}
 		for (uint32_t k = t->child_end; k-- > t->child;) {
@@ -1037,58 +1084,32 @@ static size_t scan_senior_trie(struct engine *e, size_t s, size_t scl)
 }
 
 /*
- * Senior s's violations among the juniors whose price fell (n of them):
- * enough when s's own price did not fall and the last scan of s kept every
- * violation it found, since every other pair was covered then and is still.
- */
-static size_t scan_lowered(struct engine *e, size_t s, size_t scl, size_t n)
-{
-	int64_t u = e->sdual[s];
-	size_t n_found = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t j = e->lowered[i], c = e->jc.of[j];
-		int score;
-		int64_t weight;
-		if (c == NO_CLASS || j == e->cur[s] || !pair_ok(e, j, s, class_score(e, c, scl), &score))
-			continue;
-		weight = e->big + (int64_t)score * e->tie;
-		if (weight > u + e->jdual[j])
-			keep_violation(e, &n_found, (struct violation){ j, score, u + e->jdual[j] - weight });
-	}
-	return n_found;
-}
-
-/*
  * One certification scan over all pairs; returns how many pairs it added to
- * the graph. After the first, a senior is scanned whole only if its price
- * fell or its last scan left violations out; otherwise only its pairs with
- * juniors whose price fell are checked (all of them, when that is more than
- * an eighth of the juniors, are scanned whole anyway).
+ * the graph. After the first, a senior is scanned against every junior only
+ * if its price fell or its last scan left violations out; otherwise only
+ * its pairs with juniors whose price fell can have become violations, since
+ * every other pair was covered by the last scan's prices and still is.
  */
 static size_t certify(struct engine *e)
 {
 	size_t added = 0, n_low = 0;
 	int whole = !e->have_prev;
 	price_classes(e);
-	price_trie(e);
+	price_trie(e, e->class_min, e->trie_min);
 	for (size_t j = 0; !whole && j < e->n_jun; j++)
 		if (e->jdual[j] < e->prev_jdual[j])
 			e->lowered[n_low++] = j;
-	if (n_low > e->n_jun / 8)
-		whole = 1;
+	if (!whole)
+		price_lowered(e, n_low);
 	for (size_t scl = 0; scl < e->sc.n; scl++) {
-		int tables = 0;
+		senior_table(e, scl);
 		for (size_t i = e->sc.first[scl]; i < e->sc.first[scl + 1]; i++) {
 			size_t s = e->sc.members[i], n;
 			e->truncated = 0;
-			if (whole || e->dirty[s] || e->sdual[s] < e->prev_sdual[s]) {
-				if (!tables)
-					senior_table(e, scl);
-				tables = 1;
-				n = scan_senior_trie(e, s, scl);
-			} else {
-				n = scan_lowered(e, s, scl, n_low);
-			}
+			if (whole || e->dirty[s] || e->sdual[s] < e->prev_sdual[s])
+				n = scan_senior_trie(e, &e->all, s, scl);
+			else
+				n = scan_senior_trie(e, &e->low, s, scl);
 			e->dirty[s] = (char)e->truncated;
 			for (size_t k = 0; k < n; k++)
 				add_cand(e, e->found[k].j, s, e->found[k].score);
@@ -1196,6 +1217,7 @@ static void alloc_rounds(struct engine *e)
 	e->found = xmalloc((e->add_k + 1) * sizeof(*e->found));
 	e->best = xmalloc((e->top_k + 1) * sizeof(*e->best));
 	e->listed = xcalloc(e->n_jun + 1, sizeof(*e->listed));
+	e->flow = flow_state_new();
 }
 
 static void engine_free(struct engine *e)
@@ -1204,11 +1226,12 @@ static void engine_free(struct engine *e)
 		e->jun, e->sen, e->cap, e->cur, e->weights, e->digital, e->cand, e->mate, e->jdual, e->sdual,
 		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->found, e->best,
 		e->trie, e->trie_min, e->stack, e->table, e->suffix, e->prev_jdual, e->prev_sdual, e->dirty,
-		e->lowered, e->listed,
+		e->lowered, e->low_first, e->low_members, e->low_min, e->trie_min_low, e->listed,
 	};
 	classes_free(&e->jc);
 	classes_free(&e->sc);
 	chain_free(&e->chain);
+	flow_state_free(e->flow);
 	for (size_t i = 0; i < ARRAY_LEN(owned); i++)
 		free(owned[i]);
 }

@@ -33,8 +33,51 @@ struct flow_graph {
  * pair, with equality on matched pairs, sdual = 0 on unmatched seniors and
  * jdual = 0 on juniors with room: so a pair outside the graph with
  * jdual + sdual >= its weight could not improve the result. The arrays are
- * the caller's (n_sen, n_jun and n_sen long).
+ * the caller's (n_sen, n_jun and n_sen long). The same graph always gives
+ * the same mate[].
+ *
+ * flow_solve starts cold; it is flow_solve_warm with a fresh state and no
+ * hint.
  */
 void flow_solve(const struct flow_graph *g, size_t *mate, int64_t *jdual, int64_t *sdual);
+
+/*
+ * What a solve leaves for the next one: the last solve's exact duals (and
+ * the solver's scratch). Owned by the caller; flow_state_free(NULL) is a
+ * no-op.
+ */
+struct flow_state;
+struct flow_state *flow_state_new(void);
+void flow_state_free(struct flow_state *st);
+
+/* How flow_solve_warm got its answer. */
+enum flow_method {
+	FLOW_SCALED,      /* cost scaling */
+	FLOW_FALLBACK,    /* successive shortest paths: a weight above
+			   * 2^59 / (n_jun + n_sen + 2), too large to scale */
+};
+
+/*
+ * flow_solve, started from prices instead of from zero. The answer is the
+ * same optimum whatever the start; a good start only makes it faster.
+ *
+ * If st holds a solve of a graph with the same n_jun and n_sen, that solve's
+ * duals are the start: meant for a graph that has grown by a few arcs since
+ * (the previous optimum then only has to be repaired where new arcs pay
+ * more than their two prices). Otherwise, if jprice_hint is non-NULL, it
+ * gives each junior's price (jdual scale, junior number order, e.g. from an
+ * earlier cycle over the same juniors; negative or absurd values are
+ * clamped). Else the solve starts cold. st may be NULL (no memory kept);
+ * when it is not, it keeps this solve's duals for the next call.
+ */
+enum flow_method flow_solve_warm(struct flow_state *st, const struct flow_graph *g, size_t *mate,
+				 int64_t *jdual, int64_t *sdual, const int64_t *jprice_hint);
+
+/*
+ * The reference solver: successive shortest paths from scratch, slow but
+ * simple; the fallback for weights too large to scale, and what the tests
+ * compare the fast solver with. Same contract as flow_solve.
+ */
+void flow_solve_ssp(const struct flow_graph *g, size_t *mate, int64_t *jdual, int64_t *sdual);
 
 #endif
