@@ -24,6 +24,9 @@
  * is 1. --dimacs writes the final candidate graph as a DIMACS min-cost-flow
  * problem (source 1, sink 2, juniors, then seniors; a source -> sink arc is
  * the "stay unmatched" path), whose optimum is minus the engine's weight.
+ * --next-cycle then changes 1% of the people's levels and solves again, cold
+ * and from the first solve's prices and final graph, as a daemon's next
+ * cycle does.
  */
 #include "config.h"
 
@@ -462,7 +465,8 @@ static int check_oracle(const struct programme *p, const struct match_stats *st)
 static void usage(void)
 {
 	fprintf(stderr, "usage: match -j JUNIORS -s SENIORS [--seed N] [-k TOP_K] [--add-k N]\n"
-			"             [--dimacs FILE] [--no-greedy] [--no-incumbents] [--seniority-gap N]\n");
+			"             [--dimacs FILE] [--no-greedy] [--no-incumbents] [--seniority-gap N]\n"
+			"             [--next-cycle]\n");
 	exit(2);
 }
 
@@ -471,7 +475,7 @@ struct args {
 	long juniors, seniors, seed, gap;
 	struct match_options opt;
 	const char *dimacs;
-	int greedy, no_incumbents;
+	int greedy, no_incumbents, next_cycle;
 };
 
 static void parse_args(int argc, char **argv, struct args *a)
@@ -481,6 +485,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		{ "greedy", no_argument, NULL, 'g' },     { "no-greedy", no_argument, NULL, 'G' },
 		{ "add-k", required_argument, NULL, 'a' }, { "no-incumbents", no_argument, NULL, 'I' },
 		{ "seniority-gap", required_argument, NULL, 'y' },
+		{ "next-cycle", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -502,6 +507,10 @@ static void parse_args(int argc, char **argv, struct args *a)
 			a->no_incumbents = 1;
 			continue;
 		}
+		if (c == 'n') {
+			a->next_cycle = 1;
+			continue;
+		}
 		if (c == '?' || parse_long(optarg, 0, 100000000, &v) != 0)
 			usage();
 		if (c == 'j')
@@ -519,7 +528,46 @@ static void parse_args(int argc, char **argv, struct args *a)
 	}
 	if (a->juniors < 1 || a->seniors < 1 || optind != argc)
 		usage();
-	a->opt.want_graph = a->dimacs != NULL;
+	a->opt.want_graph = a->dimacs ? MATCH_GRAPH_ALL : a->next_cycle ? MATCH_GRAPH_TIGHT : 0;
+	a->opt.want_prices = a->next_cycle;
+}
+
+/* The next cycle: 1% of the people's levels change; solve cold, then from st's prices. */
+static int next_cycle(struct programme *p, const struct match_options *base, const struct match_stats *st)
+{
+	struct match_options opt = *base;
+	struct match_stats cold, warm;
+	struct match_pair *pairs;
+	size_t n;
+	double t0, t_cold, t_warm;
+	for (size_t k = 0; k < p->n_people / 100; k++) {
+		size_t i = below(p->n_people);
+		p->levels[i * AREAS + below(AREAS)] = level_around(4);
+	}
+	opt.want_graph = 0;
+	t0 = now();
+	if (match_solve_stats(&p->in, &opt, &pairs, &n, &cold) != 0)
+		return -1;
+	t_cold = now() - t0;
+	free(pairs);
+	opt.prices_in = st->prices;
+	opt.prices_in_big = st->big;
+	opt.prices_in_tie = st->tie_scale;
+	opt.graph_in = st->graph;
+	opt.n_graph_in = st->n_graph;
+	t0 = now();
+	if (match_solve_stats(&p->in, &opt, &pairs, &n, &warm) != 0)
+		return -1;
+	t_warm = now() - t0;
+	free(pairs);
+	printf("next:      1%% of levels changed: cold %.3f s (%u rounds), from the last prices and graph %.3f s "
+	       "(%u rounds); both matched %zu/%zu, score %lld/%lld, certified %s/%s\n",
+	       t_cold, cold.rounds, t_warm, warm.rounds, cold.matched, warm.matched, cold.total_score,
+	       warm.total_score, cold.certified ? "yes" : "NO", warm.certified ? "yes" : "NO");
+	return cold.certified && warm.certified && cold.matched == warm.matched &&
+			       cold.total_score == warm.total_score
+		       ? 0
+		       : -1;
 }
 
 /* The engine's run, its figures and its time split. */
@@ -590,9 +638,12 @@ int main(int argc, char **argv)
 	}
 	if (a.dimacs && write_dimacs(a.dimacs, p, &st) != 0)
 		rc = 1;
+	if (a.next_cycle && next_cycle(p, &a.opt, &st) != 0)
+		rc = 1;
 	if (!st.certified)
 		rc = 1;
 	free(st.graph);
+	free(st.prices);
 	programme_free(p);
 	return rc;
 }

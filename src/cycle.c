@@ -95,14 +95,98 @@ static void mark_kept(struct cycle *c)
 }
 
 /* Match the roster's eligible juniors and seniors under the programme's rules. */
+/* What the store kept of the last matching, by roster index. */
+struct warm_load {
+	const struct roster *r;
+	long long *prices;
+	struct match_arc *graph;
+	size_t n_graph, cap_graph;
+};
+
+static int warm_price(const char *uuid, long long price, void *arg)
+{
+	struct warm_load *w = arg;
+	size_t i;
+	if (strmap_get(w->r->by_uuid, uuid, &i) == 0)
+		w->prices[i] = price;
+	return 0;
+}
+
+static int warm_pair(const char *junior, const char *senior, void *arg)
+{
+	struct warm_load *w = arg;
+	size_t j, s;
+	if (strmap_get(w->r->by_uuid, junior, &j) == 0 && strmap_get(w->r->by_uuid, senior, &s) == 0) {
+		w->graph = xgrow(w->graph, &w->cap_graph, w->n_graph + 1, sizeof(*w->graph));
+		w->graph[w->n_graph++] = (struct match_arc){ j, s, 0 };
+	}
+	return 0;
+}
+
+/*
+ * Keep where this matching ended (prices, tight pairs) for the next cycle,
+ * in the cycle's transaction; a failure only costs the next cycle time.
+ */
+static void save_warm(struct cycle *c, const struct match_stats *st)
+{
+	const struct roster *r = c->roster;
+	const char **price_uuid = xcalloc(r->n + 1, sizeof(*price_uuid));
+	const char **junior = xcalloc(st->n_graph + 1, sizeof(*junior)), **senior = xcalloc(st->n_graph + 1, sizeof(*senior));
+	long long *price = xcalloc(r->n + 1, sizeof(*price));
+	struct store_warm w = { .big = st->big, .tie = st->tie_scale, .price_uuid = price_uuid, .price = price,
+				.junior = junior, .senior = senior, .n_pairs = st->n_graph };
+	for (size_t i = 0; i < r->n; i++)
+		if (st->prices[i] > 0) {
+			price_uuid[w.n_prices] = r->people[i].uuid;
+			price[w.n_prices++] = st->prices[i];
+		}
+	for (size_t i = 0; i < st->n_graph; i++) {
+		junior[i] = r->people[st->graph[i].junior].uuid;
+		senior[i] = r->people[st->graph[i].senior].uuid;
+	}
+	if (store_warm_replace(c->st, &w) < 0)
+		log_warn("matching: could not keep the prices for the next cycle");
+	free(price_uuid);
+	free(price);
+	free(junior);
+	free(senior);
+}
+
+/*
+ * Match, starting from where the last matching ended (its prices and the
+ * pairs at their two prices, kept in the store): the same optimum, found in
+ * fewer rounds when little changed.
+ */
 static int run_match(struct cycle *c)
 {
 	struct programme pg;
+	struct match_options opt = { .want_graph = MATCH_GRAPH_TIGHT, .want_prices = 1 };
+	struct match_stats st;
+	struct warm_load w = { .r = c->roster };
+	long long big = 0, tie = 0;
 	int rc;
 	if (programme_build(c->cf, c->st, c->roster, c->prev, c->n_prev, c->rep->started, 1, &pg) < 0)
 		return -1;
-	rc = match_solve(&pg.in, &c->pairs, &c->n_pairs);
+	w.prices = xcalloc(c->roster->n + 1, sizeof(*w.prices));
+	if (store_warm_each(c->st, &big, &tie, warm_price, warm_pair, &w) == 0 && big > 0) {
+		opt.prices_in = w.prices;
+		opt.prices_in_big = big;
+		opt.prices_in_tie = tie;
+		opt.graph_in = w.graph;
+		opt.n_graph_in = w.n_graph;
+	}
+	rc = match_solve_stats(&pg.in, &opt, &c->pairs, &c->n_pairs, &st);
+	free(w.prices);
+	free(w.graph);
 	if (rc == 0) {
+		log_info("matching: %zu matched, score %lld, %s, %u rounds, %zu candidate pairs%s",
+			  st.matched, st.total_score, st.certified ? "certified optimal" : "NOT certified",
+			  st.rounds, st.candidates, st.warm ? ", started where the last cycle ended" : "");
+		if (!st.certified)
+			log_warn("matching: the result could not be proven optimal");
+		save_warm(c, &st);
+		free(st.graph);
+		free(st.prices);
 		programme_report_pins(&pg, c->pairs, c->n_pairs);
 		mark_kept(c);
 		/* the stability bonus only weighs in the choice: the pair's score is the same every cycle */

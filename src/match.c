@@ -543,6 +543,7 @@ struct engine {
 	size_t *mate;               /* per senior, from the last solve */
 	int64_t *jdual, *sdual;
 	struct flow_state *flow;    /* the last solve's prices: the next round starts from them */
+	int64_t *hint;              /* per junior: a price to start the first solve from, or NULL */
 
 	/* per senior class, rebuilt as the scans go */
 	int *row;                   /* score per junior class */
@@ -777,6 +778,47 @@ static void seed_candidates(struct engine *e)
 	}
 }
 
+/* Candidates by senior, then junior. */
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	if (x->s != y->s)
+		return x->s < y->s ? -1 : 1;
+	return x->j < y->j ? -1 : x->j > y->j;
+}
+
+/*
+ * An earlier solve's final graph: its pairs that are still eligible join
+ * the seeds (once each), so a next cycle starts where the last one ended.
+ */
+static void seed_from_graph(struct engine *e, const struct match_arc *graph, size_t n)
+{
+	size_t np = e->in->n_people, *jno = xmalloc((np + 1) * sizeof(*jno)), *sno = xmalloc((np + 1) * sizeof(*sno));
+	size_t m = 0;
+	for (size_t i = 0; i < np; i++)
+		jno[i] = sno[i] = NO_CLASS;
+	for (size_t j = 0; j < e->n_jun; j++)
+		jno[e->jun[j]] = j;
+	for (size_t s = 0; s < e->n_sen; s++)
+		sno[e->sen[s]] = s;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = graph[i].junior < np ? jno[graph[i].junior] : NO_CLASS;
+		size_t s = graph[i].senior < np ? sno[graph[i].senior] : NO_CLASS;
+		int score;
+		if (j == NO_CLASS || s == NO_CLASS || e->cap[j] == 0 || e->jc.of[j] == NO_CLASS ||
+		    e->sc.of[s] == NO_CLASS || !match_eligible(e->in, e->jun[j], e->sen[s], &score))
+			continue;
+		add_cand(e, j, s, score);
+	}
+	qsort(e->cand, e->n_cand, sizeof(*e->cand), cmp_cand);
+	for (size_t i = 0; i < e->n_cand; i++)
+		if (m == 0 || cmp_cand(&e->cand[m - 1], &e->cand[i]) != 0)
+			e->cand[m++] = e->cand[i];
+	e->n_cand = m;
+	free(jno);
+	free(sno);
+}
+
 /* Weight of candidate c in the one-sum objective. */
 static int64_t cand_weight(const struct engine *e, const struct cand *c)
 {
@@ -843,7 +885,7 @@ static void solve_graph(struct engine *e)
 	/* the sorting copies go before the solver takes its own share of memory */
 	free(sfirst);
 	free(by_s);
-	flow_solve_warm(e->flow, &g, e->mate, e->jdual, e->sdual, NULL);
+	flow_solve_warm(e->flow, &g, e->mate, e->jdual, e->sdual, e->hint);
 	if (!duals_prove(e, arcs))
 		e->duals_bad = 1;
 	free(first);
@@ -1232,6 +1274,7 @@ static void engine_free(struct engine *e)
 	classes_free(&e->sc);
 	chain_free(&e->chain);
 	flow_state_free(e->flow);
+	free(e->hint);
 	for (size_t i = 0; i < ARRAY_LEN(owned); i++)
 		free(owned[i]);
 }
@@ -1255,13 +1298,18 @@ static void collect(struct engine *e, struct match_pair **pairs, size_t *n_pairs
 }
 
 /* The final candidate graph with people indices, for the stats. */
-static void export_graph(const struct engine *e, struct match_stats *st)
+static void export_graph(const struct engine *e, int tight, struct match_stats *st)
 {
+	size_t n = 0;
 	st->graph = xmalloc((e->n_cand + 1) * sizeof(*st->graph));
-	st->n_graph = e->n_cand;
-	for (size_t i = 0; i < e->n_cand; i++)
-		st->graph[i] = (struct match_arc){ e->jun[e->cand[i].j], e->sen[e->cand[i].s],
-						   (long long)cand_weight(e, &e->cand[i]) };
+	for (size_t i = 0; i < e->n_cand; i++) {
+		const struct cand *c = &e->cand[i];
+		int64_t w = cand_weight(e, c);
+		if (tight && e->jdual[c->j] + e->sdual[c->s] != w)
+			continue;
+		st->graph[n++] = (struct match_arc){ e->jun[c->j], e->sen[c->s], (long long)w };
+	}
+	st->n_graph = n;
 }
 
 /* Seconds since *t, and *t moved to now. */
@@ -1291,6 +1339,41 @@ static void run_rounds(struct engine *e, struct match_stats *st, struct timespec
 	}
 }
 
+/*
+ * Prices from an earlier solve, as start prices for this one: a price is
+ * a * big + b * tie + c there (c < tie), so it is a * big + b * tie + c here,
+ * which keeps its meaning (seniors, score points, current pairs) when the
+ * number of seniors or the highest score changed in between.
+ */
+static void set_hint(struct engine *e, const struct match_options *opt)
+{
+	long long ob = opt->prices_in_big, ot = opt->prices_in_tie;
+	if (!opt->prices_in || ob <= 0 || ot <= 0)
+		return;
+	e->hint = xmalloc((e->n_jun + 1) * sizeof(*e->hint));
+	for (size_t j = 0; j < e->n_jun; j++) {
+		long long p = opt->prices_in[e->jun[j]], a, b, c;
+		__int128 v;
+		if (p <= 0) {
+			e->hint[j] = 0;
+			continue;
+		}
+		a = p / ob;
+		b = (p % ob) / ot;
+		c = (p % ob) % ot;
+		v = (__int128)a * e->big + (__int128)b * e->tie + (c < e->tie ? c : e->tie - 1);
+		e->hint[j] = v > INT64_MAX / 4 ? INT64_MAX / 4 : (int64_t)v;
+	}
+}
+
+/* Every junior's final price by person index. */
+static void export_prices(const struct engine *e, struct match_stats *st)
+{
+	st->prices = xcalloc(e->in->n_people + 1, sizeof(*st->prices));
+	for (size_t j = 0; j < e->n_jun; j++)
+		st->prices[e->jun[j]] = e->jdual[j];
+}
+
 /* The engine on an instance without pins. */
 static void solve_core(const struct match_input *in, const struct match_options *opt,
 		       struct match_pair **pairs, size_t *n_pairs, struct match_stats *st)
@@ -1307,8 +1390,13 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	alloc_rounds(&e);
 	build_trie(&e);
 	chain_build(in, &e.chain);
+	if (opt)
+		set_hint(&e, opt);
+	st->warm = e.hint != NULL;
 	st->sec_setup = lap(&t);
 	seed_candidates(&e);
+	if (opt && opt->graph_in)
+		seed_from_graph(&e, opt->graph_in, opt->n_graph_in);
 	st->sec_candidates = lap(&t);
 	run_rounds(&e, st, &t);
 	collect(&e, pairs, n_pairs, st);
@@ -1320,7 +1408,9 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	st->big = e.big;
 	st->tie_scale = e.tie;
 	if (opt && opt->want_graph)
-		export_graph(&e, st);
+		export_graph(&e, opt->want_graph == MATCH_GRAPH_TIGHT, st);
+	if (opt && opt->want_prices)
+		export_prices(&e, st);
 	engine_free(&e);
 }
 

@@ -164,11 +164,30 @@ void match_why(const struct match_input *in, size_t who, int is_junior, const st
  */
 int match_solve(const struct match_input *in, struct match_pair **pairs, size_t *n_pairs);
 
+struct match_arc;
+
+/* What match_options.want_graph asks for: every candidate pair, or only the tight ones
+ * (weight = the two prices: the pairs an optimum is made of), enough to seed a next cycle. */
+#define MATCH_GRAPH_ALL 1
+#define MATCH_GRAPH_TIGHT 2
+
 /* Tuning for match_solve_stats; a zeroed struct (or NULL) means the defaults. */
 struct match_options {
 	size_t top_k;          /* candidates per senior before certification; 0: 4 */
 	size_t add_k;          /* most pairs one certification round adds per senior; 0: 32 */
-	int want_graph;        /* non-zero: return the final candidate graph in the stats */
+	int want_graph;        /* MATCH_GRAPH_ALL or _TIGHT: return the final candidate graph in the stats */
+	/*
+	 * Warm start from an earlier solve (e.g. the last cycle's): NULL, or per
+	 * person index a junior's price as that solve's stats->prices gave it,
+	 * with that solve's big and tie_scale; any value is safe, a good one
+	 * only makes the first solve faster.
+	 */
+	const long long *prices_in;
+	long long prices_in_big, prices_in_tie;
+	/* and its final candidate graph (stats->graph, person indices): pairs still eligible start as candidates */
+	const struct match_arc *graph_in;
+	size_t n_graph_in;
+	int want_prices;       /* non-zero: return every junior's final price in the stats */
 };
 
 /* One arc of the candidate graph: matching it is worth weight (see below). */
@@ -197,6 +216,8 @@ struct match_stats {
 	double sec_setup, sec_candidates, sec_solve, sec_certify;
 	struct match_arc *graph; /* with want_graph: the final candidate graph (caller frees) */
 	size_t n_graph;
+	long long *prices;     /* with want_prices: per person index, a junior's price (others 0; caller frees) */
+	int warm;              /* the first solve started from prices_in */
 };
 
 /*
@@ -204,7 +225,7 @@ struct match_stats {
  * result is optimal whatever the options; which of several equally good
  * matchings comes back may depend on them (with the defaults it is
  * match_solve's). Returns -1 only on a malformed instance (then *stats is
- * zeroed). Not yet: passing prices in and out to warm-start the next cycle.
+ * zeroed). With prices_in and want_prices, one cycle's prices start the next.
  */
 int match_solve_stats(const struct match_input *in, const struct match_options *opt,
 		      struct match_pair **pairs, size_t *n_pairs, struct match_stats *stats);

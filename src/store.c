@@ -82,6 +82,14 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN ended INTEGER;"
 	"ALTER TABLE runs ADD COLUMN kept INTEGER;"
 	"ALTER TABLE runs ADD COLUMN proposed INTEGER;",
+	/*
+	 * 5: where the last matching ended, to start the next one from: each
+	 * junior's price and the pairs at their two prices, by uuid, with the
+	 * scale (big, tie) the prices are in
+	 */
+	"CREATE TABLE warm_prices (uuid TEXT PRIMARY KEY, price INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE warm_pairs (junior TEXT NOT NULL, senior TEXT NOT NULL,"
+	"  PRIMARY KEY (junior, senior)) WITHOUT ROWID;",
 };
 
 /* Log an SQLite failure with the database path and what we were doing. */
@@ -1137,4 +1145,68 @@ int store_proposals_each(store *st, int (*fn)(const struct store_proposal_row *r
 	}
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? 0 : store_fail(st, "read proposals");
+}
+
+int store_warm_replace(store *st, const struct store_warm *w)
+{
+	sqlite3_stmt *price = NULL, *pair = NULL;
+	char scale[64];
+	int rc = 0;
+	if (store_exec(st, "DELETE FROM warm_prices; DELETE FROM warm_pairs", "clear warm start") < 0)
+		return -1;
+	snprintf(scale, sizeof(scale), "%lld %lld", w->big, w->tie);
+	if (store_sync_set(st, "warm_scale", scale) < 0)
+		return -1;
+	price = store_prepare(st, "INSERT OR REPLACE INTO warm_prices (uuid, price) VALUES (?,?)");
+	pair = store_prepare(st, "INSERT OR IGNORE INTO warm_pairs (junior, senior) VALUES (?,?)");
+	if (!price || !pair)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < w->n_prices; i++) {
+		bind_text(price, 1, w->price_uuid[i]);
+		sqlite3_bind_int64(price, 2, w->price[i]);
+		rc = store_step_done(st, price, "store warm price");
+	}
+	for (size_t i = 0; rc == 0 && i < w->n_pairs; i++) {
+		bind_text(pair, 1, w->junior[i]);
+		bind_text(pair, 2, w->senior[i]);
+		rc = store_step_done(st, pair, "store warm pair");
+	}
+	sqlite3_finalize(price);
+	sqlite3_finalize(pair);
+	return rc;
+}
+
+int store_warm_each(store *st, long long *big, long long *tie,
+		    int (*price_fn)(const char *uuid, long long price, void *arg),
+		    int (*pair_fn)(const char *junior, const char *senior, void *arg), void *arg)
+{
+	sqlite3_stmt *stmt;
+	char *scale = NULL;
+	int rc = 0;
+	*big = *tie = 0;
+	if (store_sync_get(st, "warm_scale", &scale) < 0)
+		return -1;
+	if (!scale || sscanf(scale, "%lld %lld", big, tie) != 2) {
+		free(scale);
+		*big = *tie = 0;
+		return 0; /* nothing kept yet */
+	}
+	free(scale);
+	stmt = store_prepare(st, "SELECT uuid, price FROM warm_prices");
+	if (!stmt)
+		return -1;
+	while (rc == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		rc = price_fn((const char *)sqlite3_column_text(stmt, 0), sqlite3_column_int64(stmt, 1), arg);
+	rc = rc == SQLITE_DONE ? 0 : rc < 0 ? rc : store_fail(st, "read warm prices");
+	sqlite3_finalize(stmt);
+	if (rc < 0)
+		return rc;
+	stmt = store_prepare(st, "SELECT junior, senior FROM warm_pairs");
+	if (!stmt)
+		return -1;
+	while (rc == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		rc = pair_fn((const char *)sqlite3_column_text(stmt, 0), (const char *)sqlite3_column_text(stmt, 1), arg);
+	rc = rc == SQLITE_DONE ? 0 : rc < 0 ? rc : store_fail(st, "read warm pairs");
+	sqlite3_finalize(stmt);
+	return rc;
 }

@@ -228,4 +228,23 @@ struct store_proposal_row {
 /* Call fn for each proposal ordered by mentor name then mentee name. 0 or -1. */
 int store_proposals_each(store *st, int (*fn)(const struct store_proposal_row *row, void *arg), void *arg);
 
+/*
+ * Where the last matching ended (prices of juniors and the pairs at their
+ * two prices, by uuid, in the scale big/tie), to start the next from.
+ * Replaced as a whole inside the cycle's transaction.
+ */
+struct store_warm {
+	long long big, tie;
+	const char *const *price_uuid;
+	const long long *price;
+	size_t n_prices;
+	const char *const *junior, *const *senior;
+	size_t n_pairs;
+};
+int store_warm_replace(store *st, const struct store_warm *w);
+/* Each stored price, then each pair; *big and *tie 0 when nothing is kept. Callbacks stop on non-zero. */
+int store_warm_each(store *st, long long *big, long long *tie,
+		    int (*price_fn)(const char *uuid, long long price, void *arg),
+		    int (*pair_fn)(const char *junior, const char *senior, void *arg), void *arg);
+
 #endif

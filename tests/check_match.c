@@ -1502,7 +1502,7 @@ START_TEST(engine_equals_oracle)
 {
 	size_t rounds_over_one = 0;
 	for (uint64_t seed = 1; seed <= 500; seed++) {
-		struct match_options opt = { 1 + seed % 3, 1 + seed % 2, 0 };
+		struct match_options opt = { .top_k = 1 + seed % 3, .add_k = 1 + seed % 2, .want_graph = 0 };
 		struct match_stats st;
 		struct match_pair *pairs;
 		size_t n, *current;
@@ -1545,7 +1545,7 @@ START_TEST(engine_scores_both_directions)
 {
 	size_t reverse_pairs = 0;
 	for (uint64_t seed = 1; seed <= 200; seed++) {
-		struct match_options opt = { 1 + seed % 3, 1 + seed % 2, 0 };
+		struct match_options opt = { .top_k = 1 + seed % 3, .add_k = 1 + seed % 2, .want_graph = 0 };
 		struct match_stats st;
 		struct match_pair *pairs;
 		size_t n;
@@ -1576,7 +1576,7 @@ END_TEST
 START_TEST(engine_certifies_medium_company)
 {
 	struct inst *t = company(99, 300, 600);
-	struct match_options opt = { 1, 2, 1 };
+	struct match_options opt = { .top_k = 1, .add_k = 2, .want_graph = 1 };
 	struct match_stats st;
 	struct match_pair *pairs;
 	size_t n, *current = random_current(t);
@@ -1602,7 +1602,7 @@ END_TEST
 START_TEST(engine_deterministic_under_shuffles)
 {
 	struct inst *t = company(7, 120, 260);
-	struct match_options opt = { 2, 1, 0 };
+	struct match_options opt = { .top_k = 2, .add_k = 1, .want_graph = 0 };
 	struct match_stats st0, st;
 	struct match_pair *first, *again;
 	size_t n1, n2, *current;
@@ -1623,6 +1623,60 @@ START_TEST(engine_deterministic_under_shuffles)
 	free(first);
 	free(current);
 	inst_free(t);
+}
+END_TEST
+
+/*
+ * One cycle's prices start the next: after a change (levels moved, a
+ * junior gone), the warm solve must equal the cold one and the oracle,
+ * certified, whatever the prices say; garbage prices too.
+ */
+START_TEST(engine_warm_start_from_last_prices)
+{
+	size_t warm_runs = 0;
+	for (uint64_t seed = 1; seed <= 150; seed++) {
+		struct match_options opt = { .top_k = 1 + seed % 3, .add_k = 1 + seed % 2, .want_prices = 1 };
+		struct match_stats first, cold, warm;
+		struct match_pair *pairs;
+		size_t n_cold, n_warm;
+		long total;
+		struct inst *t;
+		rng_state = seed * 4243;
+		t = random_inst(seed, 2 + (size_t)rnd(25), 2 + (size_t)rnd(60), (size_t)rnd(8), 1 + rnd(4));
+		if (seed % 2)
+			random_rules(t);
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n_cold, &first), 0);
+		free(pairs);
+		ck_assert_ptr_nonnull(first.prices);
+		/* the next cycle: some levels move, one junior leaves */
+		for (size_t i = 0; i < t->n_people; i++)
+			if (rnd(4) == 0)
+				t->levels[i][0] = rnd(9);
+		if (t->n_juniors > 1)
+			t->juniors[0] = t->juniors[--t->n_juniors];
+		if (seed % 10 == 0) /* garbage */
+			for (size_t i = 0; i < t->n_people; i++)
+				first.prices[i] = (long long)rnd(1000000) - 1000;
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n_cold, &cold), 0);
+		free(pairs);
+		opt.prices_in = first.prices;
+		opt.prices_in_big = first.big;
+		opt.prices_in_tie = first.tie_scale;
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n_warm, &warm), 0);
+		total = check_feasible(t, pairs, n_warm);
+		engine_matches_oracle(t, NULL, n_warm, total, pairs);
+		ck_assert(warm.certified);
+		ck_assert_uint_eq(n_warm, n_cold);
+		ck_assert_int_eq(warm.total_score, cold.total_score);
+		ck_assert_uint_eq(warm.current_kept, cold.current_kept);
+		warm_runs += warm.warm;
+		free(pairs);
+		free(first.prices);
+		free(cold.prices);
+		free(warm.prices);
+		inst_free(t);
+	}
+	ck_assert_uint_gt(warm_runs, 100);
 }
 END_TEST
 
@@ -1671,6 +1725,7 @@ static Suite *match_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, engine_equals_oracle);
 	tcase_add_test(tc, engine_scores_both_directions);
+	tcase_add_test(tc, engine_warm_start_from_last_prices);
 	tcase_add_test(tc, engine_certifies_medium_company);
 	tcase_add_test(tc, engine_deterministic_under_shuffles);
 	suite_add_tcase(s, tc);

@@ -242,8 +242,13 @@ START_TEST(second_cycle_writes_nothing)
 	ld = admin();
 	before = managed_csn(ld);
 	ck_assert_ptr_nonnull(before);
+	ck_assert(output_has("mentord.err", "certified optimal"));
+	ck_assert(!output_has("mentord.err", "started where the last cycle ended"));
 	ck_assert_int_eq(mentord("--once"), 0);
 	ck_assert(output_has("mentord.err", "0 adds, 0 modifies, 0 deletes"));
+	/* the second matching starts where the first ended */
+	ck_assert(output_has("mentord.err", "certified optimal"));
+	ck_assert(output_has("mentord.err", "started where the last cycle ended"));
 	after = managed_csn(ld);
 	ck_assert_str_eq(before, after);
 	ck_assert_int_eq(sh("%s -c %s status > %s/status.txt", build_path("src/mentorctl"), conf_path, td.dir), 0);
