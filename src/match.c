@@ -4,34 +4,44 @@
  * the most current pairs kept), proven optimal over every eligible pair
  * without building them all.
  *
- * 1. Classes. A pair's score depends only on the mentor's levels capped at
- *    each standard and the mentee's levels capped the same way, so people
- *    fall into few classes: (cohort, capped levels). With five areas and
- *    standard 4 there are at most 5^5 level keys per cohort, whatever the
- *    headcount. Juniors that can never mentor (capacity 0, cohort unknown)
- *    and seniors that can never be mentored (cohort unknown) get no class.
- * 2. Candidates. Each senior takes its top_k eligible juniors by score
- *    (junior classes best score first; within a class, where all scores
- *    are equal, from an offset that depends on the senior, and skipping
+ * 0. Pins first (match_solve_stats): each usable pin becomes a pair, its
+ *    senior leaves the instance and its junior's capacity shrinks.
+ * 1. Classes. A pair's area score depends only on the mentor's levels
+ *    capped at each standard and the mentee's levels capped the same way,
+ *    so people fall into classes: (rank, capped levels), where the rank is
+ *    the cohort or, under the seniority rule, minus the years of service.
+ *    The bonuses (department, time zone, stability) and the pair rules
+ *    (chain, avoid lists, time-zone limit, bans) vary within a class and
+ *    are checked pair by pair; bounds add the most the bonuses can give.
+ *    People who can never be in a pair (capacity 0, rank unknown) get no
+ *    class.
+ * 2. Candidates. Each senior takes its current mentor and the top_k best
+ *    pairs found by probing junior classes best class score first (a few
+ *    members per class, from an offset that depends on the senior, skipping
  *    juniors already on LIST_PER_SLOT lists per unit of capacity, so that
- *    the strongest juniors do not fill every list) plus its current mentor.
- *    Eligibility itself is always match_eligible.
- * 3. Solve the candidate graph exactly (match_flow.c), with weights
- *    big + score * tie_scale + current, which make the lexicographic
- *    objective one sum; the solver also returns exact dual prices.
+ *    the strongest juniors do not fill every list), plus the pairs an
+ *    earlier solve ended on (match_options.graph_in).
+ * 3. Solve the candidate graph exactly (match_flow.c: cost scaling, warm
+ *    started from the previous round's prices, or from prices_in on the
+ *    first), with weights big + score * tie_scale + current, which make the
+ *    lexicographic objective one sum; the solver returns exact dual prices.
  * 4. Certify. A pair (j, s) outside the graph could improve the result only
- *    if its weight exceeds jdual[j] + sdual[s]. The scan visits every senior
- *    and, per junior class (cohorts that cannot pair are skipped as a range),
- *    bounds the weight by the class score and the class's cheapest junior:
- *    whole classes drop out at once, and within a class juniors are visited
- *    cheapest first until none can violate. Violating pairs (at most add_k
- *    per senior, most negative first) join the graph and it is solved again,
- *    until a scan finds none: then the duals prove the result over all pairs.
- *    Each solve's duals are checked against the graph before use
- *    (duals_prove), so the certificate does not rest on the solver.
+ *    if its weight exceeds jdual[j] + sdual[s]. Junior classes form a trie
+ *    (rank, then the capped level of each area), walked per senior with a
+ *    bound from the levels fixed so far, the most the other areas and the
+ *    bonuses can add, and the cheapest junior price below each node; within
+ *    a class juniors are visited cheapest first until none can violate.
+ *    Violating pairs (at most add_k per senior, most negative first) join
+ *    the graph and it is solved again, until a scan finds none: then the
+ *    duals prove the result over all pairs. After the first scan a senior
+ *    is scanned against every junior only if its price fell or its last
+ *    scan left violations out; otherwise only juniors whose price fell can
+ *    give it a violation, and they have a trie of their own. Each solve's
+ *    duals are checked against the graph before use (duals_prove), so the
+ *    certificate does not rest on the solver.
  *
- * Each round re-solves the grown graph from scratch with successive
- * shortest paths; that, not the scans, is where the time goes at scale.
+ * Where the time goes at scale: the solves of a graph that certification
+ * grows round by round (bench/match prints the split).
  *
  * Determinism: juniors and seniors are sorted by id first and every later
  * order derives from that and from the data, so the same people give the
