@@ -273,6 +273,27 @@ static int print_proposal(const struct store_proposal_row *p, void *arg)
 	return 0;
 }
 
+/* The start of a pair listing: "[" for JSON, the CSV header, or the table heading. */
+static void pairs_header(enum format fmt, const char *csv_last, const char *table_last)
+{
+	if (fmt == FMT_JSON)
+		fputs("[", stdout);
+	else if (fmt == FMT_CSV)
+		printf("mentor_name,mentor_mail,mentor_cohort,mentor_department,mentee_name,mentee_mail,"
+		       "mentee_cohort,mentee_department,score,%s\n", csv_last);
+	else
+		printf("%-24s %-12s %-24s %-12s %5s  %s\n", "MENTOR", "COHORT", "MENTEE", "COHORT", "SCORE", table_last);
+}
+
+/* The end of a pair listing; a table ends with "N <what>". */
+static void pairs_footer(enum format fmt, long n, const char *what)
+{
+	if (fmt == FMT_JSON)
+		puts(n ? "\n]" : "]");
+	else if (fmt == FMT_TABLE)
+		printf("%ld %s\n", n, what);
+}
+
 /* pairs --proposed: the pairs the last cycle proposed (matching.publish = "manual"). */
 static int cmd_proposals(const struct conf *cf, enum format fmt)
 {
@@ -281,19 +302,10 @@ static int cmd_proposals(const struct conf *cf, enum format fmt)
 	int rc;
 	if (!st)
 		return 1;
-	if (fmt == FMT_JSON)
-		fputs("[", stdout);
-	else if (fmt == FMT_CSV)
-		puts("mentor_name,mentor_mail,mentor_cohort,mentor_department,mentee_name,mentee_mail,"
-		     "mentee_cohort,mentee_department,score,status,cycle");
-	else
-		printf("%-24s %-12s %-24s %-12s %5s  %s\n", "MENTOR", "COHORT", "MENTEE", "COHORT", "SCORE", "STATUS");
+	pairs_header(fmt, "status,cycle", "STATUS");
 	rc = store_proposals_each(st, print_proposal, &o);
 	store_close(st);
-	if (fmt == FMT_JSON)
-		puts(o.n ? "\n]" : "]");
-	else if (fmt == FMT_TABLE)
-		printf("%ld proposed pairs%s\n", o.n, o.n ? "; `mentorctl publish` writes them" : "");
+	pairs_footer(fmt, o.n, o.n ? "proposed pairs; `mentorctl publish` writes them" : "proposed pairs");
 	return rc < 0 ? 1 : 0;
 }
 
@@ -305,19 +317,10 @@ static int cmd_pairs(const struct conf *cf, enum format fmt)
 	int rc;
 	if (!st)
 		return 1;
-	if (fmt == FMT_JSON)
-		fputs("[", stdout);
-	else if (fmt == FMT_CSV)
-		puts("mentor_name,mentor_mail,mentor_cohort,mentor_department,mentee_name,mentee_mail,"
-		     "mentee_cohort,mentee_department,score,started,group");
-	else
-		printf("%-24s %-12s %-24s %-12s %5s  %s\n", "MENTOR", "COHORT", "MENTEE", "COHORT", "SCORE", "SINCE");
+	pairs_header(fmt, "started,group", "SINCE");
 	rc = store_pairs_each(st, print_pair, &o);
 	store_close(st);
-	if (fmt == FMT_JSON)
-		puts(o.n ? "\n]" : "]");
-	else if (fmt == FMT_TABLE)
-		printf("%ld pairs\n", o.n);
+	pairs_footer(fmt, o.n, "pairs");
 	return rc < 0 ? 1 : 0;
 }
 
