@@ -43,6 +43,7 @@ struct cycle {
 	struct wb_set *want, *have;
 	struct wb_plan *plan;
 	unsigned char *kept;      /* per pair: it was in force before (see mark_kept) */
+	size_t *was;              /* per pair: its index in prev, or SIZE_MAX if new */
 };
 
 /* Note why the cycle failed (the details were logged where they happened). */
@@ -74,7 +75,7 @@ static void count_changes(struct cycle *c, size_t kept)
 static void mark_kept(struct cycle *c)
 {
 	struct strmap *prev = strmap_new(c->n_prev > 1024 ? c->n_prev : 1024);
-	size_t kept = 0, dummy;
+	size_t kept = 0, at;
 	char *key;
 	for (size_t i = 0; i < c->n_prev; i++) {
 		key = xasprintf("%s %s", c->prev[i].mentor_uuid, c->prev[i].mentee_uuid);
@@ -82,11 +83,14 @@ static void mark_kept(struct cycle *c)
 		free(key);
 	}
 	free(c->kept);
+	free(c->was);
 	c->kept = xcalloc(c->n_pairs + 1, 1);
+	c->was = xmalloc((c->n_pairs + 1) * sizeof(*c->was));
 	for (size_t i = 0; i < c->n_pairs; i++) {
 		key = xasprintf("%s %s", c->roster->people[c->pairs[i].junior].uuid,
 				c->roster->people[c->pairs[i].senior].uuid);
-		c->kept[i] = strmap_get(prev, key, &dummy) == 0;
+		c->kept[i] = strmap_get(prev, key, &at) == 0;
+		c->was[i] = c->kept[i] ? at : SIZE_MAX;
 		kept += c->kept[i];
 		free(key);
 	}
@@ -94,7 +98,6 @@ static void mark_kept(struct cycle *c)
 	count_changes(c, kept);
 }
 
-/* Match the roster's eligible juniors and seniors under the programme's rules. */
 /* What the store kept of the last matching, by roster index. */
 struct warm_load {
 	const struct roster *r;
@@ -200,13 +203,10 @@ static int run_match(struct cycle *c)
 	return rc;
 }
 
-/* When the pair was first written, from the previous cycle's pairs; now if new. */
-static long long pair_started(const struct cycle *c, const char *mentor, const char *mentee)
+/* When pair i was first written, from the previous cycle's pairs (mark_kept); now if new. */
+static long long pair_started(const struct cycle *c, size_t i)
 {
-	for (size_t i = 0; i < c->n_prev; i++)
-		if (strcmp(c->prev[i].mentor_uuid, mentor) == 0 && strcmp(c->prev[i].mentee_uuid, mentee) == 0)
-			return c->prev[i].started;
-	return (long long)c->rep->started;
+	return c->was && c->was[i] != SIZE_MAX ? c->prev[c->was[i]].started : (long long)c->rep->started;
 }
 
 /* Turn the matching into writeback pairs with objectives. */
@@ -227,7 +227,7 @@ static void build_pairs(struct cycle *c)
 		p->score = c->pairs[i].score;
 		p->n_objectives = model_objectives(c->cf, j->levels, s->levels, objectives, OBJECTIVES_MAX);
 		p->objectives = objectives;
-		p->started = pair_started(c, j->uuid, s->uuid);
+		p->started = pair_started(c, i);
 	}
 }
 
@@ -419,6 +419,7 @@ static void cycle_clear(struct cycle *c)
 	free(c->wb);
 	free(c->pairs);
 	free(c->kept);
+	free(c->was);
 	store_pairs_free(c->prev, c->n_prev);
 	wb_plan_free(c->plan);
 	wb_set_free(c->want);
