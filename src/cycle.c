@@ -182,9 +182,10 @@ static int run_match(struct cycle *c)
 	free(w.prices);
 	free(w.graph);
 	if (rc == 0) {
-		log_info("matching: %zu matched, score %lld, %s, %u rounds, %zu candidate pairs%s",
+		log_info("matching: %zu matched, score %lld, %s, %u rounds, %zu candidate pairs, %.3f s%s",
 			  st.matched, st.total_score, st.certified ? "certified optimal" : "NOT certified",
-			  st.rounds, st.candidates, st.warm ? ", started where the last cycle ended" : "");
+			  st.rounds, st.candidates, st.sec_setup + st.sec_candidates + st.sec_solve + st.sec_certify,
+			  st.warm ? ", started where the last cycle ended" : "");
 		if (!st.certified)
 			log_warn("matching: the result could not be proven optimal");
 		save_warm(c, &st);
