@@ -44,6 +44,7 @@ struct cycle {
 	struct wb_plan *plan;
 	unsigned char *kept;      /* per pair: it was in force before (see mark_kept) */
 	size_t *was;              /* per pair: its index in prev, or SIZE_MAX if new */
+	int same_pairs;           /* the matching's input was unchanged: the pairs are the stored ones */
 };
 
 /* Note why the cycle failed (the details were logged where they happened). */
@@ -96,6 +97,98 @@ static void mark_kept(struct cycle *c)
 	}
 	strmap_free(prev);
 	count_changes(c, kept);
+}
+
+/* Fingerprints: FNV-1a over the fields that decide a result, as hex. */
+static uint64_t fp_str(uint64_t h, const char *s)
+{
+	return s ? fnv1a64(s, strlen(s) + 1, h) : fnv1a64("\x01", 1, h);
+}
+
+static uint64_t fp_int(uint64_t h, long long v)
+{
+	/* a multiply-xorshift step: as good a spread as FNV here, eight bytes at a time */
+	uint64_t z = (h ^ (uint64_t)v) * UINT64_C(0x9e3779b97f4a7c15);
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	return z ^ (z >> 27);
+}
+
+static const char *fp_id(const struct match_input *in, size_t i)
+{
+	return i < in->n_people ? in->people[i].id : NULL;
+}
+
+/*
+ * Everything the engine reads, people by id, so that the same fingerprint
+ * means the same input and therefore, the engine being deterministic and
+ * blind to the order it is given people in, the same pairs: the rules, the
+ * model, every person's facts and manager (the chains), avoid lists, both
+ * sides, the current pairs, bans and pins. Sets are summed hashes, so the
+ * roster's order does not count.
+ */
+static void match_fingerprint(const struct conf *cf, const struct match_input *in, char out[17])
+{
+	const struct match_rules *r = in->rules;
+	uint64_t h = FNV64_INIT, people = 0, sides = 0, rules_of_pairs = 0;
+	long long rules[] = { r->seniority_gap, r->max_tz_diff, r->near_tz, r->bonus_cross_department,
+			      r->bonus_same_tz, r->bonus_near_tz, r->bonus_stability, cf->min_score,
+			      (long long)cf->n_areas, (long long)in->n_people, (long long)in->n_juniors,
+			      (long long)in->n_seniors, (long long)in->n_bans, (long long)in->n_pins };
+	for (size_t i = 0; i < ARRAY_LEN(rules); i++)
+		h = fp_int(h, rules[i]);
+	for (size_t a = 0; a < cf->n_areas; a++) {
+		h = fp_int(h, cf->areas[a].standard);
+		h = fp_int(h, cf->areas[a].weight);
+		h = fp_int(h, cf->areas[a].direction);
+	}
+	for (size_t i = 0; i < in->n_people; i++) {
+		const struct match_person *p = &in->people[i];
+		long long facts[] = { p->cohort, p->seniority, p->capacity, p->department, p->tz, (long long)p->n_avoid };
+		uint64_t ph = fp_str(FNV64_INIT, p->id), avoid = 0;
+		for (size_t k = 0; k < ARRAY_LEN(facts); k++)
+			ph = fp_int(ph, facts[k]);
+		for (size_t a = 0; a < cf->n_areas; a++)
+			ph = fp_int(ph, p->levels[a]);
+		ph = fp_str(ph, fp_id(in, p->manager));
+		ph = fp_str(ph, in->current_mentor ? fp_id(in, in->current_mentor[i]) : NULL);
+		for (size_t k = 0; k < p->n_avoid; k++)
+			avoid += fp_str(FNV64_INIT, fp_id(in, p->avoid[k]));
+		people += fp_int(ph, (long long)avoid);
+	}
+	for (size_t i = 0; i < in->n_juniors; i++)
+		sides += fp_str(fp_str(FNV64_INIT, "mentor"), fp_id(in, in->juniors[i]));
+	for (size_t i = 0; i < in->n_seniors; i++)
+		sides += fp_str(fp_str(FNV64_INIT, "mentee"), fp_id(in, in->seniors[i]));
+	for (size_t i = 0; i < in->n_bans; i++)
+		rules_of_pairs += fp_int(fp_str(fp_str(FNV64_INIT, fp_id(in, in->bans[i].junior)),
+					       fp_id(in, in->bans[i].senior)), in->bans[i].kind);
+	for (size_t i = 0; i < in->n_pins; i++)
+		rules_of_pairs += fp_str(fp_str(fp_str(FNV64_INIT, "pin"), fp_id(in, in->pins[i].junior)),
+					 fp_id(in, in->pins[i].senior));
+	h = fp_int(fp_int(fp_int(h, (long long)people), (long long)sides), (long long)rules_of_pairs);
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/*
+ * The stored pairs as this cycle's result, when the matching's input is the
+ * one the last cycle matched (same fingerprint): the engine would give the
+ * same pairs again. 0, or -1 if a stored pair names someone not here.
+ */
+static int reuse_pairs(struct cycle *c)
+{
+	struct match_pair *pairs = xcalloc(c->n_prev + 1, sizeof(*pairs));
+	for (size_t i = 0; i < c->n_prev; i++) {
+		size_t j, s;
+		if (strmap_get(c->roster->by_uuid, c->prev[i].mentor_uuid, &j) != 0 ||
+		    strmap_get(c->roster->by_uuid, c->prev[i].mentee_uuid, &s) != 0) {
+			free(pairs);
+			return -1;
+		}
+		pairs[i] = (struct match_pair){ j, s, c->prev[i].score, 0 };
+	}
+	c->pairs = pairs;
+	c->n_pairs = c->n_prev;
+	return 0;
 }
 
 /* What the store kept of the last matching, by roster index. */
@@ -168,8 +261,25 @@ static int run_match(struct cycle *c)
 	struct warm_load w = { .r = c->roster };
 	long long big = 0, tie = 0;
 	int rc;
+	char fp[17], *last_fp = NULL;
 	if (programme_build(c->cf, c->st, c->roster, c->prev, c->n_prev, c->rep->started, 1, &pg) < 0)
 		return -1;
+	match_fingerprint(c->cf, &pg.in, fp);
+	if (c->cf->publish == CONF_PUBLISH_AUTO && store_sync_get(c->st, "match_input", &last_fp) == 0 &&
+	    strcmp(last_fp, fp) == 0 && reuse_pairs(c) == 0) {
+		log_info("matching: the input is the one the last cycle matched; its %zu pairs stand", c->n_pairs);
+		free(last_fp);
+		c->same_pairs = 1;
+		mark_kept(c);
+		programme_clear(&pg);
+		return 0;
+	}
+	free(last_fp);
+	/* only a published result may be reused: in manual mode the stored pairs are not this input's */
+	if (store_sync_set(c->st, "match_input", c->cf->publish == CONF_PUBLISH_AUTO ? fp : "") < 0) {
+		programme_clear(&pg);
+		return -1;
+	}
 	w.prices = xcalloc(c->roster->n + 1, sizeof(*w.prices));
 	if (store_warm_each(c->st, &big, &tie, warm_price, warm_pair, &w) == 0 && big > 0) {
 		opt.prices_in = w.prices;
@@ -278,9 +388,177 @@ static int store_proposals(struct cycle *c)
 }
 
 /* The directory changes for the pairs: desired state, what is there, the diff and its safety limit. */
+/*
+ * Everything the pair groups are made of (who, their DNs and names, score,
+ * objectives, start) and where they go, so that the same fingerprint means
+ * the same wanted entries.
+ */
+static void writeback_fingerprint(const struct cycle *c, char out[17])
+{
+	const struct conf *cf = c->cf;
+	uint64_t h = fp_str(fp_str(FNV64_INIT, cf->managed_ou), cf->owner);
+	h = fp_int(h, (long long)c->n_pairs);
+	for (size_t i = 0; i < c->n_pairs; i++) {
+		const struct wb_pair *p = &c->wb[i];
+		const char *text[] = { p->mentor_uuid, p->mentor_dn, p->mentor_name, p->mentee_uuid, p->mentee_dn,
+				       p->mentee_name };
+		for (size_t k = 0; k < ARRAY_LEN(text); k++)
+			h = fp_str(h, text[k]);
+		h = fp_int(fp_int(h, p->score), p->started);
+		h = fp_int(h, (long long)p->n_objectives);
+		for (size_t k = 0; k < p->n_objectives; k++)
+			h = fp_str(h, p->objectives[k]);
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/*
+ * What a managed-OU sync reports: entries still there unchanged, entries
+ * added or changed, and uuids reported gone (which include entries outside
+ * the OU that changed: the server cannot tell whether they ever were in it).
+ */
+struct ou_news {
+	long present, changes, gone;
+	char **gone_ids;    /* up to GONE_CHECKED of them */
+};
+
+#define GONE_CHECKED 256
+
+static int count_one(const dir_entry *e, void *arg)
+{
+	(void)e;
+	(*(long *)arg)++;
+	return 0;
+}
+
+static int count_entry(const dir_entry *e, const char *uuid, enum dir_sync_state state, void *arg)
+{
+	struct ou_news *n = arg;
+	(void)e;
+	(void)uuid;
+	if (state == DIR_SYNC_PRESENT)
+		n->present++;
+	else
+		n->changes++;
+	return 0;
+}
+
+static int count_ids(char **uuids, enum dir_sync_state state, void *arg)
+{
+	struct ou_news *n = arg;
+	if (state == DIR_SYNC_PRESENT) {
+		n->present += (long)dir_values_count(uuids);
+		return 0;
+	}
+	for (size_t i = 0; uuids[i]; i++, n->gone++)
+		if (n->gone < GONE_CHECKED)
+			n->gone_ids[n->gone] = xstrdup(uuids[i]);
+	return 0;
+}
+
+/*
+ * Whether no entry left the managed OU, when the sync named uuids as gone
+ * (it names every changed entry outside the OU too). Each named entry must
+ * still exist and none may be one of ours (mentoringManaged) now outside:
+ * two searches by entryUUID. With many names, the OU's entries are counted
+ * instead against the number it held.
+ */
+static int none_left(struct cycle *c, const struct ou_news *news, long held)
+{
+	static const char *const attrs[] = { "1.1", NULL };
+	long found = 0, ours = 0;
+	struct sbuf any = { NULL, 0, 0 };
+	char *filter;
+	int ok;
+	if (news->gone > GONE_CHECKED) {
+		ok = dir_search(c->d, c->cf->managed_ou, DIR_SCOPE_SUB, "(objectClass=*)", attrs, count_one, &found) == 0;
+		return ok && found == held;
+	}
+	sbuf_add(&any, "(|");
+	for (long i = 0; i < news->gone; i++) {
+		char *v = dir_filter_escape(news->gone_ids[i]);
+		sbuf_addf(&any, "(entryUUID=%s)", v);
+		free(v);
+	}
+	sbuf_add(&any, ")");
+	ok = dir_search(c->d, c->cf->base_dn, DIR_SCOPE_SUB, any.buf, attrs, count_one, &found) == 0 && found == news->gone;
+	filter = xasprintf("(&(objectClass=mentoringManaged)%s)", any.buf);
+	ok = ok && dir_search(c->d, c->cf->base_dn, DIR_SCOPE_SUB, filter, attrs, count_one, &ours) == 0 && ours == 0;
+	free(filter);
+	sbuf_free(&any);
+	return ok;
+}
+
+/*
+ * Whether the managed OU is as the last cycle left it: an RFC 4533 read of
+ * it from the cookie the last cycle took (before it planned) reports no
+ * change (in a present phase: every entry the OU held then, and only those,
+ * reported present), and that cycle found the OU holding exactly the entries
+ * of fingerprint fp. The new cookie is kept, in the cycle's transaction, for
+ * the next cycle. Any doubt (no cookie, no syncprov, Active Directory) says
+ * no, and the cycle plans the usual way.
+ */
+static int managed_as_left(struct cycle *c, const char *fp)
+{
+	static const struct dir_sync_ops ops = { count_entry, count_ids };
+	static const char *const attrs[] = { "1.1", NULL };
+	char *cookie = NULL, *last_fp = NULL, *next = NULL, *count = NULL;
+	struct ou_news news = { 0, 0, 0, xcalloc(GONE_CHECKED, sizeof(char *)) };
+	long held = -1;
+	int deletes = 1, rc, same;
+	if (dir_is_ad(c->d))
+		return 0;
+	if (store_sync_get(c->st, "managed_fp", &last_fp) != 0) {
+		free(last_fp);
+		last_fp = NULL;
+	}
+	if (store_sync_get(c->st, "managed_cookie", &cookie) != 0 || !*cookie) {
+		free(cookie);
+		cookie = NULL;
+	}
+	if (!cookie && (!last_fp || !*last_fp)) {
+		free(last_fp);
+		free(news.gone_ids);
+		return 0; /* no cycle has found the OU as wanted yet: plan */
+	}
+	/* the cookie moves on even when the answer is no, so the next cycle asks about less */
+	if (store_sync_get(c->st, "managed_count", &count) == 0 && sscanf(count, "%ld", &held) != 1)
+		held = -1;
+	free(count);
+	rc = dir_sync(c->d, c->cf->managed_ou, "(objectClass=*)", attrs, cookie, &ops, &news, &next, &deletes);
+	same = rc == 0 && cookie && news.changes == 0 && (deletes || news.present == held) && last_fp &&
+	       strcmp(last_fp, fp) == 0;
+	if (same && news.gone > 0)
+		same = none_left(c, &news, held);
+	for (long i = 0; i < news.gone && i < GONE_CHECKED; i++)
+		free(news.gone_ids[i]);
+	free(news.gone_ids);
+	/* no new cookie when nothing changed: the old one still stands; one the server refuses is dropped */
+	if (rc == DIR_SYNC_RELOAD)
+		store_sync_set(c->st, "managed_cookie", "");
+	if (rc != 0 || (next && store_sync_set(c->st, "managed_cookie", next) < 0))
+		same = 0;
+	free(cookie);
+	free(last_fp);
+	free(next);
+	return same;
+}
+
 static enum cycle_result plan_writes(struct cycle *c, FILE *ldif)
 {
+	char fp[17];
 	build_pairs(c);
+	writeback_fingerprint(c, fp);
+	if (managed_as_left(c, fp)) {
+		/* nothing to compare: the wanted entries and the OU are both as last time */
+		c->want = wb_set_new();
+		c->have = wb_set_new();
+		if (wb_diff(c->cf, c->want, c->have, &c->plan) < 0)
+			return fail(c, CYCLE_FAILED, "empty plan refused");
+		wb_plan_counts(c->plan, &c->rep->changes);
+		log_info("writeback: the pair groups and the managed OU are as the last cycle left them; nothing to plan");
+		return CYCLE_OK;
+	}
 	if (!(c->want = wb_desired(c->cf, c->wb, c->n_pairs)))
 		return fail(c, CYCLE_FAILED, "managed OU unusable");
 	if (!(c->have = wb_read(c->d, c->cf)))
@@ -294,6 +572,16 @@ static enum cycle_result plan_writes(struct cycle *c, FILE *ldif)
 	wb_plan_counts(c->plan, &c->rep->changes);
 	if (ldif)
 		wb_plan_ldif(c->plan, ldif);
+	/* the OU holds exactly these entries only if the plan is empty; else the next cycle checks again */
+	{
+		int as_wanted = c->rep->changes.adds + c->rep->changes.modifies + c->rep->changes.deletes +
+					c->rep->changes.conflicts == 0;
+		char held[32];
+		snprintf(held, sizeof(held), "%zu", wb_set_size(c->have));
+		if (store_sync_set(c->st, "managed_fp", as_wanted ? fp : "") < 0 ||
+		    store_sync_set(c->st, "managed_count", held) < 0)
+			return fail(c, CYCLE_FAILED, "state database unwritable");
+	}
 	return CYCLE_OK;
 }
 
@@ -342,7 +630,8 @@ static enum cycle_result commit_cycle(struct cycle *c)
 			return fail(c, CYCLE_FAILED, "storing the proposed pairs failed; nothing changed");
 		return CYCLE_OK;
 	}
-	if (store_pairs(c) < 0)
+	/* the same pairs as stored: nothing to record */
+	if (!c->same_pairs && store_pairs(c) < 0)
 		return fail(c, CYCLE_FAILED, "storing pairs failed; nothing changed");
 	switch (wb_apply(c->d, c->plan, c->progress)) {
 	case 0: break;

@@ -99,6 +99,11 @@ static void entry_free(struct wb_entry *e)
 	free(e);
 }
 
+size_t wb_set_size(const struct wb_set *set)
+{
+	return set ? set->n : 0;
+}
+
 void wb_set_free(struct wb_set *set)
 {
 	if (!set)

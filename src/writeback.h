@@ -31,6 +31,8 @@ struct wb_entry;
 
 struct wb_set *wb_set_new(void);
 void wb_set_free(struct wb_set *set);
+/* How many entries the set holds. */
+size_t wb_set_size(const struct wb_set *set);
 /* The entry with this DN, created empty if new (owned = 0). NULL if dn is not a DN. */
 struct wb_entry *wb_set_entry(struct wb_set *set, const char *dn);
 /* Append one value to an attribute of the entry. */

@@ -260,6 +260,75 @@ START_TEST(second_cycle_writes_nothing)
 }
 END_TEST
 
+/*
+ * Once nothing changes, a cycle neither matches nor plans: the input is the
+ * one last matched and the managed OU is as the last cycle left it. A change
+ * that does not touch the matching (a title) keeps that short way; a pair
+ * group edited by hand is noticed and repaired, and a new hand edit after
+ * that is noticed again.
+ */
+START_TEST(unchanged_cycles_are_short_and_hand_edits_repaired)
+{
+	LDAP *ld;
+	char *vals[] = { "Bench title", NULL }, *csn, *after;
+	LDAPMod title = { LDAP_MOD_REPLACE, "title", { vals } }, *mods[] = { &title, NULL };
+	size_t n;
+	start_company(400);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", "the input is the one the last cycle matched"));
+	ck_assert(output_has("mentord.err", "as the last cycle left them; nothing to plan"));
+	ck_assert(output_has("mentord.err", "0 adds, 0 modifies, 0 deletes"));
+	ld = admin();
+	/* a title changes: still the short way */
+	ck_assert_int_eq(ldap_modify_ext_s(ld, "uid=u000010,ou=people,dc=example,dc=com", mods, NULL, NULL),
+			 LDAP_SUCCESS);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", "the input is the one the last cycle matched"));
+	ck_assert(output_has("mentord.err", "nothing to plan"));
+	/* a pair group deleted by hand: noticed and written again */
+	n = read_pairs(ld, pairs, MAXPAIRS);
+	ck_assert_uint_gt(n, 0);
+	{
+		LDAPMessage *res = search(ld, PAIRS_OU, LDAP_SCOPE_ONELEVEL, "(objectClass=mentoringPair)", NULL);
+		char *dn = ldap_get_dn(ld, ldap_first_entry(ld, res));
+		ck_assert_int_eq(ldap_delete_ext_s(ld, dn, NULL, NULL), LDAP_SUCCESS);
+		ck_assert_uint_eq(read_pairs(ld, pairs + n, MAXPAIRS - n), n - 1);
+		ck_assert_int_eq(mentord("--once"), 0);
+		ck_assert(!output_has("mentord.err", "nothing to plan"));
+		ck_assert(output_has("mentord.err", "1 adds, 0 modifies, 0 deletes"));
+		ck_assert_uint_eq(read_pairs(ld, pairs + n, MAXPAIRS - n), n);
+		free_pairs(pairs + n, n);
+		/* the cycle after its own write plans again, then the short way returns */
+		ck_assert_int_eq(mentord("--once"), 0);
+		ck_assert(!output_has("mentord.err", "nothing to plan"));
+		ck_assert_int_eq(mentord("--once"), 0);
+		ck_assert(output_has("mentord.err", "nothing to plan"));
+		csn = managed_csn(ld);
+		/* a second hand edit, after a short cycle: noticed too */
+		ck_assert_int_eq(ldap_delete_ext_s(ld, dn, NULL, NULL), LDAP_SUCCESS);
+		ck_assert_int_eq(mentord("--once"), 0);
+		ck_assert(output_has("mentord.err", "1 adds, 0 modifies, 0 deletes"));
+		after = managed_csn(ld);
+		ck_assert_str_ne(csn, after);
+		free(csn);
+		free(after);
+		/* a pair group moved out of the OU by hand: noticed as well */
+		ck_assert_int_eq(mentord("--once"), 0);
+		ck_assert_int_eq(mentord("--once"), 0);
+		ck_assert(output_has("mentord.err", "nothing to plan"));
+		ck_assert_int_eq(ldap_rename_s(ld, dn, "cn=moved-away", "ou=people,dc=example,dc=com", 1, NULL, NULL),
+				 LDAP_SUCCESS);
+		ck_assert_int_eq(mentord("--once"), 0);
+		ck_assert(output_has("mentord.err", "1 adds, 0 modifies, 0 deletes"));
+		ldap_memfree(dn);
+		ldap_msgfree(res);
+	}
+	free_pairs(pairs, n);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
 /* Remove dn from a group as the admin. */
 static void remove_member(LDAP *ld, const char *group, const char *dn)
 {
@@ -481,6 +550,7 @@ static Suite *slapd_suite(void)
 	tcase_add_test(tc, personal_data_is_never_logged);
 	tcase_add_test(tc, explain_shows_the_score_term_by_term);
 	tcase_add_test(tc, second_cycle_writes_nothing);
+	tcase_add_test(tc, unchanged_cycles_are_short_and_hand_edits_repaired);
 	tcase_add_test(tc, senior_removed_from_group_loses_pair);
 	tcase_add_test(tc, unreachable_server_changes_nothing);
 	tcase_add_test(tc, first_uri_down_fails_over_to_the_second);
