@@ -503,7 +503,7 @@ static int managed_as_left(struct cycle *c, const char *fp)
 	static const struct dir_sync_ops ops = { count_entry, count_ids };
 	static const char *const attrs[] = { "1.1", NULL };
 	char *cookie = NULL, *last_fp = NULL, *next = NULL, *count = NULL;
-	struct ou_news news = { 0, 0, 0, xcalloc(GONE_CHECKED, sizeof(char *)) };
+	struct ou_news news = { 0, 0, 0, NULL };
 	long held = -1;
 	int deletes = 1, rc, same;
 	if (dir_is_ad(c->d))
@@ -518,9 +518,9 @@ static int managed_as_left(struct cycle *c, const char *fp)
 	}
 	if (!cookie && (!last_fp || !*last_fp)) {
 		free(last_fp);
-		free(news.gone_ids);
 		return 0; /* no cycle has found the OU as wanted yet: plan */
 	}
+	news.gone_ids = xcalloc(GONE_CHECKED, sizeof(char *));
 	/* the cookie moves on even when the answer is no, so the next cycle asks about less */
 	if (store_sync_get(c->st, "managed_count", &count) == 0 && sscanf(count, "%ld", &held) != 1)
 		held = -1;

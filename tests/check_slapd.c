@@ -294,6 +294,7 @@ START_TEST(unchanged_cycles_are_short_and_hand_edits_repaired)
 		char *dn = ldap_get_dn(ld, ldap_first_entry(ld, res));
 		ck_assert_int_eq(ldap_delete_ext_s(ld, dn, NULL, NULL), LDAP_SUCCESS);
 		ck_assert_uint_eq(read_pairs(ld, pairs + n, MAXPAIRS - n), n - 1);
+		free_pairs(pairs + n, n - 1);
 		ck_assert_int_eq(mentord("--once"), 0);
 		ck_assert(!output_has("mentord.err", "nothing to plan"));
 		ck_assert(output_has("mentord.err", "1 adds, 0 modifies, 0 deletes"));
