@@ -290,21 +290,28 @@ static enum match_reason check_pair(const struct match_input *in, size_t j, size
 	return check_pair_in(in, NULL, j, s);
 }
 
-enum match_reason match_check(const struct match_input *in, size_t j, size_t s, int *score)
+/* match_check with the chain numbering (ch, may be NULL); *t gets the terms when the rules but min_score pass. */
+static enum match_reason check_scored(const struct match_input *in, const struct chain *ch, size_t j, size_t s,
+				      struct match_terms *t, int *score)
 {
-	struct match_terms t;
 	enum match_reason why;
 	int sc;
-	if (j >= in->n_people || s >= in->n_people)
-		return MATCH_R_SELF;
-	if ((why = check_pair(in, j, s)) != MATCH_OK)
+	if ((why = check_pair_in(in, ch, j, s)) != MATCH_OK)
 		return why;
-	match_terms(in, j, s, &t);
-	sc = terms_sum(&t);
+	match_terms(in, j, s, t);
+	sc = terms_sum(t);
 	if (sc < in->cf->min_score)
 		return MATCH_R_MIN_SCORE;
 	*score = sc;
 	return MATCH_OK;
+}
+
+enum match_reason match_check(const struct match_input *in, size_t j, size_t s, int *score)
+{
+	struct match_terms t;
+	if (j >= in->n_people || s >= in->n_people)
+		return MATCH_R_SELF;
+	return check_scored(in, NULL, j, s, &t, score);
 }
 
 int match_eligible(const struct match_input *in, size_t j, size_t s, int *score)
@@ -567,7 +574,6 @@ struct engine {
 	size_t *by_price;           /* junior classes' members, cheapest first */
 	int64_t *class_min;         /* per junior class: its cheapest junior's price */
 	size_t *cheapest;           /* per junior class: how many share that price */
-	int64_t price_floor;        /* the cheapest junior's price overall */
 	struct violation *found;    /* add_k slots */
 	struct cand *best;          /* top_k slots, for seeding */
 
@@ -698,18 +704,13 @@ static void add_cand(struct engine *e, size_t j, size_t s, int score)
 /* match_check for junior j and senior s by number; checks the class score too. */
 static int pair_ok(struct engine *e, size_t j, size_t s, int class_sc, int *score)
 {
-	struct match_terms t;
-	int sc;
-	if (check_pair_in(e->in, &e->chain, e->jun[j], e->sen[s]) != MATCH_OK)
+	struct match_terms t = { 0, 0, 0, 0 }; /* set whenever the rules but min_score pass */
+	enum match_reason why = check_scored(e->in, &e->chain, e->jun[j], e->sen[s], &t, score);
+	if (why != MATCH_OK && why != MATCH_R_MIN_SCORE)
 		return 0;
-	match_terms(e->in, e->jun[j], e->sen[s], &t);
 	if (t.areas != class_sc)
 		e->model_mismatch = 1;
-	sc = terms_sum(&t);
-	if (sc < e->in->cf->min_score)
-		return 0;
-	*score = sc;
-	return 1;
+	return why == MATCH_OK;
 }
 
 /* The most the bonuses can add to a pair of senior s that is not its current one. */
@@ -916,7 +917,6 @@ static int cmp_price(const void *a, const void *b, void *ctx)
 static void price_classes(struct engine *e)
 {
 	size_t n_members = e->jc.first[e->jc.n];
-	e->price_floor = INT64_MAX;
 	memcpy(e->by_price, e->jc.members, n_members * sizeof(*e->by_price));
 	for (size_t c = 0; c < e->jc.n; c++) {
 		size_t lo = e->jc.first[c], n = e->jc.first[c + 1] - lo;
@@ -925,8 +925,6 @@ static void price_classes(struct engine *e)
 		e->cheapest[c] = 0;
 		while (e->cheapest[c] < n && e->jdual[e->by_price[lo + e->cheapest[c]]] == e->class_min[c])
 			e->cheapest[c]++;
-		if (e->class_min[c] < e->price_floor)
-			e->price_floor = e->class_min[c];
 	}
 }
 
