@@ -1176,13 +1176,24 @@ int store_warm_replace(store *st, const struct store_warm *w)
 	return rc;
 }
 
+/* Adapter for store_warm_each's prices: uuid and the price as text (SQLite's decimal form). */
+struct price_fn {
+	int (*fn)(const char *uuid, long long price, void *arg);
+	void *arg;
+};
+static int price_column(const char *const *cols, void *arg)
+{
+	struct price_fn *p = arg;
+	return p->fn(cols[0], strtoll(cols[1], NULL, 10), p->arg);
+}
+
 int store_warm_each(store *st, long long *big, long long *tie,
 		    int (*price_fn)(const char *uuid, long long price, void *arg),
 		    int (*pair_fn)(const char *junior, const char *senior, void *arg), void *arg)
 {
-	sqlite3_stmt *stmt;
+	struct price_fn prices = { price_fn, arg };
+	struct pair_fn pairs = { pair_fn, arg };
 	char *scale = NULL;
-	int rc = 0;
 	*big = *tie = 0;
 	if (store_sync_get(st, "warm_scale", &scale) < 0)
 		return -1;
@@ -1192,21 +1203,9 @@ int store_warm_each(store *st, long long *big, long long *tie,
 		return 0; /* nothing kept yet */
 	}
 	free(scale);
-	stmt = store_prepare(st, "SELECT uuid, price FROM warm_prices");
-	if (!stmt)
+	if (each_text_row(st, store_prepare(st, "SELECT uuid, price FROM warm_prices"), 2, price_column, &prices,
+			  "read warm prices") < 0)
 		return -1;
-	while (rc == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		rc = price_fn((const char *)sqlite3_column_text(stmt, 0), sqlite3_column_int64(stmt, 1), arg);
-	rc = rc == SQLITE_DONE ? 0 : rc < 0 ? rc : store_fail(st, "read warm prices");
-	sqlite3_finalize(stmt);
-	if (rc < 0)
-		return rc;
-	stmt = store_prepare(st, "SELECT junior, senior FROM warm_pairs");
-	if (!stmt)
-		return -1;
-	while (rc == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		rc = pair_fn((const char *)sqlite3_column_text(stmt, 0), (const char *)sqlite3_column_text(stmt, 1), arg);
-	rc = rc == SQLITE_DONE ? 0 : rc < 0 ? rc : store_fail(st, "read warm pairs");
-	sqlite3_finalize(stmt);
-	return rc;
+	return each_text_row(st, store_prepare(st, "SELECT junior, senior FROM warm_pairs"), 2, two_columns, &pairs,
+			     "read warm pairs");
 }
