@@ -99,37 +99,66 @@ static void mark_kept(struct cycle *c)
 	count_changes(c, kept);
 }
 
-/* Fingerprints: FNV-1a over the fields that decide a result, as hex. */
+/* The stored pairs stand as they are: each one kept, pair i being stored pair i. */
+static void mark_all_kept(struct cycle *c)
+{
+	free(c->kept);
+	free(c->was);
+	c->kept = xmalloc(c->n_pairs + 1);
+	memset(c->kept, 1, c->n_pairs + 1);
+	c->was = xmalloc((c->n_pairs + 1) * sizeof(*c->was));
+	for (size_t i = 0; i < c->n_pairs; i++)
+		c->was[i] = i;
+	count_changes(c, c->n_pairs);
+}
+
+/* Fingerprints: a fast hash of the fields that decide a result, as hex. */
 static uint64_t fp_str(uint64_t h, const char *s)
 {
-	return s ? fnv1a64(s, strlen(s) + 1, h) : fnv1a64("\x01", 1, h);
+	return hash_str(s, h);
 }
 
 static uint64_t fp_int(uint64_t h, long long v)
 {
-	/* a multiply-xorshift step: as good a spread as FNV here, eight bytes at a time */
+	/* a multiply-xorshift step: as good a spread as a string hash here, eight bytes at a time */
 	uint64_t z = (h ^ (uint64_t)v) * UINT64_C(0x9e3779b97f4a7c15);
 	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
 	return z ^ (z >> 27);
 }
 
-static const char *fp_id(const struct match_input *in, size_t i)
+/* Person i's id hash from ids[], or the hash of nobody. */
+static uint64_t fp_who(const struct match_input *in, const uint64_t *ids, size_t i)
 {
-	return i < in->n_people ? in->people[i].id : NULL;
+	return i < in->n_people ? ids[i] : fp_str(0, NULL);
+}
+
+/* What the engine reads of one participant: facts, levels, current mentor, avoid list; tag: their side. */
+static uint64_t fp_participant(const struct conf *cf, const struct match_input *in, const uint64_t *ids, size_t i,
+			       uint64_t tag)
+{
+	const struct match_person *p = &in->people[i];
+	uint64_t facts[] = { tag, (uint64_t)p->cohort, (uint64_t)p->seniority, (uint64_t)p->capacity,
+			     (uint64_t)p->department, (uint64_t)p->tz, p->n_avoid,
+			     in->current_mentor ? fp_who(in, ids, in->current_mentor[i]) : fp_str(0, NULL), 0 };
+	for (size_t k = 0; k < p->n_avoid; k++)
+		facts[ARRAY_LEN(facts) - 1] += fp_int(0, (long long)fp_who(in, ids, p->avoid[k]));
+	return hash_bytes(p->levels, cf->n_areas * sizeof(*p->levels), hash_bytes(facts, sizeof(facts), ids[i]));
 }
 
 /*
  * Everything the engine reads, people by id, so that the same fingerprint
  * means the same input and therefore, the engine being deterministic and
  * blind to the order it is given people in, the same pairs: the rules, the
- * model, every person's facts and manager (the chains), avoid lists, both
- * sides, the current pairs, bans and pins. Sets are summed hashes, so the
- * roster's order does not count.
+ * model, everyone's manager (the chains), both sides with what the engine
+ * reads of them, bans and pins. Sets are summed hashes, so the roster's
+ * order does not count; each id is hashed once.
  */
 static void match_fingerprint(const struct conf *cf, const struct match_input *in, char out[17])
 {
 	const struct match_rules *r = in->rules;
-	uint64_t h = FNV64_INIT, people = 0, sides = 0, rules_of_pairs = 0;
+	uint64_t h = 0, people = 0, sides = 0, rules_of_pairs = 0;
+	uint64_t *ids = xmalloc((in->n_people + 1) * sizeof(*ids));
+	uint64_t mentor = fp_str(0, "mentor"), mentee = fp_str(0, "mentee"), pin = fp_str(0, "pin");
 	long long rules[] = { r->seniority_gap, r->max_tz_diff, r->near_tz, r->bonus_cross_department,
 			      r->bonus_same_tz, r->bonus_near_tz, r->bonus_stability, cf->min_score,
 			      (long long)cf->n_areas, (long long)in->n_people, (long long)in->n_juniors,
@@ -141,31 +170,22 @@ static void match_fingerprint(const struct conf *cf, const struct match_input *i
 		h = fp_int(h, cf->areas[a].weight);
 		h = fp_int(h, cf->areas[a].direction);
 	}
-	for (size_t i = 0; i < in->n_people; i++) {
-		const struct match_person *p = &in->people[i];
-		long long facts[] = { p->cohort, p->seniority, p->capacity, p->department, p->tz, (long long)p->n_avoid };
-		uint64_t ph = fp_str(FNV64_INIT, p->id), avoid = 0;
-		for (size_t k = 0; k < ARRAY_LEN(facts); k++)
-			ph = fp_int(ph, facts[k]);
-		for (size_t a = 0; a < cf->n_areas; a++)
-			ph = fp_int(ph, p->levels[a]);
-		ph = fp_str(ph, fp_id(in, p->manager));
-		ph = fp_str(ph, in->current_mentor ? fp_id(in, in->current_mentor[i]) : NULL);
-		for (size_t k = 0; k < p->n_avoid; k++)
-			avoid += fp_str(FNV64_INIT, fp_id(in, p->avoid[k]));
-		people += fp_int(ph, (long long)avoid);
-	}
+	for (size_t i = 0; i < in->n_people; i++)
+		ids[i] = fp_str(0, in->people[i].id);
+	for (size_t i = 0; i < in->n_people; i++)
+		people += fp_int((long long)ids[i], (long long)fp_who(in, ids, in->people[i].manager));
 	for (size_t i = 0; i < in->n_juniors; i++)
-		sides += fp_str(fp_str(FNV64_INIT, "mentor"), fp_id(in, in->juniors[i]));
+		sides += fp_participant(cf, in, ids, in->juniors[i], mentor);
 	for (size_t i = 0; i < in->n_seniors; i++)
-		sides += fp_str(fp_str(FNV64_INIT, "mentee"), fp_id(in, in->seniors[i]));
+		sides += fp_participant(cf, in, ids, in->seniors[i], mentee);
 	for (size_t i = 0; i < in->n_bans; i++)
-		rules_of_pairs += fp_int(fp_str(fp_str(FNV64_INIT, fp_id(in, in->bans[i].junior)),
-					       fp_id(in, in->bans[i].senior)), in->bans[i].kind);
+		rules_of_pairs += fp_int(fp_int(fp_int(0, (long long)fp_who(in, ids, in->bans[i].junior)),
+						(long long)fp_who(in, ids, in->bans[i].senior)), in->bans[i].kind);
 	for (size_t i = 0; i < in->n_pins; i++)
-		rules_of_pairs += fp_str(fp_str(fp_str(FNV64_INIT, "pin"), fp_id(in, in->pins[i].junior)),
-					 fp_id(in, in->pins[i].senior));
+		rules_of_pairs += fp_int(fp_int(pin, (long long)fp_who(in, ids, in->pins[i].junior)),
+					 (long long)fp_who(in, ids, in->pins[i].senior));
 	h = fp_int(fp_int(fp_int(h, (long long)people), (long long)sides), (long long)rules_of_pairs);
+	free(ids);
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
@@ -174,17 +194,15 @@ static void match_fingerprint(const struct conf *cf, const struct match_input *i
  * one the last cycle matched (same fingerprint): the engine would give the
  * same pairs again. 0, or -1 if a stored pair names someone not here.
  */
-static int reuse_pairs(struct cycle *c)
+static int reuse_pairs(struct cycle *c, const struct programme *pg)
 {
 	struct match_pair *pairs = xcalloc(c->n_prev + 1, sizeof(*pairs));
 	for (size_t i = 0; i < c->n_prev; i++) {
-		size_t j, s;
-		if (strmap_get(c->roster->by_uuid, c->prev[i].mentor_uuid, &j) != 0 ||
-		    strmap_get(c->roster->by_uuid, c->prev[i].mentee_uuid, &s) != 0) {
+		if (pg->current_at[i][0] == MATCH_NONE) {
 			free(pairs);
 			return -1;
 		}
-		pairs[i] = (struct match_pair){ j, s, c->prev[i].score, 0 };
+		pairs[i] = (struct match_pair){ pg->current_at[i][0], pg->current_at[i][1], c->prev[i].score, 0 };
 	}
 	c->pairs = pairs;
 	c->n_pairs = c->n_prev;
@@ -266,11 +284,11 @@ static int run_match(struct cycle *c)
 		return -1;
 	match_fingerprint(c->cf, &pg.in, fp);
 	if (c->cf->publish == CONF_PUBLISH_AUTO && store_sync_get(c->st, "match_input", &last_fp) == 0 &&
-	    strcmp(last_fp, fp) == 0 && reuse_pairs(c) == 0) {
+	    strcmp(last_fp, fp) == 0 && reuse_pairs(c, &pg) == 0) {
 		log_info("matching: the input is the one the last cycle matched; its %zu pairs stand", c->n_pairs);
 		free(last_fp);
 		c->same_pairs = 1;
-		mark_kept(c);
+		mark_all_kept(c);
 		programme_clear(&pg);
 		return 0;
 	}
@@ -320,9 +338,11 @@ static long long pair_started(const struct cycle *c, size_t i)
 	return c->was && c->was[i] != SIZE_MAX ? c->prev[c->was[i]].started : (long long)c->rep->started;
 }
 
-/* Turn the matching into writeback pairs with objectives. */
+/* Turn the matching into writeback pairs with objectives, once. */
 static void build_pairs(struct cycle *c)
 {
+	if (c->wb)
+		return;
 	c->wb = xcalloc(c->n_pairs ? c->n_pairs : 1, sizeof(*c->wb));
 	for (size_t i = 0; i < c->n_pairs; i++) {
 		const struct roster_person *j = &c->roster->people[c->pairs[i].junior];
@@ -390,24 +410,28 @@ static int store_proposals(struct cycle *c)
 /* The directory changes for the pairs: desired state, what is there, the diff and its safety limit. */
 /*
  * Everything the pair groups are made of (who, their DNs and names, score,
- * objectives, start) and where they go, so that the same fingerprint means
- * the same wanted entries.
+ * start, and the objectives, which follow from the model and the two
+ * people's levels) and where they go, so that the same fingerprint means
+ * the same wanted entries. Taken from the pairs and the roster, so that a
+ * cycle that finds the managed OU as it left it formats no objectives.
  */
 static void writeback_fingerprint(const struct cycle *c, char out[17])
 {
 	const struct conf *cf = c->cf;
-	uint64_t h = fp_str(fp_str(FNV64_INIT, cf->managed_ou), cf->owner);
-	h = fp_int(h, (long long)c->n_pairs);
+	uint64_t h = fp_str(fp_str(0, cf->managed_ou), cf->owner);
+	h = fp_int(fp_int(fp_int(h, (long long)c->n_pairs), (long long)cf->n_areas), OBJECTIVES_MAX);
+	for (size_t a = 0; a < cf->n_areas; a++)
+		h = fp_int(fp_int(fp_int(fp_str(h, cf->areas[a].id), cf->areas[a].standard), cf->areas[a].weight),
+			   cf->areas[a].direction);
 	for (size_t i = 0; i < c->n_pairs; i++) {
-		const struct wb_pair *p = &c->wb[i];
-		const char *text[] = { p->mentor_uuid, p->mentor_dn, p->mentor_name, p->mentee_uuid, p->mentee_dn,
-				       p->mentee_name };
+		const struct roster_person *j = &c->roster->people[c->pairs[i].junior];
+		const struct roster_person *s = &c->roster->people[c->pairs[i].senior];
+		const char *text[] = { j->uuid, j->dn, j->name, s->uuid, s->dn, s->name };
 		for (size_t k = 0; k < ARRAY_LEN(text); k++)
 			h = fp_str(h, text[k]);
-		h = fp_int(fp_int(h, p->score), p->started);
-		h = fp_int(h, (long long)p->n_objectives);
-		for (size_t k = 0; k < p->n_objectives; k++)
-			h = fp_str(h, p->objectives[k]);
+		h = fp_int(fp_int(h, c->pairs[i].score), pair_started(c, i));
+		h = hash_bytes(j->levels, cf->n_areas * sizeof(*j->levels), h);
+		h = hash_bytes(s->levels, cf->n_areas * sizeof(*s->levels), h);
 	}
 	snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
@@ -547,7 +571,6 @@ static int managed_as_left(struct cycle *c, const char *fp)
 static enum cycle_result plan_writes(struct cycle *c, FILE *ldif)
 {
 	char fp[17];
-	build_pairs(c);
 	writeback_fingerprint(c, fp);
 	if (managed_as_left(c, fp)) {
 		/* nothing to compare: the wanted entries and the OU are both as last time */
@@ -559,6 +582,7 @@ static enum cycle_result plan_writes(struct cycle *c, FILE *ldif)
 		log_info("writeback: the pair groups and the managed OU are as the last cycle left them; nothing to plan");
 		return CYCLE_OK;
 	}
+	build_pairs(c);
 	if (!(c->want = wb_desired(c->cf, c->wb, c->n_pairs)))
 		return fail(c, CYCLE_FAILED, "managed OU unusable");
 	if (!(c->have = wb_read(c->d, c->cf)))
@@ -631,8 +655,11 @@ static enum cycle_result commit_cycle(struct cycle *c)
 		return CYCLE_OK;
 	}
 	/* the same pairs as stored: nothing to record */
-	if (!c->same_pairs && store_pairs(c) < 0)
-		return fail(c, CYCLE_FAILED, "storing pairs failed; nothing changed");
+	if (!c->same_pairs) {
+		build_pairs(c);
+		if (store_pairs(c) < 0)
+			return fail(c, CYCLE_FAILED, "storing pairs failed; nothing changed");
+	}
 	switch (wb_apply(c->d, c->plan, c->progress)) {
 	case 0: break;
 	case -2: return fail(c, CYCLE_STOPPED, "stopped while writing; applied changes undone");

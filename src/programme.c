@@ -40,49 +40,70 @@ static unsigned char eligibility(const struct conf *cf, const struct roster_pers
 	return 0;
 }
 
+/* s lower-cased, in buf when it fits (no allocation for the usual short values), else in *spill. */
+static const char *lower_key(const char *s, char *buf, size_t size, char **spill)
+{
+	size_t len = strlen(s);
+	*spill = NULL;
+	if (len >= size)
+		return ascii_lower(*spill = xstrdup(s));
+	memcpy(buf, s, len + 1);
+	return ascii_lower(buf);
+}
+
 /* Department strings as numbers, equal ignoring case; -1 when unknown. */
 static void number_departments(const struct roster *r, struct match_person *people)
 {
 	struct strmap *ids = strmap_new(64);
 	for (size_t i = 0; i < r->n; i++) {
-		const char *d = r->people[i].department;
-		char *key;
+		const char *d = r->people[i].department, *key;
+		char buf[128], *spill;
 		size_t id;
 		people[i].department = -1;
 		if (!d || !*d)
 			continue;
-		key = ascii_lower(xstrdup(d));
+		key = lower_key(d, buf, sizeof(buf), &spill);
 		if (strmap_get(ids, key, &id) < 0) {
 			id = strmap_count(ids);
 			strmap_put(ids, key, id);
 		}
 		people[i].department = (int)id;
-		free(key);
+		free(spill);
 	}
 	strmap_free(ids);
 }
 
-/* Time zones from the locations; each location missing from the table is logged once. */
+/* A location's entry in place_people's table: not in matching.timezones. */
+#define TZ_NOT_LISTED ((size_t)-1)
+
+/*
+ * Time zones from the locations, each distinct location looked up once;
+ * each location missing from the table is logged once.
+ */
 static void place_people(const struct conf *cf, const struct roster *r, struct match_person *people, int log_notes)
 {
-	struct strmap *unknown = strmap_new(64);
+	struct strmap *seen = strmap_new(64);
 	for (size_t i = 0; i < r->n; i++) {
-		const char *loc = r->people[i].location;
-		char *key;
-		size_t seen;
+		const char *loc = r->people[i].location, *key;
+		char buf[128], *spill;
+		size_t at;
+		int tz;
 		people[i].tz = MATCH_TZ_UNKNOWN;
-		if (!loc || !*loc || conf_timezone_of(cf, loc, &people[i].tz) == 0 || !cf->n_timezones)
+		if (!loc || !*loc || !cf->n_timezones)
 			continue;
-		key = ascii_lower(xstrdup(loc));
-		if (strmap_get(unknown, key, &seen) < 0) {
-			strmap_put(unknown, key, 1);
-			if (log_notes)
+		key = lower_key(loc, buf, sizeof(buf), &spill);
+		if (strmap_get(seen, key, &at) < 0) {
+			at = conf_timezone_of(cf, loc, &tz) == 0 ? (size_t)(tz - MATCH_TZ_UNKNOWN) : TZ_NOT_LISTED;
+			strmap_put(seen, key, at);
+			if (at == TZ_NOT_LISTED && log_notes)
 				log_notice("location \"%s\" is not in matching.timezones; its people have no known "
 					   "time zone (no time zone limit or bonus for them)", loc);
 		}
-		free(key);
+		if (at != TZ_NOT_LISTED)
+			people[i].tz = (int)at + MATCH_TZ_UNKNOWN;
+		free(spill);
 	}
-	strmap_free(unknown);
+	strmap_free(seen);
 }
 
 /* One stored avoid entry into the build. */
@@ -239,9 +260,15 @@ static void list_people(const struct conf *cf, const struct roster *r, const str
 		else if (pg->role[i] == 2)
 			pg->seniors[pg->in.n_seniors++] = i;
 	}
-	for (size_t i = 0; i < n_current; i++)
-		if (pair_index(r, current[i].mentor_uuid, current[i].mentee_uuid, &j, &s) == 0)
+	pg->current_at = xcalloc(n_current + 1, sizeof(*pg->current_at));
+	for (size_t i = 0; i < n_current; i++) {
+		pg->current_at[i][0] = pg->current_at[i][1] = MATCH_NONE;
+		if (pair_index(r, current[i].mentor_uuid, current[i].mentee_uuid, &j, &s) == 0) {
 			pg->current[s] = j;
+			pg->current_at[i][0] = j;
+			pg->current_at[i][1] = s;
+		}
+	}
 }
 
 int programme_build(const struct conf *cf, store *st, const struct roster *r, const struct store_pair *current,
@@ -279,6 +306,7 @@ void programme_clear(struct programme *pg)
 	free(pg->juniors);
 	free(pg->seniors);
 	free(pg->current);
+	free(pg->current_at);
 	free(pg->avoid);
 	free(pg->bans);
 	free(pg->pins);

@@ -110,6 +110,34 @@ uint64_t fnv1a64(const void *data, size_t len, uint64_t h)
 	return h;
 }
 
+/* splitmix64's finaliser: every input bit reaches every output bit, the low ones too. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+uint64_t hash_bytes(const void *data, size_t len, uint64_t h)
+{
+	const unsigned char *p = data;
+	uint64_t w;
+	h = mix64(h ^ (uint64_t)len ^ UINT64_C(0x9e3779b97f4a7c15));
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, p, len);
+	return mix64(h ^ w);
+}
+
+uint64_t hash_str(const char *s, uint64_t h)
+{
+	return s ? hash_bytes(s, strlen(s) + 1, h) : mix64(h ^ UINT64_C(0x5bd1e9955bd1e995));
+}
+
 /* Make room for extra more bytes plus the NUL. */
 static void sbuf_reserve(struct sbuf *sb, size_t extra)
 {
@@ -189,7 +217,7 @@ void strmap_free(struct strmap *m)
 /* The slot holding key, or the empty slot where it would go. */
 static struct strmap_slot *strmap_find(const struct strmap *m, const char *key)
 {
-	size_t i = (size_t)fnv1a64(key, strlen(key), FNV64_INIT) & m->mask;
+	size_t i = (size_t)hash_bytes(key, strlen(key), 0) & m->mask;
 	while (m->slots[i].key && strcmp(m->slots[i].key, key) != 0)
 		i = (i + 1) & m->mask;
 	return &m->slots[i];
@@ -242,7 +270,7 @@ int strmap_del(struct strmap *m, const char *key)
 	/* shift back the entries of the probe run after the hole, so every key stays reachable */
 	hole = (size_t)(s - m->slots);
 	for (i = (hole + 1) & m->mask; m->slots[i].key; i = (i + 1) & m->mask) {
-		size_t home = (size_t)fnv1a64(m->slots[i].key, strlen(m->slots[i].key), FNV64_INIT) & m->mask;
+		size_t home = (size_t)hash_bytes(m->slots[i].key, strlen(m->slots[i].key), 0) & m->mask;
 		/* the entry may move to the hole only if its home is not in (hole, i] (cyclically) */
 		if ((i > hole && (home <= hole || home > i)) || (i < hole && home <= hole && home > i)) {
 			m->slots[hole] = m->slots[i];

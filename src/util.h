@@ -33,6 +33,17 @@ int parse_long(const char *s, long min, long max, long *out);
 #define FNV64_INIT UINT64_C(0xcbf29ce484222325)
 uint64_t fnv1a64(const void *data, size_t len, uint64_t h);
 
+/*
+ * A fast 64-bit hash of len bytes, eight at a time, continuing from h (start
+ * from 0). For tables and fingerprints kept by this program only: unlike
+ * fnv1a64 its value depends on the machine's byte order, so it must not
+ * name anything outside (entry names use fnv1a64).
+ */
+uint64_t hash_bytes(const void *data, size_t len, uint64_t h);
+
+/* hash_bytes of a NUL-terminated string, NUL included (NULL hashes apart from every string). */
+uint64_t hash_str(const char *s, uint64_t h);
+
 /* A growable NUL-terminated string; zero-initialise before use. */
 struct sbuf {
 	char *buf;
