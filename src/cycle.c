@@ -45,7 +45,27 @@ struct cycle {
 	unsigned char *kept;      /* per pair: it was in force before (see mark_kept) */
 	size_t *was;              /* per pair: its index in prev, or SIZE_MAX if new */
 	int same_pairs;           /* the matching's input was unchanged: the pairs are the stored ones */
+	struct cycle_kept *last;  /* what the last cycle of this process left (cycle_run_kept), or NULL */
+	struct store_pair *stored; /* the pairs this cycle stored (store_pairs), by mentee then mentor */
+	size_t n_stored;
 };
+
+struct cycle_kept {
+	struct roster *roster;
+	struct store_pair *pairs;  /* the pairs in force, as store_pairs_load orders them */
+	size_t n_pairs;
+	char *pairs_token;         /* the store's STORE_PAIRS_TOKEN when they were kept; NULL: unknown */
+};
+
+void cycle_kept_free(struct cycle_kept *k)
+{
+	if (!k)
+		return;
+	roster_free(k->roster);
+	store_pairs_free(k->pairs, k->n_pairs);
+	free(k->pairs_token);
+	free(k);
+}
 
 /* Note why the cycle failed (the details were logged where they happened). */
 static enum cycle_result fail(struct cycle *c, enum cycle_result result, const char *why)
@@ -362,14 +382,22 @@ static void build_pairs(struct cycle *c)
 	}
 }
 
-/* Record the new pairs in the store (inside the cycle's transaction). */
+/* Order stored pairs as store_pairs_load does: by mentee, then mentor. */
+static int cmp_store_pair(const void *a, const void *b)
+{
+	const struct store_pair *x = a, *y = b;
+	int d = strcmp(x->mentee_uuid, y->mentee_uuid);
+	return d ? d : strcmp(x->mentor_uuid, y->mentor_uuid);
+}
+
+/* Record the new pairs in the store (inside the cycle's transaction); keep them, ordered, in c->stored. */
 static int store_pairs(struct cycle *c)
 {
 	struct store_pair *sp = xcalloc(c->n_pairs ? c->n_pairs : 1, sizeof(*sp));
 	int rc;
 	for (size_t i = 0; i < c->n_pairs; i++) {
-		sp[i].mentor_uuid = (char *)c->wb[i].mentor_uuid;
-		sp[i].mentee_uuid = (char *)c->wb[i].mentee_uuid;
+		sp[i].mentor_uuid = xstrdup(c->wb[i].mentor_uuid);
+		sp[i].mentee_uuid = xstrdup(c->wb[i].mentee_uuid);
 		sp[i].dn = wb_pair_dn(c->cf, c->wb[i].mentor_uuid, c->wb[i].mentee_uuid);
 		sp[i].score = c->wb[i].score;
 		sp[i].started = c->wb[i].started;
@@ -379,9 +407,10 @@ static int store_pairs(struct cycle *c)
 		rc = store_history_update(c->st, sp, c->n_pairs, (long long)c->rep->started);
 	if (rc == 0)
 		rc = store_proposals_replace(c->st, NULL, 0, c->rep->run);
-	for (size_t i = 0; i < c->n_pairs; i++)
-		free(sp[i].dn);
-	free(sp);
+	if (c->n_pairs)
+		qsort(sp, c->n_pairs, sizeof(*sp), cmp_store_pair);
+	c->stored = sp;
+	c->n_stored = c->n_pairs;
 	return rc;
 }
 
@@ -609,6 +638,23 @@ static enum cycle_result plan_writes(struct cycle *c, FILE *ldif)
 	return CYCLE_OK;
 }
 
+/* The pairs in force: those this process kept, while the store's token says they are its pairs, else the store's. */
+static int load_prev(struct cycle *c)
+{
+	struct cycle_kept *k = c->last;
+	char *token = NULL;
+	int same = k && k->pairs_token && store_sync_get(c->st, STORE_PAIRS_TOKEN, &token) == 0 &&
+		   strcmp(token, k->pairs_token) == 0;
+	free(token);
+	if (!same)
+		return store_pairs_load(c->st, &c->prev, &c->n_prev);
+	c->prev = k->pairs;
+	c->n_prev = k->n_pairs;
+	k->pairs = NULL;
+	k->n_pairs = 0;
+	return 0;
+}
+
 /* Read, match and plan; everything before the first write. */
 static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 {
@@ -635,7 +681,7 @@ static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 	log_set_phase("plan");
 	if (progress_report(c->progress, CYCLE_PHASE_PLAN, 0, 0))
 		return fail(c, CYCLE_STOPPED, "stopped before matching; nothing changed");
-	if (store_pairs_load(c->st, &c->prev, &c->n_prev) < 0 || run_match(c) < 0)
+	if (load_prev(c) < 0 || run_match(c) < 0)
 		return fail(c, CYCLE_FAILED, "matching failed");
 	c->rep->proposed = c->cf->publish == CONF_PUBLISH_MANUAL;
 	if (!c->rep->proposed && plan_writes(c, ldif) != CYCLE_OK)
@@ -738,6 +784,8 @@ static void cycle_clear(struct cycle *c)
 	free(c->kept);
 	free(c->was);
 	store_pairs_free(c->prev, c->n_prev);
+	store_pairs_free(c->stored, c->n_stored);
+	cycle_kept_free(c->last);
 	wb_plan_free(c->plan);
 	wb_set_free(c->want);
 	wb_set_free(c->have);
@@ -807,12 +855,39 @@ static int take_lock(const struct conf *cf)
 	return fd;
 }
 
+/* What a committed cycle leaves for the next one: its roster and the pairs now in force. */
+static struct cycle_kept *keep_for_next(struct cycle *c)
+{
+	struct cycle_kept *k = c->last ? c->last : xcalloc(1, sizeof(*k));
+	c->last = NULL;
+	store_pairs_free(k->pairs, k->n_pairs);
+	free(k->pairs_token);
+	k->pairs_token = NULL;
+	k->roster = c->roster;
+	c->roster = NULL;
+	if (c->stored) {
+		k->pairs = c->stored;
+		k->n_pairs = c->n_stored;
+		c->stored = NULL;
+		c->n_stored = 0;
+	} else {
+		/* proposals only, or the same pairs: the ones in force before stay */
+		k->pairs = c->prev;
+		k->n_pairs = c->n_prev;
+		c->prev = NULL;
+		c->n_prev = 0;
+	}
+	if (store_sync_get(c->st, STORE_PAIRS_TOKEN, &k->pairs_token) != 0)
+		k->pairs_token = NULL;
+	return k;
+}
+
 /*
  * A cycle (or with publishing, a publication) under the lock, recorded
  * unless dry. kept: see cycle_run_kept (NULL when publishing).
  */
 static enum cycle_result run_locked(const struct conf *cf, int dry_run, FILE *ldif, const struct progress *progress,
-				    struct cycle_report *rep, int publishing, struct roster **kept)
+				    struct cycle_report *rep, int publishing, struct cycle_kept **kept)
 {
 	struct cycle c = {.cf = cf, .progress = progress, .rep = rep};
 	double t0 = now_seconds();
@@ -839,19 +914,19 @@ static enum cycle_result run_locked(const struct conf *cf, int dry_run, FILE *ld
 	}
 	log_set_cycle(rep->run);
 	/* the sync takes the kept roster over; it comes back only from a committed cycle */
-	if (kept) {
-		c.roster = *kept;
+	if (kept && *kept) {
+		c.last = *kept;
 		*kept = NULL;
+		c.roster = c.last->roster;
+		c.last->roster = NULL;
 	}
 	if (publishing)
 		publish_cycle(&c);
 	else if (plan_cycle(&c, dry_run ? ldif : NULL) == CYCLE_OK && !dry_run)
 		commit_cycle(&c);
 	rep->seconds = now_seconds() - t0;
-	if (kept && !dry_run && rep->result == CYCLE_OK) {
-		*kept = c.roster;
-		c.roster = NULL;
-	}
+	if (kept && !dry_run && rep->result == CYCLE_OK)
+		*kept = keep_for_next(&c);
 	cycle_clear(&c);
 	if (!dry_run)
 		finish_run(&c);
@@ -869,7 +944,7 @@ enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif,
 }
 
 enum cycle_result cycle_run_kept(const struct conf *cf, int dry_run, FILE *ldif, const struct progress *progress,
-				 struct cycle_report *rep, struct roster **kept)
+				 struct cycle_report *rep, struct cycle_kept **kept)
 {
 	return run_locked(cf, dry_run, ldif, progress, rep, 0, kept);
 }

@@ -58,17 +58,23 @@ struct cycle_report {
 enum cycle_result cycle_run(const struct conf *cf, int dry_run, FILE *ldif,
 			    const struct progress *progress, struct cycle_report *rep);
 
+/* What a process running many cycles keeps between them: the roster and the pairs in force. */
+struct cycle_kept;
+void cycle_kept_free(struct cycle_kept *k);
+
 /*
  * cycle_run for a process that runs many cycles (the daemon): *kept is NULL
- * or the roster this function left there after an earlier cycle with the
- * same cf. The sync updates it with the directory's changes instead of
+ * or what this function left there after an earlier cycle with the same
+ * cf. The sync updates its roster with the directory's changes instead of
  * loading everyone from the store again (it checks the store was not
- * written by anybody else meanwhile). After a committed cycle *kept holds
- * this cycle's roster; after any other outcome, or a dry run, it is freed
- * and NULL. Free it with roster_free when the configuration changes.
+ * written by anybody else meanwhile), and its pairs stand for the stored
+ * ones while the store's pairs token says they are the same. After a
+ * committed cycle *kept holds this cycle's roster and pairs; after any
+ * other outcome, or a dry run, it is freed and NULL. Free it with
+ * cycle_kept_free when the configuration changes.
  */
 enum cycle_result cycle_run_kept(const struct conf *cf, int dry_run, FILE *ldif, const struct progress *progress,
-				 struct cycle_report *rep, struct roster **kept);
+				 struct cycle_report *rep, struct cycle_kept **kept);
 
 /*
  * Publish the proposals of the last cycle (matching.publish = "manual"):

@@ -40,7 +40,7 @@ struct daemon {
 	time_t next_cycle;
 	char last_summary[160];     /* for STATUS= while idle */
 	char *pid_file;             /* "<state db>.pid": our pid and the next cycle's time */
-	struct roster *roster;      /* the last committed cycle's roster, updated by the next sync */
+	struct cycle_kept *kept;    /* the last committed cycle's roster and pairs, for the next cycle */
 };
 
 static void usage(FILE *fp)
@@ -127,7 +127,7 @@ static enum cycle_result run_cycle(struct daemon *dm, const struct conf *cf, int
 	char when[16];
 	struct tm tm;
 	sd_notify(0, "STATUS=starting a cycle");
-	cycle_run_kept(cf, dry_run, dry_run ? stdout : NULL, &progress, &rep, dm ? &dm->roster : NULL);
+	cycle_run_kept(cf, dry_run, dry_run ? stdout : NULL, &progress, &rep, dm ? &dm->kept : NULL);
 	log_report(&rep, dry_run);
 	localtime_r(&rep.started, &tm);
 	strftime(when, sizeof(when), "%H:%M", &tm);
@@ -220,8 +220,8 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *a
 		conf_free(dm->cf);
 		dm->cf = cf;
 		/* the roster was read with the old attribute map and groups */
-		roster_free(dm->roster);
-		dm->roster = NULL;
+		cycle_kept_free(dm->kept);
+		dm->kept = NULL;
 		log_notice("reloaded %s", dm->path);
 		if (log_debug_enabled())
 			conf_dump(cf, stderr);
@@ -292,8 +292,8 @@ static int run_daemon(struct daemon *dm)
 	if (!stop_requested())
 		notify_idle(dm);
 	rc = sd_event_loop(dm->ev);
-	roster_free(dm->roster);
-	dm->roster = NULL;
+	cycle_kept_free(dm->kept);
+	dm->kept = NULL;
 	unlink(dm->pid_file);
 	free(dm->pid_file);
 	sd_event_source_unref(dm->timer);

@@ -834,6 +834,11 @@ int store_pairs_replace(store *st, const struct store_pair *pairs, size_t n, lon
 		rc = store_step_done(st, stmt, "store pair");
 	}
 	sqlite3_finalize(stmt);
+	if (rc == 0) {
+		char *token = random_token();
+		rc = store_sync_set(st, STORE_PAIRS_TOKEN, token);
+		free(token);
+	}
 	return rc;
 }
 

@@ -156,7 +156,13 @@ struct store_pair {
 /* Load the current pairs into a new array (store_pairs_free). 0 or -1. */
 int store_pairs_load(store *st, struct store_pair **out, size_t *n);
 void store_pairs_free(struct store_pair *pairs, size_t n);
-/* Replace the current pairs with pairs[n], written by cycle run. 0 or -1. */
+/*
+ * Replace the current pairs with pairs[n], written by cycle run, and name
+ * them with a new token (sync state STORE_PAIRS_TOKEN), so that a process
+ * keeping the pairs in memory can tell whether they are still the stored
+ * ones. 0 or -1.
+ */
+#define STORE_PAIRS_TOKEN "pairs_token"
 int store_pairs_replace(store *st, const struct store_pair *pairs, size_t n, long long run);
 
 /* One side of a pair, for reports. */

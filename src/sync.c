@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -937,16 +936,6 @@ static int roster_current(struct sync_ctx *c, const struct roster *r)
 	return same;
 }
 
-/* A new random token naming the state of the store after this sync. */
-static char *new_generation(void)
-{
-	static unsigned long counter;
-	unsigned long long v;
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
-		v = ((unsigned long long)time(NULL) << 32) ^ ((unsigned long long)getpid() << 16) ^ ++counter;
-	return xasprintf("%016llx", v);
-}
-
 /* Active Directory (sync_ad.c): a read starts, of everyone (a new roster as they come) or of changes. */
 static void ad_begin(int incremental, void *arg)
 {
@@ -1005,7 +994,7 @@ static int read_people(dir *d, struct sync_ctx *c, const char *const *attrs, str
 /* Name the store's new state, so the next sync knows whether this roster still shows it. */
 static int mark_generation(struct sync_ctx *c)
 {
-	char *gen = new_generation();
+	char *gen = random_token();
 	if (store_sync_set(c->st, "generation", gen) < 0) {
 		free(gen);
 		return -1;

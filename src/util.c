@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -108,6 +111,15 @@ uint64_t fnv1a64(const void *data, size_t len, uint64_t h)
 		h *= UINT64_C(0x100000001b3);
 	}
 	return h;
+}
+
+char *random_token(void)
+{
+	static unsigned long counter;
+	unsigned long long v;
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = ((unsigned long long)time(NULL) << 32) ^ ((unsigned long long)getpid() << 16) ^ ++counter;
+	return xasprintf("%016llx", v);
 }
 
 /* splitmix64's finaliser: every input bit reaches every output bit, the low ones too. */

@@ -44,6 +44,9 @@ uint64_t hash_bytes(const void *data, size_t len, uint64_t h);
 /* hash_bytes of a NUL-terminated string, NUL included (NULL hashes apart from every string). */
 uint64_t hash_str(const char *s, uint64_t h);
 
+/* A new random token (16 hex digits) naming a state, e.g. of the store; caller frees. */
+char *random_token(void);
+
 /* A growable NUL-terminated string; zero-initialise before use. */
 struct sbuf {
 	char *buf;

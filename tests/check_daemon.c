@@ -276,6 +276,40 @@ START_TEST(mentorctl_run_asks_the_daemon)
 }
 END_TEST
 
+/*
+ * Pairs another process stored while the daemon was idle are the pairs in
+ * force for the daemon's next cycle, not the ones it kept in memory.
+ */
+START_TEST(pairs_stored_meanwhile_are_the_ones_in_force)
+{
+	long i;
+	start_company(300);
+	start_daemon(0);
+	ck_assert_int_ge(notify_wait("READY=1", 30000), 0);
+	ck_assert_int_ge(notify_wait("STATUS=idle; last cycle ", 5000), 0);
+	/* forbid one pair (by the mails of mentor and mentee) and let a cycle of its own replace it */
+	ck_assert_int_eq(mentorctl("pairs --csv"), 0);
+	ck_assert_int_eq(sh("sed -n 2p %s/ctl.out | awk -F, '{ print $2, $6 }' >%s/pair && test -s %s/pair", td.dir,
+			    td.dir, td.dir), 0);
+	ck_assert_int_eq(sh("%s -c %s forbid $(cat %s/pair) >/dev/null", build_path("src/mentorctl"), conf_path,
+			    td.dir), 0);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert_int_eq(mentorctl("pairs --csv"), 0);
+	ck_assert_int_eq(sh("mv %s/ctl.out %s/pairs.after", td.dir, td.dir), 0);
+	ck_assert_int_ne(sh("grep -q \"^[^,]*,$(cut -d' ' -f1 %s/pair),[^,]*,[^,]*,[^,]*,$(cut -d' ' -f2 %s/pair),\" "
+			    "%s/pairs.after", td.dir, td.dir, td.dir), 0);
+	/* the daemon's next cycle starts from those pairs: nothing to change, nothing written */
+	kill(daemon_pid, SIGUSR1);
+	i = notify_wait("STATUS=starting a cycle", 5000);
+	ck_assert_int_ge(i, 0);
+	ck_assert_int_gt(notify_wait("STATUS=idle; last cycle ", 30000), i);
+	ck_assert_int_eq(sh("grep 'cycle ok' %s/daemon.err | tail -n 1 | grep -q '(0 new, 0 ended, .*; 0 adds, 0 modifies, "
+			    "0 deletes'", td.dir), 0);
+	ck_assert_int_eq(mentorctl("pairs --csv"), 0);
+	ck_assert_int_eq(sh("cmp -s %s/ctl.out %s/pairs.after", td.dir, td.dir), 0);
+}
+END_TEST
+
 START_TEST(one_cycle_at_a_time)
 {
 	char lock[4300];
@@ -435,6 +469,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, watchdog_pinged_during_a_long_cycle);
 	tcase_add_test(tc, sigterm_during_sync_rolls_back);
 	tcase_add_test(tc, mentorctl_run_asks_the_daemon);
+	tcase_add_test(tc, pairs_stored_meanwhile_are_the_ones_in_force);
 	tcase_add_test(tc, one_cycle_at_a_time);
 	tcase_add_test(tc, metrics_file_after_each_cycle);
 	tcase_add_test(tc, structured_journal_records);
