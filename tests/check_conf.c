@@ -2,6 +2,8 @@
  * Unit tests for the configuration module, through its public API only:
  * each test writes a small libconfig file to a temporary path, loads it and
  * checks the resulting struct or the exact "file:line: message" errors.
+ * Also the string map and hash from util that the configuration and the
+ * roster are looked up through.
  */
 #include "config.h"
 
@@ -16,6 +18,7 @@
 
 #include "lib/check_main.h"
 #include "conf.h"
+#include "util.h"
 
 /* The four required keys, everything else left to the defaults. */
 #define MIN_DIRECTORY                                                                    \
@@ -1629,6 +1632,63 @@ START_TEST(test_dump_roundtrip_minimal)
 }
 END_TEST
 
+/* The map stays exact through growth and deletes (the probe runs are repaired after each delete). */
+START_TEST(strmap_put_get_del)
+{
+	enum { N = 50000 };
+	struct strmap *m = strmap_new(16);
+	char key[64];
+	size_t v;
+	for (size_t i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "%08zx-4e21-a1b2-%012zu", i * 2654435761u, i);
+		ck_assert_int_eq(strmap_put(m, key, i), 0);
+	}
+	ck_assert_uint_eq(strmap_count(m), N);
+	for (size_t i = 0; i < N; i += 3) {
+		snprintf(key, sizeof(key), "%08zx-4e21-a1b2-%012zu", i * 2654435761u, i);
+		ck_assert_int_eq(strmap_del(m, key), 0);
+		ck_assert_int_eq(strmap_del(m, key), -1);
+	}
+	for (size_t i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "%08zx-4e21-a1b2-%012zu", i * 2654435761u, i);
+		if (i % 3 == 0) {
+			ck_assert_int_eq(strmap_get(m, key, &v), -1);
+		} else {
+			ck_assert_int_eq(strmap_get(m, key, &v), 0);
+			ck_assert_uint_eq(v, i);
+		}
+	}
+	ck_assert_uint_eq(strmap_count(m), N - (N + 2) / 3);
+	ck_assert_int_eq(strmap_put(m, "", 7), 0);
+	ck_assert_int_eq(strmap_put(m, "", 8), 1);
+	ck_assert_int_eq(strmap_get(m, "", &v), 0);
+	ck_assert_uint_eq(v, 8);
+	strmap_free(m);
+}
+END_TEST
+
+/* The fast hash: every byte and the length count, the tail too; NULL is not the empty string. */
+START_TEST(hash_bytes_spreads)
+{
+	char a[40], b[40];
+	memset(a, 'x', sizeof(a));
+	for (size_t len = 0; len < sizeof(a); len++)
+		for (size_t at = 0; at < len; at++) {
+			memcpy(b, a, sizeof(b));
+			b[at] ^= 1;
+			ck_assert_uint_ne(hash_bytes(a, len, 0), hash_bytes(b, len, 0));
+			ck_assert_uint_eq(hash_bytes(a, len, 0), hash_bytes(a, len, 0));
+		}
+	for (size_t len = 0; len + 1 < sizeof(a); len++)
+		ck_assert_uint_ne(hash_bytes(a, len, 0), hash_bytes(a, len + 1, 0));
+	ck_assert_uint_ne(hash_bytes(a, 8, 0), hash_bytes(a, 8, 1));
+	ck_assert_uint_ne(hash_str(NULL, 0), hash_str("", 0));
+	ck_assert_uint_ne(hash_str("ab", 0), hash_str("ba", 0));
+	/* low bits, which pick the slot in a map, differ for keys that differ in one place */
+	ck_assert_uint_ne(hash_str("u000001", 0) & 0xffff, hash_str("u000002", 0) & 0xffff);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -1682,6 +1742,10 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_conf_keys_accepted);
 	tcase_add_test(tc, test_dump_roundtrip);
 	tcase_add_test(tc, test_dump_roundtrip_minimal);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("util");
+	tcase_add_test(tc, strmap_put_get_del);
+	tcase_add_test(tc, hash_bytes_spreads);
 	suite_add_tcase(s, tc);
 	return s;
 }
