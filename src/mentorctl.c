@@ -53,7 +53,9 @@ static void usage(FILE *fp)
 		"                             competence levels from a CSV file into the directory\n"
 		"  assess list                the recorded imports\n"
 		"  gaps [--json | --csv]      who is below the minimum standard, by area\n"
-		"  explain PERSON             a person's pairs: the score term by term, the objectives\n"
+		"  explain [--proposed] PERSON\n"
+		"                             a person's pairs (or proposed pairs): the score term by term,\n"
+		"                             the objectives; or why they have none\n"
 		"  check-config               check the configuration file\n\n"
 		"Options:\n"
 		"  -c, --config FILE          configuration file (default %s)\n"
@@ -750,6 +752,7 @@ struct explain_ctx {
 	int n;
 	const struct roster *r;
 	const struct programme *pg;
+	int proposed;               /* the proposed pairs, not the pairs in force */
 };
 
 /* One side of a pair for explain: "name (cohort, department)". */
@@ -776,7 +779,7 @@ static void explain_bonuses(const struct explain_ctx *x, size_t j, size_t s, con
 }
 
 /* The score of a pair term by term (areas, then bonuses), then its objectives. */
-static void explain_pair(const struct explain_ctx *x, const struct store_pair_row *p, size_t j, size_t s)
+static void explain_pair(const struct explain_ctx *x, int stored_score, size_t j, size_t s)
 {
 	const int *mentor = x->r->people[j].levels, *mentee = x->r->people[s].levels;
 	struct match_terms t;
@@ -795,8 +798,9 @@ static void explain_pair(const struct explain_ctx *x, const struct store_pair_ro
 	explain_bonuses(x, j, s, &t);
 	total = (long)t.areas + t.cross_department + t.timezone;
 	printf("score = areas + cross-department + time zone = %ld", total);
-	if (total != p->score)
-		printf(" (the last cycle wrote %d: levels, locations or rules changed since)", p->score);
+	if (total != stored_score)
+		printf(" (the last cycle %s %d: levels, locations or rules changed since)",
+		       x->proposed ? "proposed" : "wrote", stored_score);
 	n = model_objectives(x->cf, mentor, mentee, objectives, ARRAY_LEN(objectives));
 	printf("\nobjectives (mentoringObjective):%s\n", n ? "" : " none");
 	for (size_t i = 0; i < n; i++) {
@@ -819,7 +823,25 @@ static int explain_row(const struct store_pair_row *p, void *arg)
 	print_side(&p->mentee);
 	printf("\n  since %s, group %s\n", format_time(p->started, 0, when), p->dn);
 	if (strmap_get(x->r->by_uuid, p->mentor.uuid, &j) == 0 && strmap_get(x->r->by_uuid, p->mentee.uuid, &s) == 0)
-		explain_pair(x, p, j, s);
+		explain_pair(x, p->score, j, s);
+	return 0;
+}
+
+/* Explain one proposed pair if the person is in it. */
+static int explain_proposal(const struct store_proposal_row *p, void *arg)
+{
+	struct explain_ctx *x = arg;
+	size_t j, s;
+	if (strcmp(p->mentor.uuid, x->uuid) != 0 && strcmp(p->mentee.uuid, x->uuid) != 0)
+		return 0;
+	printf("%s", x->n++ ? "\n" : "");
+	print_side(&p->mentor);
+	fputs(" would mentor ", stdout);
+	print_side(&p->mentee);
+	printf("\n  proposed by cycle #%lld%s%s\n", p->run, p->kept ? ", a pair in force now" : ", a new pair",
+	       p->pinned ? ", pinned" : "");
+	if (strmap_get(x->r->by_uuid, p->mentor.uuid, &j) == 0 && strmap_get(x->r->by_uuid, p->mentee.uuid, &s) == 0)
+		explain_pair(x, p->score, j, s);
 	return 0;
 }
 
@@ -854,8 +876,8 @@ static void explain_unmatched(const struct explain_ctx *x, size_t who, const str
 	size_t n_pairs, others = role == 1 ? x->pg->in.n_seniors : x->pg->in.n_juniors;
 	struct match_pair *pairs;
 	struct match_why why;
-	printf("%s is an eligible %s without a pair after the last cycle\n", x->r->people[who].dn,
-	       role == 1 ? "mentor" : "mentee");
+	printf("%s is an eligible %s without a pair %s\n", x->r->people[who].dn, role == 1 ? "mentor" : "mentee",
+	       x->proposed ? "in the proposed pairs" : "after the last cycle");
 	pairs = engine_pairs(x->r, cur, n_cur, &n_pairs);
 	match_why(&x->pg->in, who, role == 1, pairs, n_pairs, &why);
 	free(pairs);
@@ -878,7 +900,7 @@ static void explain_alone(const struct explain_ctx *x, const struct store_found 
 {
 	size_t i;
 	if (strmap_get(x->r->by_uuid, who->uuid, &i) < 0) {
-		printf("%s is not in a pair after the last cycle\n", who->dn);
+		printf("%s is not in a pair %s\n", who->dn, x->proposed ? "in the proposed pairs" : "after the last cycle");
 		return;
 	}
 	if (!programme_role(x->pg, i)) {
@@ -888,37 +910,79 @@ static void explain_alone(const struct explain_ctx *x, const struct store_found 
 	explain_unmatched(x, i, cur, n_cur);
 }
 
-/* explain PERSON: the person's pairs, score term by term, objectives; or why they have none. */
+/* The proposals as store pairs (for match_why); -2 when none are stored. */
+static int proposals_as_pairs(store *st, struct store_pair **out, size_t *n)
+{
+	struct store_proposal *props;
+	long long run;
+	if (store_proposals_load(st, &props, n, &run) < 0)
+		return -1;
+	*out = xcalloc(*n + 1, sizeof(**out));
+	for (size_t i = 0; i < *n; i++) {
+		(*out)[i].mentor_uuid = xstrdup(props[i].mentor_uuid);
+		(*out)[i].mentee_uuid = xstrdup(props[i].mentee_uuid);
+		(*out)[i].dn = xstrdup("");
+		(*out)[i].score = props[i].score;
+	}
+	store_proposals_free(props, *n);
+	return run ? 0 : -2;
+}
+
+/*
+ * explain [--proposed] PERSON: the person's pairs (or proposed pairs), score
+ * term by term, objectives; or why they have none.
+ */
 static int cmd_explain(const struct conf *cf, int argc, char **argv)
 {
 	struct store_found who = {0};
-	struct explain_ctx x = {cf, NULL, 0, NULL, NULL};
+	struct explain_ctx x = {cf, NULL, 0, NULL, NULL, 0};
 	struct roster *r = NULL;
-	struct store_pair *cur = NULL;
+	struct store_pair *cur = NULL, *props = NULL;
 	struct programme pg;
-	size_t n_cur = 0;
+	size_t n_cur = 0, n_props = 0;
+	const char *key = NULL;
 	store *st;
-	int rc = 1;
-	if (argc != 2) {
-		fprintf(stderr, "mentorctl: usage: explain PERSON (an id, DN, mail, uid or name)\n");
+	int rc = 1, got, bad = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--proposed") == 0)
+			x.proposed = 1;
+		else if (key || argv[i][0] == '-')
+			bad = 1;
+		else
+			key = argv[i];
+	}
+	if (!key || bad) {
+		fprintf(stderr, "mentorctl: usage: explain [--proposed] PERSON (an id, DN, mail, uid or name)\n");
 		return EXIT_CONFIG;
 	}
 	if (!(st = open_store(cf)))
 		return 1;
-	if (find_person(st, "explain", argv[1], &who) || roster_load(st, cf, &r) < 0 ||
+	if (find_person(st, "explain", key, &who) || roster_load(st, cf, &r) < 0 ||
 	    store_pairs_load(st, &cur, &n_cur) < 0)
 		goto out;
+	if (x.proposed && (got = proposals_as_pairs(st, &props, &n_props)) < 0) {
+		if (got == -2)
+			fprintf(stderr, "mentorctl: no proposed pairs: a cycle with matching.publish = \"manual\" "
+					"stores them\n");
+		goto out;
+	}
+	/* the pairs in force are the current ones either way: they earn the stability bonus */
 	if (programme_build(cf, st, r, cur, n_cur, time(NULL), 0, &pg) < 0)
 		goto out;
 	x.uuid = who.uuid;
 	x.r = r;
 	x.pg = &pg;
-	rc = store_pairs_each(st, explain_row, &x) < 0;
-	if (rc == 0 && x.n == 0)
-		explain_alone(&x, &who, cur, n_cur);
+	rc = (x.proposed ? store_proposals_each(st, explain_proposal, &x) : store_pairs_each(st, explain_row, &x)) < 0;
+	if (rc == 0 && x.n == 0) {
+		if (x.proposed)
+			explain_alone(&x, &who, props, n_props);
+		else
+			explain_alone(&x, &who, cur, n_cur);
+	}
 	programme_clear(&pg);
 out:
 	store_pairs_free(cur, n_cur);
+	store_pairs_free(props, n_props);
 	roster_free(r);
 	store_person_clear(&who);
 	store_close(st);

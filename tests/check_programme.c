@@ -375,6 +375,16 @@ START_TEST(manual_publish)
 	ck_assert(output_has("ctl.out", "Person j1,j1@example.com,Y,,Person s1,s1@example.com,Baby Boomers,,3,new,"));
 	ck_assert_int_eq(mentorctl("pairs --proposed --json"), 0);
 	ck_assert(output_has("ctl.out", "\"score\": 3, \"status\": \"new\""));
+	/* explain --proposed shows the proposed pair term by term; explain alone, the pairs in force (none) */
+	ck_assert_int_eq(mentorctl("explain --proposed j1"), 0);
+	ck_assert(output_has("ctl.out", "Person j1 (Y, no department) would mentor Person s1 (Baby Boomers, no department)"));
+	ck_assert(output_has("ctl.out", "proposed by cycle #1, a new pair"));
+	ck_assert(output_has("ctl.out", "score = areas + cross-department + time zone = 3"));
+	ck_assert_int_eq(mentorctl("explain j1"), 0);
+	ck_assert(output_has("ctl.out", "is an eligible mentor without a pair after the last cycle"));
+	ck_assert_int_eq(mentorctl("explain --proposed s3"), 0);
+	ck_assert(output_has("ctl.out", "is an eligible mentee without a pair in the proposed pairs"));
+	ck_assert_int_eq(mentorctl("explain --proposed"), 2);
 	ck_assert_int_eq(mentorctl("pairs --csv"), 0);
 	ck_assert_int_eq(sh("test $(wc -l < %s/ctl.out) -eq 1", td.dir), 0);
 	ck_assert_int_eq(mentorctl("status"), 0);
@@ -397,6 +407,8 @@ START_TEST(manual_publish)
 	ck_assert(output_has("ctl.out", "\"score\": 3"));
 	ck_assert_int_eq(mentorctl("publish"), 1);
 	ck_assert(output_has("ctl.err", "no proposed pairs to publish"));
+	ck_assert_int_eq(mentorctl("explain --proposed j1"), 1);
+	ck_assert(output_has("ctl.err", "no proposed pairs"));
 	/* the next proposals keep the published pairs */
 	ck_assert_int_eq(mentord("--once"), 0);
 	ck_assert_int_eq(mentorctl("pairs --proposed --csv"), 0);
