@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -809,39 +810,47 @@ static void explain_pair(const struct explain_ctx *x, int stored_score, size_t j
 	}
 }
 
+/*
+ * If the person is the mentor or the mentee: "<mentor> <verb> <mentee>",
+ * the line detail (printf-style) and the pair explained; else nothing.
+ */
+static void explain_if_in(struct explain_ctx *x, const struct store_pair_side *mentor,
+			  const struct store_pair_side *mentee, const char *verb, int score, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+static void explain_if_in(struct explain_ctx *x, const struct store_pair_side *mentor,
+			  const struct store_pair_side *mentee, const char *verb, int score, const char *fmt, ...)
+{
+	va_list ap;
+	size_t j, s;
+	if (strcmp(mentor->uuid, x->uuid) != 0 && strcmp(mentee->uuid, x->uuid) != 0)
+		return;
+	printf("%s", x->n++ ? "\n" : "");
+	print_side(mentor);
+	printf(" %s ", verb);
+	print_side(mentee);
+	fputs("\n  ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (strmap_get(x->r->by_uuid, mentor->uuid, &j) == 0 && strmap_get(x->r->by_uuid, mentee->uuid, &s) == 0)
+		explain_pair(x, score, j, s);
+}
+
 /* Explain one pair if the person is in it. */
 static int explain_row(const struct store_pair_row *p, void *arg)
 {
-	struct explain_ctx *x = arg;
-	size_t j, s;
 	char when[40];
-	if (strcmp(p->mentor.uuid, x->uuid) != 0 && strcmp(p->mentee.uuid, x->uuid) != 0)
-		return 0;
-	printf("%s", x->n++ ? "\n" : "");
-	print_side(&p->mentor);
-	fputs(" mentors ", stdout);
-	print_side(&p->mentee);
-	printf("\n  since %s, group %s\n", format_time(p->started, 0, when), p->dn);
-	if (strmap_get(x->r->by_uuid, p->mentor.uuid, &j) == 0 && strmap_get(x->r->by_uuid, p->mentee.uuid, &s) == 0)
-		explain_pair(x, p->score, j, s);
+	explain_if_in(arg, &p->mentor, &p->mentee, "mentors", p->score, "since %s, group %s",
+		      format_time(p->started, 0, when), p->dn);
 	return 0;
 }
 
 /* Explain one proposed pair if the person is in it. */
 static int explain_proposal(const struct store_proposal_row *p, void *arg)
 {
-	struct explain_ctx *x = arg;
-	size_t j, s;
-	if (strcmp(p->mentor.uuid, x->uuid) != 0 && strcmp(p->mentee.uuid, x->uuid) != 0)
-		return 0;
-	printf("%s", x->n++ ? "\n" : "");
-	print_side(&p->mentor);
-	fputs(" would mentor ", stdout);
-	print_side(&p->mentee);
-	printf("\n  proposed by cycle #%lld%s%s\n", p->run, p->kept ? ", a pair in force now" : ", a new pair",
-	       p->pinned ? ", pinned" : "");
-	if (strmap_get(x->r->by_uuid, p->mentor.uuid, &j) == 0 && strmap_get(x->r->by_uuid, p->mentee.uuid, &s) == 0)
-		explain_pair(x, p->score, j, s);
+	explain_if_in(arg, &p->mentor, &p->mentee, "would mentor", p->score, "proposed by cycle #%lld%s%s", p->run,
+		      p->kept ? ", a pair in force now" : ", a new pair", p->pinned ? ", pinned" : "");
 	return 0;
 }
 
