@@ -756,6 +756,25 @@ static void do_guid_text(const unsigned char *g, char out[37])
 		 g[14], g[15]);
 }
 
+/* One value as a new string (GUIDs as text), or NULL (logged) when it holds a NUL byte. */
+static char *do_value_string(const dir_entry *e, const char *attr, const struct berval *v, int guid)
+{
+	char *out;
+	if (guid && v->bv_len == 16) {
+		out = xmalloc(37);
+		do_guid_text((const unsigned char *)v->bv_val, out);
+		return out;
+	}
+	if (memchr(v->bv_val, '\0', v->bv_len)) {
+		log_entry(LOG_WARNING, e->dn, "read", "%s: %s: skipped a value holding a NUL byte", e->dn, attr);
+		return NULL;
+	}
+	out = xmalloc(v->bv_len + 1);
+	memcpy(out, v->bv_val, v->bv_len);
+	out[v->bv_len] = '\0';
+	return out;
+}
+
 /* Copy NUL-free values into a NULL-terminated string array (NULL when none); GUIDs as text. */
 static char **do_values_strings(const dir_entry *e, const char *attr, struct berval *const *bvp,
 				const struct berval *bv, size_t n)
@@ -763,22 +782,9 @@ static char **do_values_strings(const dir_entry *e, const char *attr, struct ber
 	char **out = xcalloc(n + 1, sizeof(*out));
 	size_t k = 0;
 	int guid = do_is_guid_attr(attr);
-	for (size_t i = 0; i < n; i++) {
-		const struct berval *v = bvp ? bvp[i] : &bv[i];
-		if (guid && v->bv_len == 16) {
-			out[k] = xmalloc(37);
-			do_guid_text((const unsigned char *)v->bv_val, out[k++]);
-			continue;
-		}
-		if (memchr(v->bv_val, '\0', v->bv_len)) {
-			log_entry(LOG_WARNING, e->dn, "read", "%s: %s: skipped a value holding a NUL byte",
-				  e->dn, attr);
-			continue;
-		}
-		out[k] = xmalloc(v->bv_len + 1);
-		memcpy(out[k], v->bv_val, v->bv_len);
-		out[k++][v->bv_len] = '\0';
-	}
+	for (size_t i = 0; i < n; i++)
+		if ((out[k] = do_value_string(e, attr, bvp ? bvp[i] : &bv[i], guid)))
+			k++;
 	if (k == 0) {
 		free(out);
 		return NULL;
@@ -813,13 +819,22 @@ char **dir_entry_values(const dir_entry *e, const char *attr)
 
 char *dir_entry_value(const dir_entry *e, const char *attr)
 {
-	char **v = dir_entry_values(e, attr);
-	char *first;
-	if (!v)
+	long slot = do_entry_slot(e, attr);
+	char **v, *first;
+	/* the common case, an indexed attribute: one copy, not an array of them */
+	if (slot >= 0) {
+		int guid = do_is_guid_attr(attr);
+		for (const struct berval *bv = e->values[slot]; bv && bv->bv_val; bv++)
+			if ((first = do_value_string(e, attr, bv, guid)))
+				return first;
+		return NULL;
+	}
+	if (!(v = dir_entry_values(e, attr)))
 		return NULL;
 	first = v[0];
-	v[0] = xstrdup("");
-	dir_values_free(v);
+	for (size_t i = 1; v[i]; i++)
+		free(v[i]);
+	free(v);
 	return first;
 }
 
