@@ -153,8 +153,9 @@ static char *do_password_path(const struct conf *cf)
 
 /*
  * SASL interaction: nothing to ask. GSSAPI takes its identity from the
- * Kerberos keytab or ticket cache, EXTERNAL from the TLS client
- * certificate; every prompt (such as the authorization id) gets its default.
+ * Kerberos keytab or ticket cache, EXTERNAL from the TLS client certificate
+ * or, over ldapi://, from the user and group ids of this process; every
+ * prompt (such as the authorization id) gets its default.
  */
 static int do_sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
 {
@@ -168,6 +169,46 @@ static int do_sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
 	return LDAP_SUCCESS;
 }
 
+/* Whether an authorization id ("dn:..." or "u:...") is one the server made up: empty, or a DN under cn=auth. */
+static int do_unmapped_identity(const char *id)
+{
+	size_t n = strlen(id);
+	return n == 0 || strcasecmp(id, "dn:") == 0 ||
+	       (n >= 8 && strncasecmp(id, "dn:", 3) == 0 && strcasecmp(id + n - 8, ",cn=auth") == 0);
+}
+
+/*
+ * After an EXTERNAL bind, ask the server who we are (RFC 4532). Without an
+ * authz-regexp the server knows us by a name it made up from the peer
+ * credentials or the certificate (gidNumber=..+uidNumber=..,cn=peercred,
+ * cn=external,cn=auth), which no entry stands for: such a bind succeeds,
+ * but the cycle would read with whatever rights anybody has and fail only
+ * when it writes. Refuse it here with what to change. A server that does
+ * not answer the question is taken at its word.
+ */
+static int do_check_identity(LDAP *ld, const char *uri)
+{
+	struct berval *authzid = NULL;
+	char *id;
+	int rc = ldap_whoami_s(ld, &authzid, NULL, NULL), unmapped;
+	if (rc != LDAP_SUCCESS) {
+		do_log_error_level(ld, LOG_INFO, uri, "who am I (after the SASL EXTERNAL bind)", NULL, rc);
+		return 0;
+	}
+	id = xcalloc(1, (authzid ? authzid->bv_len : 0) + 1);
+	if (authzid && authzid->bv_val)
+		memcpy(id, authzid->bv_val, authzid->bv_len);
+	ber_bvfree(authzid);
+	if ((unmapped = do_unmapped_identity(id)))
+		log_err("%s: SASL EXTERNAL bind: the server knows mentord only as \"%s\", a name it made up "
+			"that no entry stands for; map it to the service account with an authz-regexp on the "
+			"server (olcAuthzRegexp in cn=config, authz-regexp in slapd.conf)", uri, id);
+	else
+		log_debug("%s: bound by SASL EXTERNAL as %s", uri, id);
+	free(id);
+	return unmapped ? -1 : 0;
+}
+
 /* Bind with SASL (directory.sasl_mech). */
 static int do_bind_sasl(LDAP *ld, const struct conf *cf, const char *uri)
 {
@@ -179,7 +220,7 @@ static int do_bind_sasl(LDAP *ld, const struct conf *cf, const char *uri)
 		do_log_error(ld, uri, op, NULL, rc);
 		return -1;
 	}
-	return 0;
+	return strcmp(cf->sasl_mech, "EXTERNAL") == 0 ? do_check_identity(ld, uri) : 0;
 }
 
 /* Bind simply with the configured DN and password, or anonymously, or with SASL. */
