@@ -596,37 +596,49 @@ static int bulk_key_cmp(const void *a, const void *b)
 	return strcmp(x->uuid, y->uuid);
 }
 
-/* Store one person of a complete read with what bulk_keep kept of them. */
-static int bulk_store(struct sync_ctx *c, size_t idx)
+/* Add the person at roster index idx, with what bulk_keep kept of them, to a batch for store_staff_load. */
+static void bulk_add(struct sync_ctx *c, size_t idx, struct store_person *sp, struct store_level_row *levels,
+		     size_t *n_levels)
 {
 	const struct roster_person *p = &c->r->people[idx];
 	const struct bulk_row *row = &c->rows[idx];
-	struct store_person sp = store_row(c->cf, p, row->title_at == NO_TITLE ? NULL : c->titles + row->title_at);
 	size_t n = person_levels(c, p->levels, NULL);
+	*sp = store_row(c->cf, p, row->title_at == NO_TITLE ? NULL : c->titles + row->title_at);
+	for (size_t i = 0; i < n; i++)
+		levels[(*n_levels)++] = (struct store_level_row){p->uuid, c->level_ids[i], c->level_values[i]};
 	for (size_t i = 0; i < row->n_comps; i++) {
 		const struct bulk_level *lv = &c->comps[row->comps_at + i];
-		c->level_ids[n] = c->cf->competences[lv->competence].id;
-		c->level_values[n++] = lv->level;
+		levels[(*n_levels)++] = (struct store_level_row){p->uuid, c->cf->competences[lv->competence].id,
+								 lv->level};
 	}
-	return store_staff_load(c->st, &sp, c->level_ids, c->level_values, n);
 }
 
 /*
  * Store everyone a complete read put in the roster, in uuid order: the
  * store's tables and indexes are keyed by uuid, and rows that come in key
  * order are appended where rows in the directory's order would go to
- * random places of every index.
+ * random places of every index. STORE_LOAD_PEOPLE people at a time.
  */
 static int bulk_write(struct sync_ctx *c)
 {
 	struct roster *r = c->r;
 	struct bulk_key *keys = xcalloc(r->n ? r->n : 1, sizeof(*keys));
+	struct store_person batch[STORE_LOAD_PEOPLE];
+	struct store_level_row *levels = xcalloc(STORE_LOAD_PEOPLE * (c->cf->n_areas + c->cf->n_competences) + 1,
+						 sizeof(*levels));
+	size_t n = 0, n_levels = 0;
 	int rc = 0;
 	for (size_t i = 0; i < r->n; i++)
 		keys[i] = (struct bulk_key){bulk_prefix(r->people[i].uuid), r->people[i].uuid, i};
 	qsort(keys, r->n, sizeof(*keys), bulk_key_cmp);
-	for (size_t k = 0; rc == 0 && k < r->n; k++)
-		rc = bulk_store(c, keys[k].idx);
+	for (size_t k = 0; rc == 0 && k < r->n; k++) {
+		bulk_add(c, keys[k].idx, &batch[n++], levels, &n_levels);
+		if (n == STORE_LOAD_PEOPLE || k + 1 == r->n) {
+			rc = store_staff_load(c->st, batch, n, levels, n_levels);
+			n = n_levels = 0;
+		}
+	}
+	free(levels);
 	free(keys);
 	return rc;
 }
