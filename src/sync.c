@@ -133,6 +133,14 @@ static void skip_value(struct sync_ctx *c, const char *dn, const char *attr, con
 	c->stats->skipped_values++;
 }
 
+/* An entry whose id an earlier entry of the same read had: skipped with a warning. */
+static void skip_twice(struct sync_ctx *c, const char *dn, const char *uuid)
+{
+	log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s %s seen twice in one read", dn, c->cf->attr.id,
+		  uuid);
+	c->stats->skipped_entries++;
+}
+
 /* A new person slot at the end of the roster. */
 static struct roster_person *roster_append(struct roster *r)
 {
@@ -297,8 +305,11 @@ static void roster_upsert(struct sync_ctx *c, struct roster_person *p)
 		idx = r->n;
 		dst = roster_append(r);
 		r->n++;
-		strmap_put(r->by_uuid, p->uuid, idx);
-		strmap_put(r->by_cdn, p->cdn, idx);
+		/* a complete read indexes everyone at its end (bulk_index) */
+		if (!c->bulk) {
+			strmap_put(r->by_uuid, p->uuid, idx);
+			strmap_put(r->by_cdn, p->cdn, idx);
+		}
 		c->reshaped = 1;
 	}
 	person_take(dst, p, r->n_areas);
@@ -564,10 +575,17 @@ static void bulk_start(struct sync_ctx *c)
 /* A person leaves the roster during a complete read: the roster's last one takes their slot, here too. */
 static void bulk_forget(struct sync_ctx *c, const char *uuid)
 {
-	size_t idx;
-	if (strmap_get(c->r->by_uuid, uuid, &idx) < 0 || idx >= c->n_rows)
+	struct roster *r = c->r;
+	size_t idx = 0;
+	/* not indexed yet, and a refresh without a cookie deletes nobody: the slow way is fine */
+	while (idx < r->n && strcmp(r->people[idx].uuid, uuid) != 0)
+		idx++;
+	if (idx == r->n)
 		return;
+	person_clear(&r->people[idx]);
+	r->people[idx] = r->people[--r->n];
 	c->rows[idx] = c->rows[--c->n_rows];
+	c->reshaped = 1;
 }
 
 /* A roster index with the first 8 octets of its uuid as a number, for sorting. */
@@ -587,13 +605,71 @@ static uint64_t bulk_prefix(const char *s)
 	return v << (8 * (8 - i));
 }
 
-/* Order by uuid (the prefix decides nearly always). */
+/* Order by uuid (the prefix decides nearly always), then by roster index. */
 static int bulk_key_cmp(const void *a, const void *b)
 {
 	const struct bulk_key *x = a, *y = b;
+	int rc;
 	if (x->prefix != y->prefix)
 		return x->prefix < y->prefix ? -1 : 1;
-	return strcmp(x->uuid, y->uuid);
+	if ((rc = strcmp(x->uuid, y->uuid)) != 0)
+		return rc;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * Drop the people whose uuid an earlier entry of the read had (keys, in
+ * uuid order, has them right after it): each is skipped with a warning,
+ * the first one read stays. Returns how many keys are left (the dropped
+ * ones' are removed, the others follow the roster's new indexes).
+ */
+static size_t bulk_drop_twice(struct sync_ctx *c, struct bulk_key *keys, size_t n)
+{
+	struct roster *r = c->r;
+	size_t *moved = NULL, j = 0, k = 0;
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(keys[i].uuid, keys[i - 1].uuid) == 0) {
+			if (!moved)
+				moved = xcalloc(r->n, sizeof(*moved));
+			moved[keys[i].idx] = ROSTER_NONE;
+			skip_twice(c, r->people[keys[i].idx].dn, keys[i].uuid);
+			c->stats->staff--;
+		}
+	if (!moved)
+		return n;
+	for (size_t i = 0; i < r->n; i++) {
+		if (moved[i] == ROSTER_NONE) {
+			person_clear(&r->people[i]);
+			continue;
+		}
+		r->people[j] = r->people[i];
+		c->rows[j] = c->rows[i];
+		moved[i] = j++;
+	}
+	r->n = c->n_rows = j;
+	for (size_t i = 0; i < n; i++)
+		if (moved[keys[i].idx] != ROSTER_NONE)
+			keys[k++] = (struct bulk_key){keys[i].prefix, r->people[moved[keys[i].idx]].uuid, moved[keys[i].idx]};
+	free(moved);
+	return k;
+}
+
+/*
+ * The roster's indexes after a complete read, built once everyone is in:
+ * sized for them, so they never grow and rehash on the way, and with no
+ * look-up per entry while reading. By DN in the order read, so that of two
+ * entries with one DN the later one counts, as it would have while reading.
+ */
+static void bulk_index(struct roster *r)
+{
+	strmap_free(r->by_uuid);
+	strmap_free(r->by_cdn);
+	r->by_uuid = strmap_new(r->n);
+	r->by_cdn = strmap_new(r->n);
+	for (size_t i = 0; i < r->n; i++) {
+		strmap_put(r->by_uuid, r->people[i].uuid, i);
+		strmap_put(r->by_cdn, r->people[i].cdn, i);
+	}
 }
 
 /* Add the person at roster index idx, with what bulk_keep kept of them, to a batch for store_staff_load. */
@@ -628,12 +704,15 @@ static int bulk_write(struct sync_ctx *c)
 						 sizeof(*levels));
 	size_t n = 0, n_levels = 0;
 	int rc = 0;
+	size_t n_keys = r->n;
 	for (size_t i = 0; i < r->n; i++)
 		keys[i] = (struct bulk_key){bulk_prefix(r->people[i].uuid), r->people[i].uuid, i};
-	qsort(keys, r->n, sizeof(*keys), bulk_key_cmp);
-	for (size_t k = 0; rc == 0 && k < r->n; k++) {
+	qsort(keys, n_keys, sizeof(*keys), bulk_key_cmp);
+	n_keys = bulk_drop_twice(c, keys, n_keys);
+	bulk_index(r);
+	for (size_t k = 0; rc == 0 && k < n_keys; k++) {
 		bulk_add(c, keys[k].idx, &batch[n++], levels, &n_levels);
-		if (n == STORE_LOAD_PEOPLE || k + 1 == r->n) {
+		if (n == STORE_LOAD_PEOPLE || k + 1 == n_keys) {
 			rc = store_staff_load(c->st, batch, n, levels, n_levels);
 			n = n_levels = 0;
 		}
@@ -672,18 +751,18 @@ static char *entry_identity(struct sync_ctx *c, const dir_entry *e, char **cdn)
 	char *uuid = mapped_value(e, c->cf->attr.id);
 	size_t idx;
 	*cdn = sync_dn_canonical(dn);
-	if (!uuid || !*cdn)
+	if (!uuid || !*cdn) {
 		log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s", dn,
 			  !uuid ? "no stable id attribute" : "DN cannot be parsed");
-	else if (strmap_get(c->seen ? c->seen : c->r->by_uuid, uuid, &idx) == 0)
-		log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s %s seen twice in one read", dn,
-			  c->cf->attr.id, uuid);
-	else
-		return uuid;
+		c->stats->skipped_entries++;
+	} else if (!c->bulk && strmap_get(c->seen ? c->seen : c->r->by_uuid, uuid, &idx) == 0) {
+		skip_twice(c, dn, uuid);
+	} else {
+		return uuid; /* a complete read finds an id read twice at its end (bulk_drop_twice) */
+	}
 	free(uuid);
 	free(*cdn);
 	*cdn = NULL;
-	c->stats->skipped_entries++;
 	return NULL;
 }
 
@@ -751,7 +830,8 @@ static int forget_person(struct sync_ctx *c, const char *uuid)
 	c->stats->removed += rc;
 	if (c->bulk)
 		bulk_forget(c, uuid);
-	roster_remove(c, uuid);
+	else
+		roster_remove(c, uuid);
 	return 0;
 }
 

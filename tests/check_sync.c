@@ -542,6 +542,25 @@ START_TEST(daemon_reads_everyone_when_the_server_cannot_continue)
 }
 END_TEST
 
+/*
+ * With an id attribute that the directory does not keep unique, two entries
+ * can share an id: a complete read keeps the first one read (slapd sends
+ * them in the order they were added) and skips the other with a warning.
+ */
+START_TEST(complete_read_keeps_the_first_of_two_entries_with_one_id)
+{
+	start_company(200);
+	write_config(td.uri, SENIORS, "people = { attributes = { id = \"employeeNumber\"; }; };");
+	ldap_change("dn: uid=u000150,ou=people," SUFFIX "\nchangetype: modify\nreplace: employeeNumber\n"
+		    "employeeNumber: 100020\n");
+	cycle_reads("read 200 entries (full, paged)");
+	ck_assert(output_has("mentord.err", "uid=u000150,ou=people," SUFFIX ": entry skipped: employeeNumber 100020 "
+			     "seen twice in one read"));
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff")), 199);
+	ck_assert(db_is("SELECT dn FROM staff WHERE uuid = '100020'", "uid=u000020,ou=people," SUFFIX "\n"));
+}
+END_TEST
+
 /* The mentord configuration for a SASL EXTERNAL bind over the test server's ldapi:// socket. */
 static void write_external_config(void)
 {
@@ -633,6 +652,7 @@ static Suite *sync_suite(void)
 	tcase_add_test(tc, periodic_full_read_replaces_the_stored_people);
 	tcase_add_test(tc, failed_incremental_read_keeps_store_and_cookie);
 	tcase_add_test(tc, cookie_kept_while_nothing_changes);
+	tcase_add_test(tc, complete_read_keeps_the_first_of_two_entries_with_one_id);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("external");
 	tcase_set_timeout(tc, 120);
