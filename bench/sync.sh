@@ -64,10 +64,15 @@ change_titles() {
 	ldapmodify -x -H "$uri_a" -D cn=admin,dc=example,dc=com -w secret -f "$work/changes.ldif" >/dev/null
 }
 
+# finished_cycles: how many cycles the daemon's log shows finished (0 before it has a log)
+finished_cycles() {
+	grep -c 'cycle [a-z-]* in [0-9.]* s' "$work/daemon.log" 2>/dev/null || echo 0
+}
+
 # daemon_cycles N: wait (up to 10 minutes) until the daemon's log shows N finished cycles
 daemon_cycles() {
 	n=0
-	while [ "$(grep -c 'cycle [a-z-]* in [0-9.]* s' "$work/daemon.log")" -lt "$1" ]; do
+	while [ "$(finished_cycles | head -n 1)" -lt "$1" ]; do
 		kill -0 "$daemon_pid" 2>/dev/null || { echo "mentord -f exited; its log:" >&2; cat "$work/daemon.log" >&2; exit 1; }
 		n=$((n + 1))
 		[ $n -lt 6000 ] || { echo "the daemon did not finish cycle $1" >&2; exit 1; }
@@ -127,7 +132,8 @@ run_cycle incremental
 # apply the changes to the roster they keep.
 cat "$work/a.conf" >"$work/d.conf"
 echo 'daemon = { interval = 604800; jitter = 0; };' >>"$work/d.conf"
-"$mentord" -c "$work/d.conf" -f 2>"$work/daemon.log" &
+: >"$work/daemon.log"
+"$mentord" -c "$work/d.conf" -f 2>>"$work/daemon.log" &
 daemon_pid=$!
 daemon_cycles 1
 for round in 1 2; do
