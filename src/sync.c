@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -689,27 +690,21 @@ static void bulk_add(struct sync_ctx *c, size_t idx, struct store_person *sp, st
 	}
 }
 
-/*
- * Store everyone a complete read put in the roster, in uuid order: the
- * store's tables and indexes are keyed by uuid, and rows that come in key
- * order are appended where rows in the directory's order would go to
- * random places of every index. STORE_LOAD_PEOPLE people at a time.
- */
-static int bulk_write(struct sync_ctx *c)
+/* bulk_index in a thread of its own. */
+static void *bulk_index_thread(void *roster)
 {
-	struct roster *r = c->r;
-	struct bulk_key *keys = xcalloc(r->n ? r->n : 1, sizeof(*keys));
+	bulk_index(roster);
+	return NULL;
+}
+
+/* Store the people of keys (in uuid order), STORE_LOAD_PEOPLE at a time. */
+static int bulk_load(struct sync_ctx *c, const struct bulk_key *keys, size_t n_keys)
+{
 	struct store_person batch[STORE_LOAD_PEOPLE];
 	struct store_level_row *levels = xcalloc(STORE_LOAD_PEOPLE * (c->cf->n_areas + c->cf->n_competences) + 1,
 						 sizeof(*levels));
 	size_t n = 0, n_levels = 0;
 	int rc = 0;
-	size_t n_keys = r->n;
-	for (size_t i = 0; i < r->n; i++)
-		keys[i] = (struct bulk_key){bulk_prefix(r->people[i].uuid), r->people[i].uuid, i};
-	qsort(keys, n_keys, sizeof(*keys), bulk_key_cmp);
-	n_keys = bulk_drop_twice(c, keys, n_keys);
-	bulk_index(r);
 	for (size_t k = 0; rc == 0 && k < n_keys; k++) {
 		bulk_add(c, keys[k].idx, &batch[n++], levels, &n_levels);
 		if (n == STORE_LOAD_PEOPLE || k + 1 == n_keys) {
@@ -718,6 +713,34 @@ static int bulk_write(struct sync_ctx *c)
 		}
 	}
 	free(levels);
+	return rc;
+}
+
+/*
+ * Store everyone a complete read put in the roster, in uuid order: the
+ * store's tables and indexes are keyed by uuid, and rows that come in key
+ * order are appended where rows in the directory's order would go to
+ * random places of every index. The roster's indexes are built meanwhile
+ * on the other core: they touch nothing the load does but the strings
+ * both only read, and the load comes after the directory read, with the
+ * server idle.
+ */
+static int bulk_write(struct sync_ctx *c)
+{
+	struct roster *r = c->r;
+	struct bulk_key *keys = xcalloc(r->n ? r->n : 1, sizeof(*keys));
+	size_t n_keys = r->n;
+	pthread_t indexer;
+	int threaded, rc;
+	for (size_t i = 0; i < r->n; i++)
+		keys[i] = (struct bulk_key){bulk_prefix(r->people[i].uuid), r->people[i].uuid, i};
+	qsort(keys, n_keys, sizeof(*keys), bulk_key_cmp);
+	n_keys = bulk_drop_twice(c, keys, n_keys);
+	if (!(threaded = pthread_create(&indexer, NULL, bulk_index_thread, r) == 0))
+		bulk_index(r);
+	rc = bulk_load(c, keys, n_keys);
+	if (threaded)
+		pthread_join(indexer, NULL);
 	free(keys);
 	return rc;
 }
