@@ -9,7 +9,10 @@
  * from them in a full read, updated in place when a daemon hands back the
  * roster of its last committed cycle (checked against the generation token
  * the store carries), or loaded from the store after a read of changes
- * when there is no such roster.
+ * when there is no such roster. A complete read (full, paged or Active
+ * Directory) only appends to its new roster while reading; at its end the
+ * roster is indexed and everyone is stored at once, in uuid order, which is
+ * the order of the store's keys (bulk_write).
  */
 #include "config.h"
 
