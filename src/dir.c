@@ -254,23 +254,6 @@ static int do_bind(LDAP *ld, const struct conf *cf, const char *uri)
 	return 0;
 }
 
-/*
- * Read ahead on plain connections: libldap reads each message with two
- * read()s after a poll(), 300k system calls in a full read of 100k
- * entries; with a 64 KiB buffer below it one read() takes dozens of
- * messages. Not under TLS or a GSSAPI security layer, which read whole
- * records of their own.
- */
-static void do_read_ahead(LDAP *ld, const struct conf *cf)
-{
-	Sockbuf *sb = NULL;
-	int size = 65536;
-	if (cf->tls != CONF_TLS_NONE || (cf->sasl_mech && strcmp(cf->sasl_mech, "GSSAPI") == 0))
-		return;
-	if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) == LDAP_OPT_SUCCESS && sb)
-		ber_sockbuf_add_io(sb, &ber_sockbuf_io_readahead, LBER_SBIOD_LEVEL_PROVIDER, &size);
-}
-
 /* Connect to one URI: options, StartTLS when asked, bind. */
 static LDAP *do_connect(const struct conf *cf, const char *uri)
 {
@@ -293,7 +276,6 @@ static LDAP *do_connect(const struct conf *cf, const char *uri)
 	}
 	if (do_bind(ld, cf, uri) < 0)
 		goto fail;
-	do_read_ahead(ld, cf);
 	return ld;
 fail:
 	ldap_unbind_ext_s(ld, NULL, NULL);
@@ -599,19 +581,15 @@ int dir_search(dir *d, const char *base, enum dir_scope scope, const char *filte
 	return rc;
 }
 
-/* State of one dir_sync. */
+/* State of one dir_sync, reached through ls_private. */
 struct do_sync {
 	dir *d;
 	const struct dir_sync_ops *ops;
 	void *arg;
-	const char *base;
-	int msgid;
 	long messages;        /* entries and id sets received */
+	long calls;           /* callbacks made, to tell progress from silence */
 	int failed;           /* a callback gave up or a message was unusable */
-	int done;             /* the search result came */
-	int result;           /* its result code */
-	int refresh_deletes;  /* from syncDoneValue; -1 until the result came with one */
-	struct berval cookie; /* the last cookie the server sent (ours) */
+	int refresh_deletes;  /* from syncDoneValue; -1 until the result came */
 };
 
 /* An entryUUID from the sync controls (16 octets) in text form; 0, or -1 if malformed. */
@@ -632,171 +610,76 @@ static int do_uuid_text(const struct berval *bv, char out[37])
 	return 0;
 }
 
-/* Keep the cookie that comes next in ber, if one does (syncCookie, OPTIONAL). */
-static void do_sync_take_cookie(struct do_sync *s, BerElement *ber)
+/* ls_search_entry: hand one entry, with its sync state, to the caller. */
+static int do_sync_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid, ldap_sync_refresh_t phase)
 {
-	struct berval bv = {0, NULL};
-	ber_len_t len;
-	if (ber_peek_tag(ber, &len) != LDAP_TAG_SYNC_COOKIE || ber_scanf(ber, "m", &bv) == LBER_ERROR ||
-	    !bv.bv_val)
-		return;
-	ber_bvreplace(&s->cookie, &bv);
-}
-
-/* A malformed message: the read fails. */
-static void do_sync_malformed(struct do_sync *s, const char *what)
-{
-	log_err("%s: sync %s: %s", s->d->uri, s->base, what);
-	s->failed = 1;
-}
-
-/* The Sync State control of an entry (RFC 4533, 2.3): state and entryUUID; 0 or -1. */
-static int do_sync_state(struct do_sync *s, LDAPMessage *msg, ber_int_t *state, char uuid[37])
-{
-	LDAPControl **ctrls = NULL, *ctrl;
-	BerElement *ber;
-	struct berval bv = {0, NULL};
-	int rc = -1;
-	if (ldap_get_entry_controls(s->d->ld, msg, &ctrls) != LDAP_SUCCESS ||
-	    !(ctrl = ldap_control_find(LDAP_CONTROL_SYNC_STATE, ctrls, NULL)) ||
-	    !(ber = ber_init(&ctrl->ldctl_value))) {
-		ldap_controls_free(ctrls);
-		return -1;
-	}
-	if (ber_scanf(ber, "{em", state, &bv) != LBER_ERROR && do_uuid_text(&bv, uuid) == 0) {
-		do_sync_take_cookie(s, ber);
-		rc = 0;
-	}
-	ber_free(ber, 1);
-	ldap_controls_free(ctrls);
-	return rc;
-}
-
-/* An entry with its sync state goes to the caller. */
-static void do_sync_entry(struct do_sync *s, LDAPMessage *msg)
-{
-	struct dir_entry e = {.d = s->d, .ld = s->d->ld, .msg = msg};
-	ber_int_t state;
+	struct do_sync *s = ls->ls_private;
+	struct dir_entry e = {.d = s->d, .ld = ls->ls_ld, .msg = msg};
+	enum dir_sync_state state = phase == LDAP_SYNC_CAPI_DELETE ? DIR_SYNC_DELETE :
+				    phase == LDAP_SYNC_CAPI_PRESENT ? DIR_SYNC_PRESENT : DIR_SYNC_UPSERT;
 	char text[37];
 	s->messages++;
-	if (do_sync_state(s, msg, &state, text) < 0 || !(e.dn = ldap_get_dn(s->d->ld, msg))) {
-		do_sync_malformed(s, "entry with a malformed sync state");
-		return;
+	s->calls++;
+	if (s->failed)
+		return 0;
+	if (do_uuid_text(uuid, text) < 0 || !(e.dn = ldap_get_dn(ls->ls_ld, msg))) {
+		log_err("%s: sync: entry with a malformed sync state", s->d->uri);
+		s->failed = 1;
+		return 0;
 	}
 	do_entry_index(&e);
-	if (s->ops->entry(&e, text, state == LDAP_SYNC_DELETE ? DIR_SYNC_DELETE :
-				     state == LDAP_SYNC_PRESENT ? DIR_SYNC_PRESENT : DIR_SYNC_UPSERT, s->arg) < 0)
+	if (s->ops->entry(&e, text, state, s->arg) < 0)
 		s->failed = 1;
 	do_entry_unindex(&e);
 	ldap_memfree(e.dn);
+	return 0;
 }
 
-/* A syncIdSet's uuids, in text, to the caller (deletes: they are gone, else present). */
-static void do_sync_ids(struct do_sync *s, BerVarray uuids, int deletes)
+/* ls_intermediate: a syncIdSet goes to the caller; phase changes need nothing. */
+static int do_sync_intermediate(ldap_sync_t *ls, LDAPMessage *msg, BerVarray uuids, ldap_sync_refresh_t phase)
 {
+	struct do_sync *s = ls->ls_private;
 	size_t n = 0;
 	char **text;
-	while (uuids && uuids[n].bv_val)
-		n++;
+	(void)msg;
+	s->calls++;
+	if (!uuids || s->failed)
+		return 0;
 	s->messages++;
+	while (uuids[n].bv_val)
+		n++;
 	text = xcalloc(n + 1, sizeof(*text));
 	for (size_t i = 0; i < n && !s->failed; i++) {
 		text[i] = xmalloc(37);
-		if (do_uuid_text(&uuids[i], text[i]) < 0)
-			do_sync_malformed(s, "malformed uuid in a syncIdSet");
+		if (do_uuid_text(&uuids[i], text[i]) < 0) {
+			log_err("%s: sync: malformed uuid in a syncIdSet", s->d->uri);
+			s->failed = 1;
+		}
 	}
-	if (!s->failed && s->ops->ids(text, deletes ? DIR_SYNC_DELETE : DIR_SYNC_PRESENT, s->arg) < 0)
+	if (!s->failed && s->ops->ids(text, phase == LDAP_SYNC_CAPI_DELETES_IDSET ? DIR_SYNC_DELETE : DIR_SYNC_PRESENT,
+				      s->arg) < 0)
 		s->failed = 1;
 	dir_values_free(text);
+	return 0;
 }
 
-/*
- * A Sync Info message (RFC 4533, 2.5): a new cookie, the end of a present
- * or delete phase (only its cookie matters here), or a syncIdSet.
- */
-static void do_sync_info(struct do_sync *s, BerElement *ber)
+/* ls_search_result: remember how the refresh ended. */
+static int do_sync_result(ldap_sync_t *ls, LDAPMessage *msg, int refresh_deletes)
 {
-	ber_len_t len;
-	ber_tag_t tag = ber_peek_tag(ber, &len);
-	ber_int_t deletes = 0;
-	BerVarray uuids = NULL;
-	if (tag == LDAP_TAG_SYNC_NEW_COOKIE) {
-		struct berval bv = {0, NULL};
-		if (ber_scanf(ber, "m", &bv) != LBER_ERROR && bv.bv_val)
-			ber_bvreplace(&s->cookie, &bv);
-		return;
-	}
-	if (tag != LDAP_TAG_SYNC_REFRESH_DELETE && tag != LDAP_TAG_SYNC_REFRESH_PRESENT && tag != LDAP_TAG_SYNC_ID_SET) {
-		do_sync_malformed(s, "unknown Sync Info message");
-		return;
-	}
-	if (ber_scanf(ber, "{") == LBER_ERROR) {
-		do_sync_malformed(s, "malformed Sync Info message");
-		return;
-	}
-	do_sync_take_cookie(s, ber);
-	if (tag != LDAP_TAG_SYNC_ID_SET)
-		return;
-	if (ber_peek_tag(ber, &len) == LDAP_TAG_REFRESHDELETES && ber_scanf(ber, "b", &deletes) == LBER_ERROR) {
-		do_sync_malformed(s, "malformed syncIdSet");
-		return;
-	}
-	if (ber_scanf(ber, "[W]", &uuids) == LBER_ERROR)
-		do_sync_malformed(s, "malformed syncIdSet");
-	else
-		do_sync_ids(s, uuids, deletes != 0);
-	ber_bvarray_free(uuids);
+	struct do_sync *s = ls->ls_private;
+	(void)msg;
+	s->calls++;
+	s->refresh_deletes = refresh_deletes;
+	return 0;
 }
 
-/* An intermediate response: Sync Info is all a refresh sends. */
-static void do_sync_intermediate(struct do_sync *s, LDAPMessage *msg)
+/* Take the new cookie out of ls (a copy), when it is usable text. */
+static char *do_sync_cookie(const ldap_sync_t *ls)
 {
-	char *oid = NULL;
-	struct berval *data = NULL;
-	BerElement *ber;
-	if (ldap_parse_intermediate(s->d->ld, msg, &oid, &data, NULL, 0) != LDAP_SUCCESS || !oid ||
-	    strcmp(oid, LDAP_SYNC_INFO) != 0 || !data || !(ber = ber_init(data))) {
-		do_sync_malformed(s, "unexpected intermediate response");
-	} else {
-		do_sync_info(s, ber);
-		ber_free(ber, 1);
-	}
-	ldap_memfree(oid);
-	ber_bvfree(data);
-}
-
-/* The search result: its code, and from the Sync Done control the cookie and refreshDeletes. */
-static void do_sync_result(struct do_sync *s, LDAPMessage *msg)
-{
-	LDAPControl **ctrls = NULL, *ctrl;
-	BerElement *ber;
-	ber_len_t len;
-	ber_int_t deletes = 0;
-	int err = LDAP_OTHER;
-	s->done = 1;
-	if (ldap_parse_result(s->d->ld, msg, &err, NULL, NULL, NULL, &ctrls, 0) != LDAP_SUCCESS)
-		err = LDAP_OTHER;
-	s->result = err;
-	if (err == LDAP_SUCCESS && (ctrl = ldap_control_find(LDAP_CONTROL_SYNC_DONE, ctrls, NULL)) &&
-	    (ber = ber_init(&ctrl->ldctl_value))) {
-		if (ber_scanf(ber, "{") != LBER_ERROR) {
-			do_sync_take_cookie(s, ber);
-			if (ber_peek_tag(ber, &len) != LDAP_TAG_REFRESHDELETES || ber_scanf(ber, "b", &deletes) != LBER_ERROR)
-				s->refresh_deletes = deletes != 0;
-		}
-		ber_free(ber, 1);
-	}
-	ldap_controls_free(ctrls);
-}
-
-/* The cookie as text (a new string), when it is usable text. */
-static char *do_sync_cookie(const struct do_sync *s)
-{
-	const struct berval *c = &s->cookie;
-	char *out;
+	const struct berval *c = &ls->ls_cookie;
 	if (!c->bv_val || c->bv_len == 0 || memchr(c->bv_val, '\0', c->bv_len))
 		return NULL;
-	out = xmalloc(c->bv_len + 1);
+	char *out = xmalloc(c->bv_len + 1);
 	memcpy(out, c->bv_val, c->bv_len);
 	out[c->bv_len] = '\0';
 	return out;
@@ -820,8 +703,7 @@ static int do_sync_failed(dir *d, const char *base, const char *cookie, const st
 }
 
 /* Send the refreshOnly search with the Sync Request control (RFC 4533, 2.2). */
-static int do_sync_start(dir *d, const char *base, const char *filter, const char *const *attrs, const char *cookie,
-			 int *msgid)
+static int do_sync_start(ldap_sync_t *ls, const char *cookie)
 {
 	BerElement *ber = ber_alloc_t(LBER_USE_DER);
 	LDAPControl ctrl = {LDAP_CONTROL_SYNC, {0, NULL}, 1}, *ctrls[2] = {&ctrl, NULL};
@@ -837,64 +719,79 @@ static int do_sync_start(dir *d, const char *base, const char *filter, const cha
 		ber_free(ber, 1);
 		return LDAP_ENCODING_ERROR;
 	}
-	rc = ldap_search_ext(d->ld, base, LDAP_SCOPE_SUBTREE, filter, (char **)attrs, 0, ctrls, NULL, NULL, 0, msgid);
+	ls->ls_refreshPhase = LDAP_SYNC_CAPI_NONE;
+	rc = ldap_search_ext(ls->ls_ld, ls->ls_base, ls->ls_scope, ls->ls_filter, ls->ls_attrs, 0, ctrls, NULL,
+			     NULL, 0, &ls->ls_msgid);
 	ber_free(ber, 1);
 	return rc;
 }
 
-/*
- * Read the refresh to its end, one message at a time. libldap's ldap_sync
- * API is not used: its loop (ldap_sync_init) waits forever for a server that
- * stopped answering with the connection still up (a hung or SIGSTOPped
- * slapd: the kernel keeps acknowledging keepalives), and ldap_sync_poll
- * hands each message of a batch the first one's place, which works only as
- * long as libldap parses one message per call, that is without the read
- * ahead do_connect sets up. Gives up after the configured timeout without a
- * message; a callback that gave up abandons the search at once instead of
- * reading the rest.
- */
-static int do_sync_read(dir *d, struct do_sync *s)
+/* Monotonic seconds, for the read's silence limit. */
+static double do_mono(void)
 {
-	LDAPMessage *msg = NULL;
-	int rc;
-	while (!s->done) {
-		struct timeval tv = {d->cf->timeout, 0};
-		rc = ldap_result(d->ld, s->msgid, LDAP_MSG_ONE, &tv, &msg);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Read the refresh to its end. libldap's own loop (ldap_sync_init) waits
+ * forever for a server that stopped answering with the connection still up
+ * (a hung or SIGSTOPped slapd: the kernel keeps acknowledging keepalives),
+ * so the messages are read here with ldap_sync_poll, which gives up after
+ * the configured timeout without a single message. A callback that gave up
+ * abandons the search at once instead of reading the rest.
+ */
+static int do_sync_read(dir *d, ldap_sync_t *ls, const char *base, struct do_sync *s)
+{
+	int rc = LDAP_SUCCESS;
+	ls->ls_timeout = d->cf->timeout;
+	while (ls->ls_refreshPhase != LDAP_SYNC_CAPI_DONE) {
+		long before = s->calls;
+		double t0 = do_mono();
+		rc = ldap_sync_poll(ls);
 		if (rc < 0) {
 			ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &rc);
 			return rc != LDAP_SUCCESS ? rc : LDAP_SERVER_DOWN;
 		}
-		if (rc == 0) {
-			ldap_abandon_ext(d->ld, s->msgid, NULL, NULL);
-			log_entry(LOG_ERR, s->base, "sync", "%s: sync %s: no answer from the server for %d s; giving up",
-				  d->uri, s->base, d->cf->timeout);
-			return LDAP_TIMEOUT;
-		}
-		if (rc == LDAP_RES_SEARCH_ENTRY)
-			do_sync_entry(s, msg);
-		else if (rc == LDAP_RES_INTERMEDIATE)
-			do_sync_intermediate(s, msg);
-		else if (rc == LDAP_RES_SEARCH_RESULT)
-			do_sync_result(s, msg);
-		/* search references: not followed (referrals are off) */
-		ldap_msgfree(msg);
-		if (s->failed && !s->done) {
-			ldap_abandon_ext(d->ld, s->msgid, NULL, NULL);
+		if (s->failed) {
+			ldap_abandon_ext(d->ld, ls->ls_msgid, NULL, NULL);
 			return LDAP_SUCCESS; /* the caller sees s->failed */
 		}
+		if (rc == 0 && s->calls == before && ls->ls_refreshPhase != LDAP_SYNC_CAPI_DONE &&
+		    do_mono() - t0 >= d->cf->timeout - 0.01) {
+			ldap_abandon_ext(d->ld, ls->ls_msgid, NULL, NULL);
+			log_entry(LOG_ERR, base, "sync", "%s: sync %s: no answer from the server for %d s; giving up",
+				  d->uri, base, d->cf->timeout);
+			return LDAP_TIMEOUT;
+		}
+		if (rc != LDAP_SUCCESS)
+			return rc;
 	}
-	return s->result;
+	return rc;
 }
 
 int dir_sync(dir *d, const char *base, const char *filter, const char *const *attrs, const char *cookie,
 	     const struct dir_sync_ops *ops, void *arg, char **new_cookie, int *refresh_deletes)
 {
-	struct do_sync s = {.d = d, .ops = ops, .arg = arg, .base = base, .refresh_deletes = -1};
+	struct do_sync s = {d, ops, arg, 0, 0, 0, -1};
+	ldap_sync_t ls;
 	int rc;
 	*new_cookie = NULL;
-	rc = do_sync_start(d, base, filter, attrs, cookie, &s.msgid);
+	if (!ldap_sync_initialize(&ls))
+		abort();
+	ls.ls_ld = d->ld;
+	ls.ls_base = (char *)base;
+	ls.ls_scope = LDAP_SCOPE_SUBTREE;
+	ls.ls_filter = (char *)filter;
+	ls.ls_attrs = (char **)attrs;
+	ls.ls_search_entry = do_sync_entry;
+	ls.ls_intermediate = do_sync_intermediate;
+	ls.ls_search_result = do_sync_result;
+	ls.ls_private = &s;
+	rc = do_sync_start(&ls, cookie);
 	if (rc == LDAP_SUCCESS)
-		rc = do_sync_read(d, &s);
+		rc = do_sync_read(d, &ls, base, &s);
 	if (rc == LDAP_TIMEOUT) {
 		rc = -1;
 	} else if (rc == LDAP_SUCCESS && s.failed) {
@@ -905,10 +802,11 @@ int dir_sync(dir *d, const char *base, const char *filter, const char *const *at
 	} else if (rc != LDAP_SUCCESS) {
 		rc = do_sync_failed(d, base, cookie, &s, rc);
 	} else {
-		*new_cookie = do_sync_cookie(&s);
+		*new_cookie = do_sync_cookie(&ls);
 		*refresh_deletes = s.refresh_deletes;
 	}
-	ber_memfree(s.cookie.bv_val);
+	/* ldap_sync_destroy would free what we lent it and unbind: keep only the cookie's release. */
+	ldap_memfree(ls.ls_cookie.bv_val);
 	return rc;
 }
 

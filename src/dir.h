@@ -64,9 +64,8 @@ struct dir_sync_ops {
 };
 
 /*
- * One RFC 4533 refreshOnly read of base (subtree) with filter, message by
- * message (the Sync controls parsed here, not by libldap's ldap_sync API,
- * see dir.c). cookie is the one from the previous read (NULL:
+ * One RFC 4533 refreshOnly read of base (subtree) with filter, through
+ * libldap's ldap_sync API. cookie is the one from the previous read (NULL:
  * everything is sent). Returns 0 when the refresh completed, with
  * *new_cookie set (new string, NULL if the server sent none) and
  * *refresh_deletes 0 when it was a present phase: everyone not reported as
