@@ -2,9 +2,16 @@
 # bench/sync.sh [STAFF]: mentord's people sync on a throwaway slapd holding a
 # generated company of STAFF people (default 100000), against a reference
 # measured in the same run:
-#   full:        the first cycle's sync phase (RFC 4533 without a cookie, into
-#                SQLite) vs ldapsearch -E pr=1000/noprompt of the same entries
-#                to /dev/null
+#   full:        a cycle's sync phase (RFC 4533 without a cookie, into an
+#                empty SQLite state database) vs ldapsearch -E pr=1000/noprompt
+#                of the same entries to /dev/null. Measured ROUNDS times
+#                (default 3), the reference and mentord taking turns, after
+#                one untimed read that warms the server up for both; each
+#                round's ratio and the median are shown, with the CPU times.
+#                These rounds are dry runs (mentord --dry-run on a new state
+#                database each): the same sync phase as the first real
+#                cycle, which runs after them, but they leave the directory
+#                as it was, so every round reads the same entries.
 #   catch-up:    the second cycle (the first one's own pair writes are newer
 #                than its cookie)
 #   incremental: a cycle after 100 ldapmodify changes: sync phase, whole
@@ -19,6 +26,7 @@
 # Run from a build tree (make bench-sync) or with top_builddir set.
 set -eu
 staff=${1:-100000}
+rounds=${ROUNDS:-3}
 changes=100
 . "$(dirname "$0")/lib.sh"
 mentord="$top_builddir/src/mentord"
@@ -56,10 +64,15 @@ change_titles() {
 	ldapmodify -x -H "$uri_a" -D cn=admin,dc=example,dc=com -w secret -f "$work/changes.ldif" >/dev/null
 }
 
+# finished_cycles: how many cycles the daemon's log shows finished (0 before it has a log)
+finished_cycles() {
+	grep -c 'cycle [a-z-]* in [0-9.]* s' "$work/daemon.log" 2>/dev/null || echo 0
+}
+
 # daemon_cycles N: wait (up to 10 minutes) until the daemon's log shows N finished cycles
 daemon_cycles() {
 	n=0
-	while [ "$(grep -c 'cycle [a-z-]* in [0-9.]* s' "$work/daemon.log")" -lt "$1" ]; do
+	while [ "$(finished_cycles | head -n 1)" -lt "$1" ]; do
 		kill -0 "$daemon_pid" 2>/dev/null || { echo "mentord -f exited; its log:" >&2; cat "$work/daemon.log" >&2; exit 1; }
 		n=$((n + 1))
 		[ $n -lt 6000 ] || { echo "the daemon did not finish cycle $1" >&2; exit 1; }
@@ -75,11 +88,38 @@ daemon_round() {
 }
 
 attrs="entryUUID cn mail title departmentNumber manager l mentoringBirthYear mentoringHireDate mentoringCompetence mentoringCapacity"
-t0=$(now)
-# shellcheck disable=SC2086
-ldapsearch -x -H "$uri_a" -D "$service_dn" -w mentord-secret \
-	-b dc=example,dc=com -E pr=1000/noprompt '(objectClass=inetOrgPerson)' $attrs >/dev/null
-t_search=$(elapsed "$t0" "$(now)")
+# reference NAME: the ldapsearch; wall seconds to $work/NAME.wall, user+system CPU seconds to $work/NAME.cpu
+reference() {
+	t0=$(now)
+	# shellcheck disable=SC2086
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f '%U %S' -o "$work/$1.time" ldapsearch -x -H "$uri_a" -D "$service_dn" -w mentord-secret \
+			-b dc=example,dc=com -E pr=1000/noprompt '(objectClass=inetOrgPerson)' $attrs >/dev/null
+		awk '{ printf "%.3f", $1 + $2 }' "$work/$1.time" >"$work/$1.cpu"
+	else
+		ldapsearch -x -H "$uri_a" -D "$service_dn" -w mentord-secret \
+			-b dc=example,dc=com -E pr=1000/noprompt '(objectClass=inetOrgPerson)' $attrs >/dev/null
+		echo - >"$work/$1.cpu"
+	fi
+	elapsed "$t0" "$(now)" >"$work/$1.wall"
+}
+
+# dry_full NAME: a dry-run cycle on a new, empty state database: its sync phase is a full sync
+dry_full() {
+	bench_conf "$uri_a" "$work/$1.db" >"$work/$1.conf"
+	"$mentord" -c "$work/$1.conf" --dry-run >/dev/null 2>"$work/$1.log"
+	rm -f "$work/$1.db" "$work/$1.db-wal" "$work/$1.db-shm"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }'; }
+
+reference warmup
+round=1
+while [ "$round" -le "$rounds" ]; do
+	reference "ref$round"
+	dry_full "full$round"
+	round=$((round + 1))
+done
 
 run_cycle full
 run_cycle catchup
@@ -92,7 +132,8 @@ run_cycle incremental
 # apply the changes to the roster they keep.
 cat "$work/a.conf" >"$work/d.conf"
 echo 'daemon = { interval = 604800; jitter = 0; };' >>"$work/d.conf"
-"$mentord" -c "$work/d.conf" -f 2>"$work/daemon.log" &
+: >"$work/daemon.log"
+"$mentord" -c "$work/d.conf" -f 2>>"$work/daemon.log" &
 daemon_pid=$!
 daemon_cycles 1
 for round in 1 2; do
@@ -106,14 +147,24 @@ wait "$daemon_pid" || true
 daemon_pid=
 
 printf 'staff: %s\n' "$staff"
-printf '%-40s %9s %9s %7s\n' "" mentord reference ratio
-printf '%-40s %8.3fs %8.3fs %7s\n' "full sync vs ldapsearch -E pr=1000" "$(sync_s full)" "$t_search" \
-	"$(ratio "$(sync_s full)" "$t_search")"
+printf '%-40s %9s %9s %7s   %s\n' "" mentord reference ratio "CPU: mentord's sync, ldapsearch; mentord's peak RSS"
+round=1
+while [ "$round" -le "$rounds" ]; do
+	printf '%-40s %8.3fs %8.3fs %7s   %s s, %s s; %s KiB\n' "full sync vs ldapsearch -E pr=1000, $round" \
+		"$(sync_s "full$round")" "$(cat "$work/ref$round.wall")" \
+		"$(ratio "$(sync_s "full$round")" "$(cat "$work/ref$round.wall")")" \
+		"$(sync_cpu "full$round")" "$(cat "$work/ref$round.cpu")" "$(sync_rss "full$round")"
+	ratio "$(sync_s "full$round")" "$(cat "$work/ref$round.wall")" >>"$work/ratios"
+	echo >>"$work/ratios"
+	round=$((round + 1))
+done
+printf '%-40s %27s\n' "  median ratio of $rounds rounds" "$(median <"$work/ratios")"
+printf '%-40s %8.3fs   (%s; CPU %s s)\n' "  the first real cycle's full sync" "$(sync_s full)" "$(read_n full)" \
+	"$(sync_cpu full)"
 printf '%-40s %s\n' "  full cycle" "$(cycle_s full) s, $(read_n full)"
 printf '%-40s %s\n' "  peak RSS" "$(sync_rss full) KiB when the sync ended, $(cat "$work/full.rss") KiB for the whole cycle"
 printf '%-40s %8.3fs   (%s; cycle %s s)\n' "catch-up after the first writes" "$(sync_s catchup)" "$(read_n catchup)" \
 	"$(cycle_s catchup)"
-printf '%-40s %8.3fs\n' "  CPU time of mentord in the full sync" "$(sync_cpu full)"
 printf '%-40s %8.3fs   (CPU %s s; %s)\n' "incremental sync, --once, $changes changes" "$(sync_s incremental)" \
 	"$(sync_cpu incremental)" "$(read_n incremental)"
 printf '%-40s %8.3fs   (%s; peak RSS %s KiB)\n' "  whole incremental cycle, --once" "$(cycle_s incremental)" \

@@ -1115,7 +1115,8 @@ static void parse_directory_ad(struct ctx *cx, const config_setting_t *g)
 		report(cx, config_setting_get_member(g, "sasl_mech"), "directory.sasl_mech: a SASL bind "
 		       "takes its identity from %s; remove directory.bind_dn and directory.password_file",
 		       strcmp(cf->sasl_mech, "GSSAPI") == 0 ? "the Kerberos keytab or ticket cache" :
-							      "the TLS client certificate");
+							      "its user and group ids over ldapi:// "
+							      "or the TLS client certificate");
 }
 
 /* bind_dn and password_file come together or not at all. */

@@ -36,18 +36,23 @@ struct dir {
 
 /* Attributes indexed per entry: enough for every mapped one, the rest is looked up slowly. */
 #define DIR_ENTRY_ATTRS 32
+/* Values an entry holds without an allocation: a person's; a group's members need the heap. */
+#define DIR_ENTRY_VALUES 64
 
 struct dir_entry {
 	dir *d;                 /* for range retrieval of values the server cut short */
 	LDAP *ld;
 	LDAPMessage *msg;
 	char *dn;
-	/* the entry's attributes, read in one pass over the message (names point into ber) */
+	/* the entry's attributes, read in one pass over the message (names and values point into it) */
 	BerElement *ber;
 	size_t n_attrs;
 	int complete;           /* every attribute of the entry is in the index */
 	struct berval names[DIR_ENTRY_ATTRS];
-	BerVarray values[DIR_ENTRY_ATTRS];
+	struct berval *values[DIR_ENTRY_ATTRS]; /* each attribute's, ended by a NULL bv_val, in vals */
+	struct berval *vals;    /* inline_vals or, when they do not fit, the heap */
+	size_t n_vals, cap_vals;
+	struct berval inline_vals[DIR_ENTRY_VALUES];
 };
 
 /*
@@ -153,8 +158,9 @@ static char *do_password_path(const struct conf *cf)
 
 /*
  * SASL interaction: nothing to ask. GSSAPI takes its identity from the
- * Kerberos keytab or ticket cache, EXTERNAL from the TLS client
- * certificate; every prompt (such as the authorization id) gets its default.
+ * Kerberos keytab or ticket cache, EXTERNAL from the TLS client certificate
+ * or, over ldapi://, from the user and group ids of this process; every
+ * prompt (such as the authorization id) gets its default.
  */
 static int do_sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
 {
@@ -168,6 +174,46 @@ static int do_sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
 	return LDAP_SUCCESS;
 }
 
+/* Whether an authorization id ("dn:..." or "u:...") is one the server made up: empty, or a DN under cn=auth. */
+static int do_unmapped_identity(const char *id)
+{
+	size_t n = strlen(id);
+	return n == 0 || strcasecmp(id, "dn:") == 0 ||
+	       (n >= 8 && strncasecmp(id, "dn:", 3) == 0 && strcasecmp(id + n - 8, ",cn=auth") == 0);
+}
+
+/*
+ * After an EXTERNAL bind, ask the server who we are (RFC 4532). Without an
+ * authz-regexp the server knows us by a name it made up from the peer
+ * credentials or the certificate (gidNumber=..+uidNumber=..,cn=peercred,
+ * cn=external,cn=auth), which no entry stands for: such a bind succeeds,
+ * but the cycle would read with whatever rights anybody has and fail only
+ * when it writes. Refuse it here with what to change. A server that does
+ * not answer the question is taken at its word.
+ */
+static int do_check_identity(LDAP *ld, const char *uri)
+{
+	struct berval *authzid = NULL;
+	char *id;
+	int rc = ldap_whoami_s(ld, &authzid, NULL, NULL), unmapped;
+	if (rc != LDAP_SUCCESS) {
+		do_log_error_level(ld, LOG_INFO, uri, "who am I (after the SASL EXTERNAL bind)", NULL, rc);
+		return 0;
+	}
+	id = xcalloc(1, (authzid ? authzid->bv_len : 0) + 1);
+	if (authzid && authzid->bv_val)
+		memcpy(id, authzid->bv_val, authzid->bv_len);
+	ber_bvfree(authzid);
+	if ((unmapped = do_unmapped_identity(id)))
+		log_err("%s: SASL EXTERNAL bind: the server knows mentord only as \"%s\", a name it made up "
+			"that no entry stands for; map it to the service account with an authz-regexp on the "
+			"server (olcAuthzRegexp in cn=config, authz-regexp in slapd.conf)", uri, id);
+	else
+		log_debug("%s: bound by SASL EXTERNAL as %s", uri, id);
+	free(id);
+	return unmapped ? -1 : 0;
+}
+
 /* Bind with SASL (directory.sasl_mech). */
 static int do_bind_sasl(LDAP *ld, const struct conf *cf, const char *uri)
 {
@@ -179,7 +225,7 @@ static int do_bind_sasl(LDAP *ld, const struct conf *cf, const char *uri)
 		do_log_error(ld, uri, op, NULL, rc);
 		return -1;
 	}
-	return 0;
+	return strcmp(cf->sasl_mech, "EXTERNAL") == 0 ? do_check_identity(ld, uri) : 0;
 }
 
 /* Bind simply with the configured DN and password, or anonymously, or with SASL. */
@@ -340,37 +386,81 @@ static int do_scope(enum dir_scope scope)
 	}
 }
 
+/* Add a value (or the NULL one that ends an attribute's) to the entry's values. */
+static void do_entry_push(struct dir_entry *e, struct berval bv)
+{
+	if (e->n_vals == e->cap_vals) {
+		struct berval *heap = e->vals == e->inline_vals ? NULL : e->vals;
+		size_t cap = e->cap_vals;
+		heap = xgrow(heap, &cap, e->n_vals + 1, sizeof(*heap));
+		if (e->vals == e->inline_vals)
+			memcpy(heap, e->inline_vals, sizeof(e->inline_vals));
+		e->vals = heap;
+		e->cap_vals = cap;
+	}
+	e->vals[e->n_vals++] = bv;
+}
+
+/* Read one attribute's values (SET OF OCTET STRING) where e->ber stands; 0 or -1 when malformed. */
+static int do_entry_values_read(struct dir_entry *e)
+{
+	struct berval bv;
+	ber_len_t len;
+	char *last;
+	for (ber_tag_t tag = ber_first_element(e->ber, &len, &last); tag != LBER_DEFAULT;
+	     tag = ber_next_element(e->ber, &len, last)) {
+		if (ber_get_stringbv(e->ber, &bv, LBER_BV_NOTERM) == LBER_DEFAULT)
+			return -1;
+		do_entry_push(e, bv);
+	}
+	do_entry_push(e, (struct berval){0, NULL});
+	return 0;
+}
+
 /*
  * Index the attributes of an entry in one pass: ldap_get_values_len walks
  * the message from the start for every attribute asked for, which was about
- * a quarter of mentord's CPU time in a full read (perf, 20k entries).
+ * a quarter of mentord's CPU time in a full read (perf, 20k entries). The
+ * names and values point into the message (liblber's in-place strings, no
+ * NUL), with no allocation for a person's entry: ldap_get_attribute_ber
+ * allocated an array per attribute, a tenth of a full read.
  */
 static void do_entry_index(struct dir_entry *e)
 {
+	size_t at[DIR_ENTRY_ATTRS];
 	struct berval name;
-	BerVarray vals;
+	ber_len_t len;
 	e->n_attrs = 0;
 	e->complete = 0;
+	e->vals = e->inline_vals;
+	e->n_vals = 0;
+	e->cap_vals = DIR_ENTRY_VALUES;
+	/* leaves e->ber at the first attribute, limited to the attribute list */
 	if (ldap_get_dn_ber(e->ld, e->msg, &e->ber, &name) != LDAP_SUCCESS)
 		return;
 	while (e->n_attrs < DIR_ENTRY_ATTRS) {
-		vals = NULL;
-		if (ldap_get_attribute_ber(e->ld, e->msg, e->ber, &name, &vals) != LDAP_SUCCESS)
-			return;
-		if (!name.bv_val) {
+		if (ber_peek_tag(e->ber, &len) == LBER_DEFAULT) {
 			e->complete = 1;
-			return;
+			break;
 		}
-		e->names[e->n_attrs] = name;
-		e->values[e->n_attrs++] = vals;
+		/* PartialAttribute ::= SEQUENCE { type, vals SET OF value } */
+		at[e->n_attrs] = e->n_vals;
+		if (ber_skip_tag(e->ber, &len) == LBER_DEFAULT ||
+		    ber_get_stringbv(e->ber, &name, LBER_BV_NOTERM) == LBER_DEFAULT || do_entry_values_read(e) < 0)
+			break; /* malformed: the rest is looked up slowly */
+		e->names[e->n_attrs++] = name;
 	}
+	for (size_t i = 0; i < e->n_attrs; i++)
+		e->values[i] = e->vals + at[i];
 }
 
 /* Release the index of an entry. */
 static void do_entry_unindex(struct dir_entry *e)
 {
-	for (size_t i = 0; i < e->n_attrs; i++)
-		ber_memfree(e->values[i]);
+	if (e->vals != e->inline_vals)
+		free(e->vals);
+	e->vals = NULL;
+	e->n_vals = e->cap_vals = 0;
 	e->n_attrs = 0;
 	if (e->ber)
 		ber_free(e->ber, 0);
@@ -756,6 +846,25 @@ static void do_guid_text(const unsigned char *g, char out[37])
 		 g[14], g[15]);
 }
 
+/* One value as a new string (GUIDs as text), or NULL (logged) when it holds a NUL byte. */
+static char *do_value_string(const dir_entry *e, const char *attr, const struct berval *v, int guid)
+{
+	char *out;
+	if (guid && v->bv_len == 16) {
+		out = xmalloc(37);
+		do_guid_text((const unsigned char *)v->bv_val, out);
+		return out;
+	}
+	if (memchr(v->bv_val, '\0', v->bv_len)) {
+		log_entry(LOG_WARNING, e->dn, "read", "%s: %s: skipped a value holding a NUL byte", e->dn, attr);
+		return NULL;
+	}
+	out = xmalloc(v->bv_len + 1);
+	memcpy(out, v->bv_val, v->bv_len);
+	out[v->bv_len] = '\0';
+	return out;
+}
+
 /* Copy NUL-free values into a NULL-terminated string array (NULL when none); GUIDs as text. */
 static char **do_values_strings(const dir_entry *e, const char *attr, struct berval *const *bvp,
 				const struct berval *bv, size_t n)
@@ -763,22 +872,9 @@ static char **do_values_strings(const dir_entry *e, const char *attr, struct ber
 	char **out = xcalloc(n + 1, sizeof(*out));
 	size_t k = 0;
 	int guid = do_is_guid_attr(attr);
-	for (size_t i = 0; i < n; i++) {
-		const struct berval *v = bvp ? bvp[i] : &bv[i];
-		if (guid && v->bv_len == 16) {
-			out[k] = xmalloc(37);
-			do_guid_text((const unsigned char *)v->bv_val, out[k++]);
-			continue;
-		}
-		if (memchr(v->bv_val, '\0', v->bv_len)) {
-			log_entry(LOG_WARNING, e->dn, "read", "%s: %s: skipped a value holding a NUL byte",
-				  e->dn, attr);
-			continue;
-		}
-		out[k] = xmalloc(v->bv_len + 1);
-		memcpy(out[k], v->bv_val, v->bv_len);
-		out[k++][v->bv_len] = '\0';
-	}
+	for (size_t i = 0; i < n; i++)
+		if ((out[k] = do_value_string(e, attr, bvp ? bvp[i] : &bv[i], guid)))
+			k++;
 	if (k == 0) {
 		free(out);
 		return NULL;
@@ -813,13 +909,22 @@ char **dir_entry_values(const dir_entry *e, const char *attr)
 
 char *dir_entry_value(const dir_entry *e, const char *attr)
 {
-	char **v = dir_entry_values(e, attr);
-	char *first;
-	if (!v)
+	long slot = do_entry_slot(e, attr);
+	char **v, *first;
+	/* the common case, an indexed attribute: one copy, not an array of them */
+	if (slot >= 0) {
+		int guid = do_is_guid_attr(attr);
+		for (const struct berval *bv = e->values[slot]; bv && bv->bv_val; bv++)
+			if ((first = do_value_string(e, attr, bv, guid)))
+				return first;
+		return NULL;
+	}
+	if (!(v = dir_entry_values(e, attr)))
 		return NULL;
 	first = v[0];
-	v[0] = xstrdup("");
-	dir_values_free(v);
+	for (size_t i = 1; v[i]; i++)
+		free(v[i]);
+	free(v);
 	return first;
 }
 

@@ -19,6 +19,7 @@ struct store {
 	sqlite3_stmt *put_staff, *put_competence, *put_member, *put_assessment;
 	sqlite3_stmt *del_staff[3], *clear_competence, *put_seen;
 	sqlite3_stmt *put_levels[STORE_LEVELS_BATCH + 1]; /* [n]: n rows at once, prepared on first use */
+	sqlite3_stmt *load_staff[STORE_LOAD_PEOPLE + 1], *load_levels[STORE_LOAD_LEVELS + 1]; /* store_staff_load's */
 	int in_txn;
 };
 
@@ -169,7 +170,8 @@ static int store_prepare_hot(store *st)
 int store_open(const char *path, int readonly, store **out)
 {
 	store *st = xcalloc(1, sizeof(*st));
-	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	/* one thread uses a connection at a time: no mutex around every call (a tenth of a full sync's writes) */
+	int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 	st->path = xstrdup(path);
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		store_fail(st, readonly ? "cannot open state database" : "cannot open or create state database");
@@ -211,6 +213,10 @@ void store_close(store *st)
 	sqlite3_finalize(st->put_seen);
 	for (size_t i = 0; i < ARRAY_LEN(st->put_levels); i++)
 		sqlite3_finalize(st->put_levels[i]);
+	for (size_t i = 0; i < ARRAY_LEN(st->load_staff); i++)
+		sqlite3_finalize(st->load_staff[i]);
+	for (size_t i = 0; i < ARRAY_LEN(st->load_levels); i++)
+		sqlite3_finalize(st->load_levels[i]);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -425,23 +431,32 @@ int store_staff_reset(store *st)
 	/*
 	 * Without the trigger, DELETE empties a table at once instead of row by
 	 * row with a trigger call each (a second of a full read at 100k staff).
+	 * The load that follows comes in key order (store_staff_load) and
+	 * touches few pages at a time: 32 MB of cache keep it from writing pages
+	 * twice, and pages beyond that go to the WAL before the commit instead of
+	 * being held in memory (about 60 MB at 100k staff).
 	 */
-	return store_exec(st, "PRAGMA cache_size = -65536; DROP TRIGGER avoid_gone;"
+	return store_exec(st, "PRAGMA cache_size = -32768; DROP TRIGGER avoid_gone;"
 			  "DELETE FROM competence; DELETE FROM membership; DELETE FROM avoid; DELETE FROM staff;"
 			  AVOID_GONE_TRIGGER, "reset staff");
 }
 
-int store_staff_put(store *st, const struct store_person *p)
+/* Bind a person to the 12 parameters of a staff row that follow parameter at. */
+static void bind_person(sqlite3_stmt *s, int at, const struct store_person *p)
 {
-	sqlite3_stmt *s = st->put_staff;
 	const char *texts[] = {p->uuid, p->dn, p->name, p->mail, p->title, p->department,
 			       p->location, p->manager_dn, p->cohort};
 	for (size_t i = 0; i < ARRAY_LEN(texts); i++)
-		bind_text(s, (int)i + 1, texts[i]);
-	bind_int_or_null(s, 10, p->seniority);
-	bind_int_or_null(s, 11, p->capacity);
-	bind_text(s, 12, p->cdn);
-	return store_step_done(st, s, "store staff record");
+		bind_text(s, at + (int)i + 1, texts[i]);
+	bind_int_or_null(s, at + 10, p->seniority);
+	bind_int_or_null(s, at + 11, p->capacity);
+	bind_text(s, at + 12, p->cdn);
+}
+
+int store_staff_put(store *st, const struct store_person *p)
+{
+	bind_person(st->put_staff, 0, p);
+	return store_step_done(st, st->put_staff, "store staff record");
 }
 
 /* A statement prepared on first use and kept in *slot. */
@@ -591,39 +606,116 @@ int store_competence_put(store *st, const char *uuid, const char *area, int leve
 	return store_step_done(st, st->put_competence, "store competence");
 }
 
-/* The statement inserting n competence rows, prepared on first use. */
-static sqlite3_stmt *store_levels_stmt(store *st, size_t n)
+/* The statement "head" followed by n times the row "(?,...)", prepared on first use in *slot. */
+static sqlite3_stmt *store_rows_stmt(store *st, sqlite3_stmt **slot, const char *head, const char *row, size_t n)
 {
 	struct sbuf sql = {0};
 	char *text;
-	if (st->put_levels[n])
-		return st->put_levels[n];
-	sbuf_add(&sql, "INSERT OR REPLACE INTO competence (uuid, area, level) VALUES (?,?,?)");
-	for (size_t i = 1; i < n; i++)
-		sbuf_add(&sql, ",(?,?,?)");
+	if (*slot)
+		return *slot;
+	sbuf_add(&sql, head);
+	for (size_t i = 0; i < n; i++) {
+		sbuf_add(&sql, i ? "," : " ");
+		sbuf_add(&sql, row);
+	}
 	text = sbuf_take(&sql);
-	st->put_levels[n] = store_prepare(st, text);
+	*slot = store_prepare(st, text);
 	free(text);
-	return st->put_levels[n];
+	return *slot;
+}
+
+/* The statement inserting n competence rows (verb: "OR REPLACE", "OR FAIL"), prepared on first use in *slot. */
+static sqlite3_stmt *store_levels_stmt(store *st, sqlite3_stmt **slot, const char *verb, size_t n)
+{
+	char head[80];
+	snprintf(head, sizeof(head), "INSERT %s INTO competence (uuid, area, level) VALUES", verb);
+	return store_rows_stmt(st, slot, head, "(?,?,?)", n);
+}
+
+/* Bind one person's levels (up to STORE_LEVELS_BATCH) to a statement from store_levels_stmt. */
+static void bind_levels(sqlite3_stmt *s, const char *uuid, const char *const *ids, const int *levels, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bind_text(s, (int)(3 * i + 1), uuid);
+		bind_text(s, (int)(3 * i + 2), ids[i]);
+		sqlite3_bind_int(s, (int)(3 * i + 3), levels[i]);
+	}
 }
 
 int store_competences_put(store *st, const char *uuid, const char *const *ids, const int *levels, size_t n)
 {
 	while (n > 0) {
 		size_t k = n < STORE_LEVELS_BATCH ? n : STORE_LEVELS_BATCH;
-		sqlite3_stmt *s = store_levels_stmt(st, k);
+		sqlite3_stmt *s = store_levels_stmt(st, &st->put_levels[k], "OR REPLACE", k);
 		if (!s)
 			return -1;
-		for (size_t i = 0; i < k; i++) {
-			bind_text(s, (int)(3 * i + 1), uuid);
-			bind_text(s, (int)(3 * i + 2), ids[i]);
-			sqlite3_bind_int(s, (int)(3 * i + 3), levels[i]);
-		}
+		bind_levels(s, uuid, ids, levels, k);
 		if (store_step_done(st, s, "store competences") < 0)
 			return -1;
 		ids += k;
 		levels += k;
 		n -= k;
+	}
+	return 0;
+}
+
+/*
+ * Step a statement whose every parameter is bound each time, and reset it
+ * for the next row (the bindings need no clearing).
+ */
+static int store_step_rebound(store *st, sqlite3_stmt *stmt, const char *what)
+{
+	int rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : store_fail(st, what);
+}
+
+/* Load n people (up to STORE_LOAD_PEOPLE) with one statement. */
+static int load_people(store *st, const struct store_person *people, size_t n)
+{
+	sqlite3_stmt *s = store_rows_stmt(st, &st->load_staff[n],
+		"INSERT OR FAIL INTO staff (uuid, dn, name, mail, title, department, location,"
+		" manager_dn, cohort, seniority, capacity, cdn) VALUES", "(?,?,?,?,?,?,?,?,?,?,?,?)", n);
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		bind_person(s, 12 * (int)i, &people[i]);
+	return store_step_rebound(st, s, "load staff records");
+}
+
+/* Load n level rows (up to STORE_LOAD_LEVELS) with one statement. */
+static int load_levels(store *st, const struct store_level_row *rows, size_t n)
+{
+	sqlite3_stmt *s = store_levels_stmt(st, &st->load_levels[n], "OR FAIL", n);
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		bind_text(s, (int)(3 * i + 1), rows[i].uuid);
+		bind_text(s, (int)(3 * i + 2), rows[i].id);
+		sqlite3_bind_int(s, (int)(3 * i + 3), rows[i].level);
+	}
+	return store_step_rebound(st, s, "load competences");
+}
+
+/*
+ * Several rows a statement: a statement's own cost (binding, starting and
+ * resetting the program) is about a third of a single row's. OR FAIL: a
+ * row that is there already is an error (the caller stores nobody twice),
+ * and with no row to undo on a conflict a statement of several rows needs
+ * no statement journal, which REPLACE and ABORT do.
+ */
+int store_staff_load(store *st, const struct store_person *people, size_t n, const struct store_level_row *levels,
+		     size_t n_levels)
+{
+	for (size_t k; n > 0; people += k, n -= k) {
+		k = n < STORE_LOAD_PEOPLE ? n : STORE_LOAD_PEOPLE;
+		if (load_people(st, people, k) < 0)
+			return -1;
+	}
+	for (size_t k; n_levels > 0; levels += k, n_levels -= k) {
+		k = n_levels < STORE_LOAD_LEVELS ? n_levels : STORE_LOAD_LEVELS;
+		if (load_levels(st, levels, k) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -68,8 +68,8 @@ struct store_person {
 long store_staff_count(store *st);
 /*
  * Forget all staff, competences and memberships (before a full sync). The
- * store keeps up to 64 MB of pages for the rest of the transaction, so the
- * bulk load that follows never writes pages out before its commit.
+ * store keeps up to 32 MB of pages for the rest of the transaction; more
+ * than that of the load that follows goes to the WAL before the commit.
  */
 int store_staff_reset(store *st);
 int store_staff_put(store *st, const struct store_person *p);
@@ -81,6 +81,22 @@ int store_competence_put(store *st, const char *uuid, const char *area, int leve
  */
 #define STORE_LEVELS_BATCH 16
 int store_competences_put(store *st, const char *uuid, const char *const *ids, const int *levels, size_t n);
+/* One competence level of a person, for store_staff_load. */
+struct store_level_row {
+	const char *uuid, *id;
+	int level;
+};
+/* Rows a statement of store_staff_load. */
+#define STORE_LOAD_PEOPLE 8
+#define STORE_LOAD_LEVELS 64
+/*
+ * Store n people and n_levels levels (of those people) into a store
+ * emptied by store_staff_reset, for a complete read that stores everyone
+ * once, in uuid order (rows in key order cost about half of rows in any
+ * order). A person or level stored already is an error. 0 or -1.
+ */
+int store_staff_load(store *st, const struct store_person *people, size_t n, const struct store_level_row *levels,
+		     size_t n_levels);
 /* Record that uuid is a member of the named participant group ("juniors", "seniors"). */
 int store_member_put(store *st, const char *group, const char *uuid);
 /* Forget every participant group membership (before the groups are read again). */

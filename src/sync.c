@@ -9,11 +9,16 @@
  * from them in a full read, updated in place when a daemon hands back the
  * roster of its last committed cycle (checked against the generation token
  * the store carries), or loaded from the store after a read of changes
- * when there is no such roster.
+ * when there is no such roster. A complete read (full, paged or Active
+ * Directory) only appends to its new roster while reading; at its end the
+ * roster is indexed and everyone is stored at once, in uuid order, which is
+ * the order of the store's keys (bulk_write).
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +83,31 @@ struct sync_ctx {
 	size_t n_touched, cap_touched;
 	struct roster *spare;  /* a roster not used for this sync, kept for its group cache */
 	size_t last_level;     /* the person the last stored level loaded belonged to */
+	int bulk;              /* a complete read: people are stored at its end, in uuid order */
+	struct bulk_row *rows; /* bulk: what the roster lacks for the store, by roster index */
+	size_t n_rows, cap_rows;
+	struct bulk_level *comps; /* bulk: competence-level values, each person's together */
+	size_t n_comps, cap_comps;
+	char *titles;          /* bulk: the titles, one after the other with their NULs */
+	size_t n_titles, cap_titles;
+};
+
+/*
+ * What a complete read keeps of one person besides the roster, to store
+ * them after the read: their title and where their competence-level values
+ * (not rolled up into the roster's area levels) are in sync_ctx.comps.
+ */
+struct bulk_row {
+	size_t title_at;       /* offset in sync_ctx.titles, or NO_TITLE */
+	size_t comps_at, n_comps;
+};
+
+#define NO_TITLE ((size_t)-1)
+
+/* One competence-level value of a person in a complete read. */
+struct bulk_level {
+	int competence;        /* index into cf->competences */
+	int level;
 };
 
 /* Monotonic seconds, for the debug timings. */
@@ -104,6 +134,14 @@ static void skip_value(struct sync_ctx *c, const char *dn, const char *attr, con
 		log_entry(LOG_WARNING, dn, "sync", "%s: %s: value skipped (not shown: personal data): %s",
 			  dn, attr, why);
 	c->stats->skipped_values++;
+}
+
+/* An entry whose id an earlier entry of the same read had: skipped with a warning. */
+static void skip_twice(struct sync_ctx *c, const char *dn, const char *uuid)
+{
+	log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s %s seen twice in one read", dn, c->cf->attr.id,
+		  uuid);
+	c->stats->skipped_entries++;
 }
 
 /* A new person slot at the end of the roster. */
@@ -270,8 +308,11 @@ static void roster_upsert(struct sync_ctx *c, struct roster_person *p)
 		idx = r->n;
 		dst = roster_append(r);
 		r->n++;
-		strmap_put(r->by_uuid, p->uuid, idx);
-		strmap_put(r->by_cdn, p->cdn, idx);
+		/* a complete read indexes everyone at its end (bulk_index) */
+		if (!c->bulk) {
+			strmap_put(r->by_uuid, p->uuid, idx);
+			strmap_put(r->by_cdn, p->cdn, idx);
+		}
 		c->reshaped = 1;
 	}
 	person_take(dst, p, r->n_areas);
@@ -437,32 +478,272 @@ static void read_competences(struct sync_ctx *c, const dir_entry *e, struct rost
 	dir_values_free(vals);
 }
 
-/* Store one person and their competences. */
-static int store_person(struct sync_ctx *c, const struct roster_person *p, const dir_entry *e)
+/*
+ * The levels of one person to store: area levels (rolled up) and the
+ * competence-level values read, as ids and values in c->level_ids and
+ * c->level_values. Returns how many.
+ */
+static size_t person_levels(struct sync_ctx *c, const int *levels, const int *comp_values)
 {
 	const struct conf *cf = c->cf;
-	char *title = mapped_value(e, cf->attr.title);
-	struct store_person sp = {
+	size_t n = 0;
+	for (size_t i = 0; i < cf->n_areas; i++)
+		if (levels[i] > 0) {
+			c->level_ids[n] = cf->areas[i].id;
+			c->level_values[n++] = levels[i];
+		}
+	for (size_t i = 0; comp_values && i < cf->n_competences; i++)
+		if (comp_values[i] > 0) {
+			c->level_ids[n] = cf->competences[i].id;
+			c->level_values[n++] = comp_values[i];
+		}
+	return n;
+}
+
+/* A person as the store takes them (title: the mapped title, may be NULL). */
+static struct store_person store_row(const struct conf *cf, const struct roster_person *p, const char *title)
+{
+	return (struct store_person){
 		.uuid = p->uuid, .dn = p->dn, .name = p->name, .mail = p->mail, .title = title,
 		.department = p->department, .location = p->location, .manager_dn = p->manager_cdn,
 		.cohort = p->cohort >= 0 ? cf->cohorts[p->cohort].name : NULL,
 		.seniority = p->seniority, .capacity = p->capacity, .cdn = p->cdn,
 	};
+}
+
+/* Store one person and their competences as they are read. */
+static int store_person(struct sync_ctx *c, const struct roster_person *p, const dir_entry *e)
+{
+	char *title = mapped_value(e, c->cf->attr.title);
+	struct store_person sp = store_row(c->cf, p, title);
+	size_t n = person_levels(c, p->levels, c->comp_values);
 	int rc = store_staff_put(c->st, &sp);
-	size_t n = 0;
-	free(title);
-	for (size_t i = 0; i < cf->n_areas; i++)
-		if (p->levels[i] > 0) {
-			c->level_ids[n] = cf->areas[i].id;
-			c->level_values[n++] = p->levels[i];
-		}
-	for (size_t i = 0; i < cf->n_competences; i++)
-		if (c->comp_values[i] > 0) {
-			c->level_ids[n] = cf->competences[i].id;
-			c->level_values[n++] = c->comp_values[i];
-		}
 	if (rc == 0 && n > 0)
 		rc = store_competences_put(c->st, p->uuid, c->level_ids, c->level_values, n);
+	free(title);
+	return rc;
+}
+
+/*
+ * A complete read: keep what the store needs besides the roster for the
+ * person about to take roster slot idx (their title and competence-level
+ * values), to store everyone at the end of the read.
+ */
+static void bulk_keep(struct sync_ctx *c, size_t idx, const dir_entry *e)
+{
+	struct bulk_row *row;
+	char *title;
+	c->rows = xgrow(c->rows, &c->cap_rows, idx + 1, sizeof(*c->rows));
+	row = &c->rows[idx];
+	c->n_rows = idx + 1;
+	row->title_at = NO_TITLE;
+	if ((title = mapped_value(e, c->cf->attr.title))) {
+		size_t len = strlen(title) + 1;
+		c->titles = xgrow(c->titles, &c->cap_titles, c->n_titles + len, 1);
+		memcpy(c->titles + c->n_titles, title, len);
+		row->title_at = c->n_titles;
+		c->n_titles += len;
+		free(title);
+	}
+	row->comps_at = c->n_comps;
+	row->n_comps = 0;
+	for (size_t i = 0; i < c->cf->n_competences; i++)
+		if (c->comp_values[i] > 0) {
+			c->comps = xgrow(c->comps, &c->cap_comps, c->n_comps + 1, sizeof(*c->comps));
+			c->comps[c->n_comps++] = (struct bulk_level){(int)i, c->comp_values[i]};
+			row->n_comps++;
+		}
+}
+
+/* Forget what bulk_keep kept, and stop keeping. */
+static void bulk_clear(struct sync_ctx *c)
+{
+	free(c->rows);
+	free(c->comps);
+	free(c->titles);
+	c->rows = NULL;
+	c->comps = NULL;
+	c->titles = NULL;
+	c->n_rows = c->cap_rows = c->n_comps = c->cap_comps = c->n_titles = c->cap_titles = 0;
+	c->bulk = 0;
+}
+
+/* A complete read starts on a new roster: keep people for bulk_write. */
+static void bulk_start(struct sync_ctx *c)
+{
+	bulk_clear(c);
+	c->bulk = 1;
+}
+
+/* A person leaves the roster during a complete read: the roster's last one takes their slot, here too. */
+static void bulk_forget(struct sync_ctx *c, const char *uuid)
+{
+	struct roster *r = c->r;
+	size_t idx = 0;
+	/* not indexed yet, and a refresh without a cookie deletes nobody: the slow way is fine */
+	while (idx < r->n && strcmp(r->people[idx].uuid, uuid) != 0)
+		idx++;
+	if (idx == r->n)
+		return;
+	person_clear(&r->people[idx]);
+	r->people[idx] = r->people[--r->n];
+	c->rows[idx] = c->rows[--c->n_rows];
+	c->reshaped = 1;
+}
+
+/* A roster index with the first 8 octets of its uuid as a number, for sorting. */
+struct bulk_key {
+	uint64_t prefix;
+	const char *uuid;
+	size_t idx;
+};
+
+/* The first 8 octets of s (fewer when shorter) big-endian: numbers that sort as the strings do. */
+static uint64_t bulk_prefix(const char *s)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+	for (; i < 8 && s[i]; i++)
+		v = v << 8 | (unsigned char)s[i];
+	return v << (8 * (8 - i));
+}
+
+/* Order by uuid (the prefix decides nearly always), then by roster index. */
+static int bulk_key_cmp(const void *a, const void *b)
+{
+	const struct bulk_key *x = a, *y = b;
+	int rc;
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	if ((rc = strcmp(x->uuid, y->uuid)) != 0)
+		return rc;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * Drop the people whose uuid an earlier entry of the read had (keys, in
+ * uuid order, has them right after it): each is skipped with a warning,
+ * the first one read stays. Returns how many keys are left (the dropped
+ * ones' are removed, the others follow the roster's new indexes).
+ */
+static size_t bulk_drop_twice(struct sync_ctx *c, struct bulk_key *keys, size_t n)
+{
+	struct roster *r = c->r;
+	size_t *moved = NULL, j = 0, k = 0;
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(keys[i].uuid, keys[i - 1].uuid) == 0) {
+			if (!moved)
+				moved = xcalloc(r->n, sizeof(*moved));
+			moved[keys[i].idx] = ROSTER_NONE;
+			skip_twice(c, r->people[keys[i].idx].dn, keys[i].uuid);
+			c->stats->staff--;
+		}
+	if (!moved)
+		return n;
+	for (size_t i = 0; i < r->n; i++) {
+		if (moved[i] == ROSTER_NONE) {
+			person_clear(&r->people[i]);
+			continue;
+		}
+		r->people[j] = r->people[i];
+		c->rows[j] = c->rows[i];
+		moved[i] = j++;
+	}
+	r->n = c->n_rows = j;
+	for (size_t i = 0; i < n; i++)
+		if (moved[keys[i].idx] != ROSTER_NONE)
+			keys[k++] = (struct bulk_key){keys[i].prefix, r->people[moved[keys[i].idx]].uuid, moved[keys[i].idx]};
+	free(moved);
+	return k;
+}
+
+/*
+ * The roster's indexes after a complete read, built once everyone is in:
+ * sized for them, so they never grow and rehash on the way, and with no
+ * look-up per entry while reading. By DN in the order read, so that of two
+ * entries with one DN the later one counts, as it would have while reading.
+ */
+static void bulk_index(struct roster *r)
+{
+	strmap_free(r->by_uuid);
+	strmap_free(r->by_cdn);
+	r->by_uuid = strmap_new(r->n);
+	r->by_cdn = strmap_new(r->n);
+	for (size_t i = 0; i < r->n; i++) {
+		strmap_put(r->by_uuid, r->people[i].uuid, i);
+		strmap_put(r->by_cdn, r->people[i].cdn, i);
+	}
+}
+
+/* Add the person at roster index idx, with what bulk_keep kept of them, to a batch for store_staff_load. */
+static void bulk_add(struct sync_ctx *c, size_t idx, struct store_person *sp, struct store_level_row *levels,
+		     size_t *n_levels)
+{
+	const struct roster_person *p = &c->r->people[idx];
+	const struct bulk_row *row = &c->rows[idx];
+	size_t n = person_levels(c, p->levels, NULL);
+	*sp = store_row(c->cf, p, row->title_at == NO_TITLE ? NULL : c->titles + row->title_at);
+	for (size_t i = 0; i < n; i++)
+		levels[(*n_levels)++] = (struct store_level_row){p->uuid, c->level_ids[i], c->level_values[i]};
+	for (size_t i = 0; i < row->n_comps; i++) {
+		const struct bulk_level *lv = &c->comps[row->comps_at + i];
+		levels[(*n_levels)++] = (struct store_level_row){p->uuid, c->cf->competences[lv->competence].id,
+								 lv->level};
+	}
+}
+
+/* bulk_index in a thread of its own. */
+static void *bulk_index_thread(void *roster)
+{
+	bulk_index(roster);
+	return NULL;
+}
+
+/* Store the people of keys (in uuid order), STORE_LOAD_PEOPLE at a time. */
+static int bulk_load(struct sync_ctx *c, const struct bulk_key *keys, size_t n_keys)
+{
+	struct store_person batch[STORE_LOAD_PEOPLE];
+	struct store_level_row *levels = xcalloc(STORE_LOAD_PEOPLE * (c->cf->n_areas + c->cf->n_competences) + 1,
+						 sizeof(*levels));
+	size_t n = 0, n_levels = 0;
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < n_keys; k++) {
+		bulk_add(c, keys[k].idx, &batch[n++], levels, &n_levels);
+		if (n == STORE_LOAD_PEOPLE || k + 1 == n_keys) {
+			rc = store_staff_load(c->st, batch, n, levels, n_levels);
+			n = n_levels = 0;
+		}
+	}
+	free(levels);
+	return rc;
+}
+
+/*
+ * Store everyone a complete read put in the roster, in uuid order: the
+ * store's tables and indexes are keyed by uuid, and rows that come in key
+ * order are appended where rows in the directory's order would go to
+ * random places of every index. The roster's indexes are built meanwhile
+ * on the other core: they touch nothing the load does but the strings
+ * both only read, and the load comes after the directory read, with the
+ * server idle.
+ */
+static int bulk_write(struct sync_ctx *c)
+{
+	struct roster *r = c->r;
+	struct bulk_key *keys = xcalloc(r->n ? r->n : 1, sizeof(*keys));
+	size_t n_keys = r->n;
+	pthread_t indexer;
+	int threaded, rc;
+	for (size_t i = 0; i < r->n; i++)
+		keys[i] = (struct bulk_key){bulk_prefix(r->people[i].uuid), r->people[i].uuid, i};
+	qsort(keys, n_keys, sizeof(*keys), bulk_key_cmp);
+	n_keys = bulk_drop_twice(c, keys, n_keys);
+	if (!(threaded = pthread_create(&indexer, NULL, bulk_index_thread, r) == 0))
+		bulk_index(r);
+	rc = bulk_load(c, keys, n_keys);
+	if (threaded)
+		pthread_join(indexer, NULL);
+	free(keys);
 	return rc;
 }
 
@@ -495,18 +776,18 @@ static char *entry_identity(struct sync_ctx *c, const dir_entry *e, char **cdn)
 	char *uuid = mapped_value(e, c->cf->attr.id);
 	size_t idx;
 	*cdn = sync_dn_canonical(dn);
-	if (!uuid || !*cdn)
+	if (!uuid || !*cdn) {
 		log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s", dn,
 			  !uuid ? "no stable id attribute" : "DN cannot be parsed");
-	else if (strmap_get(c->seen ? c->seen : c->r->by_uuid, uuid, &idx) == 0)
-		log_entry(LOG_WARNING, dn, "sync", "%s: entry skipped: %s %s seen twice in one read", dn,
-			  c->cf->attr.id, uuid);
-	else
-		return uuid;
+		c->stats->skipped_entries++;
+	} else if (!c->bulk && strmap_get(c->seen ? c->seen : c->r->by_uuid, uuid, &idx) == 0) {
+		skip_twice(c, dn, uuid);
+	} else {
+		return uuid; /* a complete read finds an id read twice at its end (bulk_drop_twice) */
+	}
 	free(uuid);
 	free(*cdn);
 	*cdn = NULL;
-	c->stats->skipped_entries++;
 	return NULL;
 }
 
@@ -539,12 +820,14 @@ static int on_person(const dir_entry *e, void *arg)
 	read_capacity(c, e, p);
 	read_competences(c, e, p);
 	rc = c->incremental ? store_competence_clear(c->st, p->uuid) : 0;
-	if (rc == 0)
+	if (rc == 0 && !c->bulk)
 		rc = store_person(c, p, e);
 	if (rc == 0)
 		rc = store_avoid_list(c, p, e);
 	if (rc == 0 && c->seen)
 		strmap_put(c->seen, p->uuid, 0);
+	if (rc == 0 && c->bulk)
+		bulk_keep(c, c->r->n, e); /* a complete read appends to its new roster */
 	if (rc == 0 && c->r)
 		roster_upsert(c, p);
 	person_strings_clear(p);
@@ -570,7 +853,10 @@ static int forget_person(struct sync_ctx *c, const char *uuid)
 		return -1;
 	}
 	c->stats->removed += rc;
-	roster_remove(c, uuid);
+	if (c->bulk)
+		bulk_forget(c, uuid);
+	else
+		roster_remove(c, uuid);
 	return 0;
 }
 
@@ -866,6 +1152,7 @@ static int read_full(dir *d, struct sync_ctx *c, const char *const *attrs, int u
 	reset_seen(c, 0);
 	/* the roster is built as the entries come: no second pass over the store */
 	ctx_new_roster(c, c->expected > 0 ? (size_t)c->expected : 0);
+	bulk_start(c);
 	if (store_staff_reset(c->st) < 0)
 		return -1;
 	if (use_sync)
@@ -946,6 +1233,7 @@ static void ad_begin(int incremental, void *arg)
 	if (!incremental) {
 		c->stats->reused = 0;
 		ctx_new_roster(c, c->expected > 0 ? (size_t)c->expected : 0);
+		bulk_start(c);
 	}
 }
 
@@ -1057,6 +1345,9 @@ int sync_run(dir *d, store *st, const struct conf *cf, time_t now, const struct 
 	people_attrs(cf, attrs);
 	t0 = mono_seconds();
 	rc = read_people(d, &c, attrs, kept);
+	if (rc == 0 && c.bulk && !c.failed && !c.stopped)
+		rc = bulk_write(&c);
+	bulk_clear(&c);
 	t1 = mono_seconds();
 	if (rc == 0 && !c.failed && !c.stopped)
 		rc = finish_sync(d, &c);

@@ -542,6 +542,84 @@ START_TEST(daemon_reads_everyone_when_the_server_cannot_continue)
 }
 END_TEST
 
+/*
+ * With an id attribute that the directory does not keep unique, two entries
+ * can share an id: a complete read keeps the first one read (slapd sends
+ * them in the order they were added) and skips the other with a warning.
+ */
+START_TEST(complete_read_keeps_the_first_of_two_entries_with_one_id)
+{
+	start_company(200);
+	write_config(td.uri, SENIORS, "people = { attributes = { id = \"employeeNumber\"; }; };");
+	ldap_change("dn: uid=u000150,ou=people," SUFFIX "\nchangetype: modify\nreplace: employeeNumber\n"
+		    "employeeNumber: 100020\n");
+	cycle_reads("read 200 entries (full, paged)");
+	ck_assert(output_has("mentord.err", "uid=u000150,ou=people," SUFFIX ": entry skipped: employeeNumber 100020 "
+			     "seen twice in one read"));
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff")), 199);
+	ck_assert(db_is("SELECT dn FROM staff WHERE uuid = '100020'", "uid=u000020,ou=people," SUFFIX "\n"));
+}
+END_TEST
+
+/* The mentord configuration for a SASL EXTERNAL bind over the test server's ldapi:// socket. */
+static void write_external_config(void)
+{
+	FILE *fp;
+	ck_assert_msg(td.ldapi[0], "the test server has no ldapi:// socket");
+	snprintf(conf_path, sizeof(conf_path), "%s/mentord.conf", td.dir);
+	ck_assert_ptr_nonnull(fp = fopen(conf_path, "w"));
+	fprintf(fp, "directory = { uri = \"%s\"; base = \"" SUFFIX "\"; sasl_mech = \"EXTERNAL\"; timeout = 5; };\n"
+		"participants = { juniors = \"" JUNIORS "\"; seniors = \"" SENIORS "\"; };\n"
+		"state = { database = \"%s/mentord.db\"; };\n", td.ldapi, td.dir);
+	fclose(fp);
+}
+
+/*
+ * The server maps mentord's peer credentials on its ldapi:// socket
+ * (gidNumber=..+uidNumber=..,cn=peercred,cn=external,cn=auth) to the service
+ * account with an authz-regexp: no bind DN, no password, and the cycle
+ * reads and writes as the service account.
+ */
+START_TEST(external_bind_over_ldapi_reads_and_writes_as_the_service_account)
+{
+	LDAP *ld;
+	start_company(300);
+	write_external_config();
+	cycle_reads("read 300 entries (full)");
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff")), 300);
+	ld = admin();
+	ck_assert_int_gt(count(ld, PAIRS_OU, "(objectClass=mentoringPair)"), 0);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	ldap_change("dn: uid=u000100,ou=people," SUFFIX "\nchangetype: modify\nreplace: title\ntitle: Socket Tester\n");
+	cycle_reads("read 1 entries (incremental)");
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff WHERE title = 'Socket Tester'")), 1);
+}
+END_TEST
+
+/*
+ * Without the mapping the server accepts the bind but knows mentord only by
+ * its peer credentials, which no entry stands for: the cycle stops before
+ * reading anything and says what to configure.
+ */
+START_TEST(external_bind_without_a_mapping_names_the_missing_authz_regexp)
+{
+	LDAP *ld;
+	setenv("PEERCRED", "none", 1);
+	start_company(100);
+	unsetenv("PEERCRED");
+	write_external_config();
+	ck_assert_int_ne(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", "SASL EXTERNAL bind"));
+	ck_assert(output_has("mentord.err", ",cn=peercred,cn=external,cn=auth"));
+	ck_assert(output_has("mentord.err", "olcAuthzRegexp"));
+	ck_assert(output_has("mentord.err", "no directory server could be reached"));
+	ck_assert_int_eq(db_int(("SELECT count(*) FROM staff")), 0);
+	ld = admin();
+	ck_assert_int_eq(count(ld, PAIRS_OU, "(objectClass=mentoringPair)"), 0);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
 START_TEST(dn_canonical_form_matches_libldap)
 {
 	static const char *const dns[] = {
@@ -574,6 +652,13 @@ static Suite *sync_suite(void)
 	tcase_add_test(tc, periodic_full_read_replaces_the_stored_people);
 	tcase_add_test(tc, failed_incremental_read_keeps_store_and_cookie);
 	tcase_add_test(tc, cookie_kept_while_nothing_changes);
+	tcase_add_test(tc, complete_read_keeps_the_first_of_two_entries_with_one_id);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("external");
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, external_bind_over_ldapi_reads_and_writes_as_the_service_account);
+	tcase_add_test(tc, external_bind_without_a_mapping_names_the_missing_authz_regexp);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("daemon");
 	tcase_set_timeout(tc, 180);

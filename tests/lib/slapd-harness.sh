@@ -7,8 +7,10 @@
 #       module is loaded but configured on no database, so tests can add
 #       schema/constraint.ldif over LDAP), load each LDIF
 #       offline into the database, start slapd on a free 127.0.0.1 port and
-#       wait until it answers. Writes DIR/env and prints the same lines:
+#       on the unix socket DIR/ldapi, and wait until it answers. Writes
+#       DIR/env and prints the same lines:
 #         SLAPD_URI=ldap://127.0.0.1:PORT/  SLAPD_PORT=PORT  SLAPD_PID=PID
+#         SLAPD_LDAPI=ldapi://%2F...%2Fldapi (DIR/ldapi, URL-encoded)
 #         SLAPD_SUFFIX=...  SLAPD_ROOTDN=...  SLAPD_ROOTPW=...
 #         SLAPD_CONFIGDN=cn=config  SLAPD_CONFIGPW=...  SLAPD_DIR=DIR
 #       Exits non-zero, with the slapd log on stderr, when anything fails.
@@ -22,10 +24,16 @@
 # covers member and manager only); SLAPD, SLAPADD, LDAPSEARCH (default: found
 # in PATH or /usr/sbin); SYNCPROV ("none": no syncprov overlay on the
 # database, so RFC 4533 syncs are refused; "reloadhint": olcSpReloadHint TRUE,
-# so a cookie older than the data gets e-syncRefreshRequired). Only 127.0.0.1 is ever used. Runs as root or as any
+# so a cookie older than the data gets e-syncRefreshRequired); PEERCRED
+# ("none": no authz-regexp, see below). Only 127.0.0.1 and DIR/ldapi are ever
+# used. Runs as root or as any
 # user who can write DIR. The database is ready for sync tests: the service
 # account cn=mentord,ou=services,SUFFIX may write everything and has no size
 # limit, anonymous users may read everything but passwords (size limit 500).
+# A SASL EXTERNAL bind over DIR/ldapi by a process with the user and group
+# ids of the one that started the server (its peer credentials,
+# gidNumber=GID+uidNumber=UID,cn=peercred,cn=external,cn=auth) is mapped by
+# an authz-regexp to the service account, and has its rights.
 # Offline loading does not run overlays, so entries loaded from LDIF get no
 # memberOf values; groups written over LDAP later do.
 
@@ -113,6 +121,13 @@ objectClass: olcGlobal
 cn: config
 olcPidFile: $DIR/slapd.pid
 olcArgsFile: $DIR/slapd.args
+EOF
+	if [ "$PEERCRED" != none ]; then
+		# a regular expression (slapd-config(5)): the "+" of the two-valued RDN escaped
+		printf 'olcAuthzRegexp: "gidNumber=%s\\+uidNumber=%s,cn=peercred,cn=external,cn=auth" "%s"\n' \
+			"$(id -g)" "$(id -u)" "$SERVICE_DN"
+	fi
+	cat <<EOF
 
 dn: cn=module{0},cn=config
 objectClass: olcModuleList
@@ -222,6 +237,13 @@ is_ours() {
 		grep -qxF "olcPidFile: $DIR/slapd.pid"
 }
 
+# The ldapi:// URI of the socket DIR/ldapi ("/" written %2F); empty when the
+# path is too long for a unix socket (108 bytes on Linux, with its NUL).
+ldapi_uri() {
+	[ ${#DIR} -le 100 ] || return 0
+	printf 'ldapi://%s\n' "$(printf '%s/ldapi' "$DIR" | sed 's|/|%2F|g')"
+}
+
 # Start slapd on port $1 and wait for it. Returns 0 when it answers, 2 when the
 # port was taken (try another), 1 on any other failure (log already shown).
 try_port() {
@@ -230,7 +252,10 @@ try_port() {
 		return 2
 	fi
 	: >"$DIR/slapd.log"
-	"$SLAPD" -d none -F "$DIR/slapd.d" -h "$uri" </dev/null >>"$DIR/slapd.log" 2>&1 &
+	rm -f "$DIR/ldapi"
+	[ -n "$(ldapi_uri)" ] || printf '%s: %s/ldapi is too long for a unix socket; no ldapi:// listener\n' \
+		"$ME" "$DIR" >&2
+	"$SLAPD" -d none -F "$DIR/slapd.d" -h "$uri $(ldapi_uri)" </dev/null >>"$DIR/slapd.log" 2>&1 &
 	pid=$!
 	deadline=$(($(date +%s) + 15))
 	while [ "$(date +%s)" -le $deadline ]; do
@@ -275,6 +300,7 @@ write_env() {
 		env_line SLAPD_URI "ldap://127.0.0.1:$1/"
 		env_line SLAPD_PORT "$1"
 		env_line SLAPD_PID "$2"
+		env_line SLAPD_LDAPI "$(ldapi_uri)"
 		env_line SLAPD_SUFFIX "$SUFFIX"
 		env_line SLAPD_ROOTDN "cn=admin,$SUFFIX"
 		env_line SLAPD_ROOTPW "$ROOTPW"
@@ -312,6 +338,7 @@ cmd_start() {
 	top=${top_srcdir:-$here/../..}
 	SCHEMA=${MENTORING_SCHEMA:-$top/schema/mentoring.ldif}
 	SYNCPROV=${SYNCPROV:-yes}
+	PEERCRED=${PEERCRED:-service}
 	REFINT_ATTRS="member manager mentoringMentor mentoringMentee"
 	[ "$SCHEMA" != none ] || REFINT_ATTRS="member manager"
 
@@ -370,7 +397,7 @@ cmd_stop() {
 	if alive "$pid" && is_our_slapd "$pid" "$DIR"; then
 		stop_pid "$pid"
 	fi
-	rm -f "$DIR/env"
+	rm -f "$DIR/env" "$DIR/ldapi"
 	return 0
 }
 

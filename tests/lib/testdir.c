@@ -142,7 +142,7 @@ static int copy_value(char *dst, size_t n, const char *value)
 	return 0;
 }
 
-/* Read SLAPD_URI, SLAPD_PORT, SLAPD_PID and SLAPD_SUFFIX from DIR/env into t. */
+/* Read SLAPD_URI, SLAPD_LDAPI, SLAPD_PORT, SLAPD_PID and SLAPD_SUFFIX from DIR/env into t. */
 static int read_env(struct testdir *t)
 {
 	char path[4200], line[1024];
@@ -164,6 +164,8 @@ static int read_env(struct testdir *t)
 		shell_unquote(eq);
 		if (strcmp(line, "SLAPD_URI") == 0)
 			bad |= copy_value(t->uri, sizeof t->uri, eq);
+		else if (strcmp(line, "SLAPD_LDAPI") == 0)
+			bad |= copy_value(t->ldapi, sizeof t->ldapi, eq);
 		else if (strcmp(line, "SLAPD_SUFFIX") == 0)
 			bad |= copy_value(t->suffix, sizeof t->suffix, eq);
 		else if (strcmp(line, "SLAPD_PORT") == 0)

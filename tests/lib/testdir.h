@@ -26,6 +26,8 @@
 struct testdir {
 	char dir[4096];     /* temporary directory: slapd.d, db, env, slapd.log */
 	char uri[128];      /* "ldap://127.0.0.1:PORT/" */
+	char ldapi[512];    /* "ldapi://%2F...%2Fldapi": the unix socket dir/ldapi, where a SASL
+			       EXTERNAL bind with this process's user and group ids is the service account */
 	int port;
 	long pid;           /* slapd's pid */
 	char suffix[512];   /* the database suffix */
