@@ -1000,6 +1000,9 @@ static int apply_groups(struct sync_ctx *c)
 	struct roster_state *rs = r->state;
 	int rewrite = c->rebuilt || c->reshaped || c->groups_changed, rc = 0;
 	size_t idx;
+	/* the same members and the same people under the same DNs: the roles in place stand */
+	if (!rewrite)
+		return 0;
 	for (size_t i = 0; i < r->n; i++)
 		r->people[i].roles = 0;
 	for (size_t k = 0; k < rs->n_groups; k++) {
@@ -1014,8 +1017,6 @@ static int apply_groups(struct sync_ctx *c)
 			}
 		}
 	}
-	if (!rewrite)
-		return 0;
 	rc = store_members_reset(c->st);
 	for (size_t i = 0; rc == 0 && i < r->n; i++)
 		for (size_t k = 0; rc == 0 && k < rs->n_groups; k++)
