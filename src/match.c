@@ -5,7 +5,8 @@
  * without building them all.
  *
  * 0. Pins first (match_solve_stats): each usable pin becomes a pair, its
- *    senior leaves the instance and its junior's capacity shrinks.
+ *    senior leaves the instance (with several mentors: once full) and its
+ *    junior's capacity shrinks.
  * 1. Classes. A pair's area score depends only on the mentor's levels
  *    capped at each standard and the mentee's levels capped the same way,
  *    so people fall into classes: (rank, capped levels), where the rank is
@@ -15,7 +16,7 @@
  *    are checked pair by pair; bounds add the most the bonuses can give.
  *    People who can never be in a pair (capacity 0, rank unknown) get no
  *    class.
- * 2. Candidates. Each senior takes its current mentor and the top_k best
+ * 2. Candidates. Each senior takes its current mentors and the top_k best
  *    pairs found by probing junior classes best class score first (a few
  *    members per class, from an offset that depends on the senior, skipping
  *    juniors already on LIST_PER_SLOT lists per unit of capacity, so that
@@ -39,6 +40,18 @@
  *    give it a violation, and they have a trie of their own. Each solve's
  *    duals are checked against the graph before use (duals_prove), so the
  *    certificate does not rest on the solver.
+ *
+ * Several mentors per senior (rules->mentors_per_senior = N > 1): the same
+ * scheme on a network where a senior has N places, its first worth big
+ * more than the others (the seniors-matched tier) and each pair one unit
+ * (a pair is made once), solved by flow_solve_multi. Its duals prove the
+ * result through the general dual objective (duals_prove_multi); a senior's
+ * price there is its node potential against the sink, and may be negative
+ * (a senior without a mentor prices its first one at big). Pairs outside
+ * the graph are certified by the same test, jdual + sdual >= weight; pairs
+ * in the result are not tested, since their own capacity may carry part of
+ * their weight. Pins keep up to N per senior; a pinned senior keeps its
+ * other places, its first no longer worth big.
  *
  * Where the time goes at scale: the solves of a graph that certification
  * grows round by round (bench/match prints the split).
@@ -1627,7 +1640,7 @@ static void export_graph(const struct engine *e, int tight, struct match_stats *
 	for (size_t i = 0; i < e->n_cand; i++) {
 		const struct cand *c = &e->cand[i];
 		int64_t w = cand_weight(e, c);
-		if (tight && e->jdual[c->j] + e->sdual[c->s] != w)
+		if (tight && e->jdual[c->j] + e->sdual[c->s] != w && !(e->units > 1 && e->used[i]))
 			continue;
 		st->graph[n++] = (struct match_arc){ e->jun[c->j], e->sen[c->s], (long long)w };
 	}

@@ -168,9 +168,9 @@ void match_terms(const struct match_input *in, size_t j, size_t s, struct match_
  * no partner in a result: per reason, how many people of the other side
  * rule the pair out (counts[MATCH_OK] is the eligible ones), and of the
  * eligible ones how many are full in pairs[] (taken: a junior at its
- * capacity, a senior with rules->mentors_per_senior mentors, at least one). A participant with
- * eligible partners that are not full lost to the objective (more seniors
- * matched, a higher total).
+ * capacity, a senior with mentors_per_senior mentors, at least one). A
+ * participant with eligible partners that are not full lost to the
+ * objective (more seniors matched, more pairs, a higher total).
  */
 struct match_why {
 	size_t counts[MATCH_N_REASONS];
@@ -193,13 +193,15 @@ int match_solve(const struct match_input *in, struct match_pair **pairs, size_t 
 struct match_arc;
 
 /* What match_options.want_graph asks for: every candidate pair, or only the tight ones
- * (weight = the two prices: the pairs an optimum is made of), enough to seed a next cycle. */
+ * (weight = the two prices: the pairs an optimum is made of; with several mentors the
+ * result's pairs too), enough to seed a next cycle. */
 #define MATCH_GRAPH_ALL 1
 #define MATCH_GRAPH_TIGHT 2
 
 /* Tuning for match_solve_stats; a zeroed struct (or NULL) means the defaults. */
 struct match_options {
-	size_t top_k;          /* candidates per senior before certification; 0: 4 */
+	size_t top_k;          /* candidates per senior before certification; 0: 4 (times
+				* mentors_per_senior with several mentors) */
 	size_t add_k;          /* most pairs one certification round adds per senior; 0: 32 */
 	int want_graph;        /* MATCH_GRAPH_ALL or _TIGHT: return the final candidate graph in the stats */
 	/*

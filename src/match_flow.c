@@ -1669,7 +1669,7 @@ struct multi {
 	uint32_t *head, *rev;
 	int64_t *res, *cost;        /* residual capacity; cost times K */
 	int64_t *p, *excess;
-	int64_t scale, eps;
+	int64_t scale, eps, cost_max; /* cost_max: the largest scaled cost */
 	size_t *cur;                /* per node: the next arc to try */
 	size_t *queue, q_head, q_len;
 	char *queued;
@@ -1778,7 +1778,7 @@ static int multi_fits(struct multi *x)
 		return 0;
 	for (size_t a = 0; a < x->m; a++)
 		x->cost[a] *= x->scale;
-	x->eps = most * x->scale;
+	x->eps = x->cost_max = most * x->scale;
 	return 1;
 }
 
@@ -1886,13 +1886,16 @@ static struct gu_entry mh_pop(struct multi *x)
  * Global price update (Goldberg): every node's distance, in steps of eps,
  * to a node with a deficit over residual arcs, an arc of reduced cost rc
  * counting max(0, floor(rc / eps) + 1); each potential then drops by eps
- * times its distance, capped at the node count (a cap, or no path, keeps
- * every arc eps-optimal). Afterwards every node with excess has an
- * admissible path toward a deficit.
+ * times its distance. Distances are capped (any cap, or no path, keeps
+ * every arc eps-optimal) at a few times the largest cost: no optimal
+ * potential is further away, and a small cap (the node count) left a warm
+ * start at a small eps to crawl towards prices a tier away, update after
+ * update. Afterwards every node with excess has an admissible path toward
+ * a deficit.
  */
 static void multi_global_update(struct multi *x)
 {
-	int64_t cap = (int64_t)x->n;
+	int64_t cap = (int64_t)x->n + 4 * (x->cost_max / x->eps);
 	if (!x->dist) {
 		x->dist = xmalloc(x->n * sizeof(*x->dist));
 		x->heap = xmalloc((x->m + x->n + 1) * sizeof(*x->heap));
@@ -1928,7 +1931,10 @@ static void multi_global_update(struct multi *x)
 		}
 	}
 	for (size_t v = 0; v < x->n; v++) {
-		x->p[v] -= x->dist[v] * x->eps;
+		if (x->p[v] - x->dist[v] * x->eps < -MULTI_PRICE_LIMIT)
+			x->failed = 1;
+		else
+			x->p[v] -= x->dist[v] * x->eps;
 		x->cur[v] = x->first[v];
 	}
 	x->relabels = 0;
@@ -2020,13 +2026,17 @@ static void multi_warm(struct multi *x, const unsigned char *used, const int64_t
 		for (size_t a = x->first[u]; a < x->first[u + 1]; a++)
 			if (x->res[a] > 0 && -multi_rc(x, u, a) > worst)
 				worst = -multi_rc(x, u, a);
+	x->eps = worst < x->eps ? worst : x->eps;
 	/*
-	 * Arcs new to the graph may violate by a whole tier (a senior without a
-	 * mentor prices its first one high), but they are few: starting from
-	 * one cost unit, with the global updates, measured 1.5 to 2 times
-	 * faster than scaling down from the largest violation.
+	 * After an earlier solve's duals and pairs, arcs new to the graph may
+	 * violate by a whole tier (a senior without a mentor prices its first
+	 * one high), but they are few: starting from one cost unit, with the
+	 * global updates, measured 1.5 to 2 times faster than scaling down from
+	 * the largest violation. A price hint alone scales down from there: a
+	 * wrong one starting at one unit was a hundred times slower.
 	 */
-	x->eps = worst < x->scale ? worst : x->scale;
+	if (used && start_s && x->eps > x->scale)
+		x->eps = x->scale;
 }
 
 /*
