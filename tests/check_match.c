@@ -2117,6 +2117,65 @@ START_TEST(multi_deterministic)
 }
 END_TEST
 
+/* A next cycle with several mentors, from the last prices and tight graph (some garbage): the same tiers as cold. */
+START_TEST(multi_warm_start_from_last_cycle)
+{
+	size_t warm_runs = 0;
+	for (uint64_t seed = 1; seed <= 120; seed++) {
+		struct match_options opt = { .top_k = 1 + seed % 3, .add_k = 1 + seed % 2, .want_prices = 1,
+					     .want_graph = MATCH_GRAPH_TIGHT };
+		struct match_stats first, cold, warm;
+		struct match_pair *pairs;
+		size_t n, units = 2 + seed % 2;
+		struct tiers tc, tw;
+		struct inst *t;
+		rng_state = seed * 6151;
+		t = random_inst(seed, 2 + (size_t)rnd(14), 2 + (size_t)rnd(25), (size_t)rnd(6), 1 + rnd(3));
+		if (seed % 2)
+			random_rules(t);
+		t->rules.mentors_per_senior = (int)units;
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &first), 0);
+		/* every pair of the result is in the tight graph */
+		for (size_t i = 0; i < n; i++) {
+			int found = 0;
+			for (size_t k = 0; k < first.n_graph; k++)
+				found |= first.graph[k].junior == pairs[i].junior && first.graph[k].senior == pairs[i].senior;
+			ck_assert_msg(found, "seed %llu: pair %zu not in the tight graph", (unsigned long long)seed, i);
+		}
+		free(pairs);
+		for (size_t i = 0; i < t->n_people; i++)
+			if (rnd(4) == 0)
+				t->levels[i][0] = rnd(9);
+		if (t->n_juniors > 1)
+			t->juniors[0] = t->juniors[--t->n_juniors];
+		if (seed % 10 == 0)
+			for (size_t i = 0; i < t->n_people; i++)
+				first.prices[i] = (long long)rnd(1000000) - 1000;
+		opt.want_graph = 0;
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &cold), 0);
+		tc = check_feasible_multi(t, pairs, n, units);
+		free(pairs);
+		opt.prices_in = first.prices;
+		opt.prices_in_big = first.big;
+		opt.prices_in_tie = first.tie_scale;
+		opt.graph_in = first.graph;
+		opt.n_graph_in = first.n_graph;
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &warm), 0);
+		tw = check_feasible_multi(t, pairs, n, units);
+		expect_tiers(&tw, &tc, "warm vs cold", seed);
+		ck_assert(warm.certified && cold.certified);
+		warm_runs += warm.warm;
+		free(pairs);
+		free(first.prices);
+		free(first.graph);
+		free(cold.prices);
+		free(warm.prices);
+		inst_free(t);
+	}
+	ck_assert_uint_gt(warm_runs, 80);
+}
+END_TEST
+
 /*
  * One mentor per senior stays as it was: mentors_per_senior 0 and 1 give the
  * same pairs, and current pairs given as a list equal the same ones given
@@ -2242,6 +2301,7 @@ static Suite *match_suite(void)
 	tcase_add_test(tc, multi_pins);
 	tcase_add_test(tc, multi_why);
 	tcase_add_loop_test(tc, multi_deterministic, 0, 2);
+	tcase_add_test(tc, multi_warm_start_from_last_cycle);
 	tcase_add_test(tc, one_mentor_unchanged);
 	tcase_add_test(tc, multi_current_malformed);
 	suite_add_tcase(s, tc);
