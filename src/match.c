@@ -1738,9 +1738,12 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	memset(&e, 0, sizeof(e));
 	e.in = in;
 	e.units = units_of(in);
-	e.top_k = opt && opt->top_k ? opt->top_k : DEFAULT_TOP_K * e.units;
 	e.add_k = opt && opt->add_k ? opt->add_k : DEFAULT_ADD_K;
 	setup(&e);
+	/* no senior can have more distinct mentors than there are juniors */
+	if (e.units > 2 && e.units > e.n_jun)
+		e.units = e.n_jun > 2 ? e.n_jun : 2;
+	e.top_k = opt && opt->top_k ? opt->top_k : DEFAULT_TOP_K * (e.units < 8 ? e.units : 8);
 	if (e.units > 1)
 		setup_places(&e, pinned);
 	set_scales(&e);
