@@ -1208,7 +1208,7 @@ static void price_trie(struct engine *e, const int64_t *cmin, int64_t *tmin)
 	for (size_t v = e->n_trie; v-- > 0;) {
 		const struct tnode *t = &e->trie[v];
 		int64_t m = INT64_MAX;
-		if (t->child == t->child_end)
+		if (t->child == t->child_end && t->lo < t->hi) /* a leaf; the root of no classes has none */
 			m = cmin[t->lo];
 		for (uint32_t k = t->child; k < t->child_end; k++)
 			m = tmin[k] < m ? tmin[k] : m;
