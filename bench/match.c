@@ -2,7 +2,7 @@
  * bench/match: the matching engine on a deterministic synthetic programme.
  *
  *   match -j J -s S [--seed N] [-k TOP_K] [--add-k N] [--dimacs FILE] [--no-greedy]
- *         [--no-incumbents] [--seniority-gap N]
+ *         [--no-incumbents] [--seniority-gap N] [--mentors N]
  *
  * The programme: J juniors and S seniors among J + S + (J + S) / 8 staff; the
  * rest are managers in an org tree (each manager under an earlier one),
@@ -26,7 +26,8 @@
  * the "stay unmatched" path), whose optimum is minus the engine's weight.
  * --next-cycle then changes 1% of the people's levels and solves again, cold
  * and from the first solve's prices and final graph, as a daemon's next
- * cycle does.
+ * cycle does. --mentors N lets a senior take up to N mentors (the greedy
+ * baseline and --dimacs only know one; the oracle runs with J <= 100 then).
  */
 #include "config.h"
 
@@ -445,20 +446,22 @@ static int write_dimacs(const char *path, const struct programme *p, const struc
 static int check_oracle(const struct programme *p, const struct match_stats *st)
 {
 	struct match_pair *pairs;
-	size_t n, kept = 0;
+	size_t n, kept = 0, matched = 0;
 	long long total = 0;
 	if (match_exact_solve(&p->in, &pairs, &n) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		total += pairs[i].score;
 		kept += p->in.current_mentor && p->current[pairs[i].senior] == pairs[i].junior;
+		matched += i == 0 || pairs[i - 1].senior != pairs[i].senior;
 	}
 	free(pairs);
-	if (n == st->matched && total == st->total_score && kept == st->current_kept) {
-		printf("oracle:    equal (%zu matched, score %lld, %zu kept)\n", n, total, kept);
+	if (matched == st->matched && n == st->pairs && total == st->total_score && kept == st->current_kept) {
+		printf("oracle:    equal (%zu matched, %zu pairs, score %lld, %zu kept)\n", matched, n, total, kept);
 		return 0;
 	}
-	printf("oracle:    DIFFERENT: oracle %zu matched, score %lld, %zu kept\n", n, total, kept);
+	printf("oracle:    DIFFERENT: oracle %zu matched, %zu pairs, score %lld, %zu kept\n", matched, n, total,
+	       kept);
 	return -1;
 }
 
@@ -466,13 +469,13 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: match -j JUNIORS -s SENIORS [--seed N] [-k TOP_K] [--add-k N]\n"
 			"             [--dimacs FILE] [--no-greedy] [--no-incumbents] [--seniority-gap N]\n"
-			"             [--next-cycle]\n");
+			"             [--next-cycle] [--mentors N]\n");
 	exit(2);
 }
 
 /* Options. */
 struct args {
-	long juniors, seniors, seed, gap;
+	long juniors, seniors, seed, gap, mentors;
 	struct match_options opt;
 	const char *dimacs;
 	int greedy, no_incumbents, next_cycle;
@@ -486,6 +489,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		{ "add-k", required_argument, NULL, 'a' }, { "no-incumbents", no_argument, NULL, 'I' },
 		{ "seniority-gap", required_argument, NULL, 'y' },
 		{ "next-cycle", no_argument, NULL, 'n' },
+		{ "mentors", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -521,13 +525,18 @@ static void parse_args(int argc, char **argv, struct args *a)
 			a->seed = v;
 		else if (c == 'y')
 			a->gap = v;
+		else if (c == 'm')
+			a->mentors = v;
 		else if (c == 'k')
 			a->opt.top_k = (size_t)v;
 		else if (c == 'a')
 			a->opt.add_k = (size_t)v;
 	}
-	if (a->juniors < 1 || a->seniors < 1 || optind != argc)
+	if (a->juniors < 1 || a->seniors < 1 || optind != argc || (a->mentors > 1 && a->dimacs) ||
+	    a->mentors > 1000)
 		usage();
+	if (a->mentors > 1)
+		a->greedy = 0;
 	a->opt.want_graph = a->dimacs ? MATCH_GRAPH_ALL : a->next_cycle ? MATCH_GRAPH_TIGHT : 0;
 	a->opt.want_prices = a->next_cycle;
 }
@@ -579,8 +588,8 @@ static void print_engine(const struct match_stats *st, double wall, double rss)
 	printf("           classes %zu junior x %zu senior; candidate pairs %zu (%zu added by "
 	       "certification)\n",
 	       st->junior_classes, st->senior_classes, st->candidates, st->added);
-	printf("result:    matched %zu, score %lld, current pairs kept %zu\n", st->matched,
-	       st->total_score, st->current_kept);
+	printf("result:    matched %zu, pairs %zu, score %lld, current pairs kept %zu\n", st->matched,
+	       st->pairs, st->total_score, st->current_kept);
 	printf("certified: %s over all eligible pairs, %u rounds\n", st->certified ? "yes" : "NO",
 	       st->rounds);
 }
@@ -598,6 +607,7 @@ int main(int argc, char **argv)
 	t0 = now();
 	p = make_programme((size_t)a.juniors, (size_t)a.seniors, (uint64_t)a.seed);
 	p->rules.seniority_gap = (int)a.gap;
+	p->rules.mentors_per_senior = (int)a.mentors;
 	printf("instance:  %ld juniors x %ld seniors, %zu staff (%zu managers), seed %ld, "
 	       "generated in %.2f s\n",
 	       a.juniors, a.seniors, p->n_people, p->n_mgr, a.seed, now() - t0);
@@ -616,8 +626,12 @@ int main(int argc, char **argv)
 	rss = peak_rss_mib();
 	print_engine(&st, wall, rss);
 	free(pairs);
-	if (a.juniors <= 300 && check_oracle(p, &st) != 0)
+	if (a.juniors <= (a.mentors > 1 ? 100 : 300) && check_oracle(p, &st) != 0)
 		rc = 1;
+	if (a.mentors > 1)
+		printf("row:       | %ld x %ld, %ld mentors | %.2f s | %.0f MiB | %zu | %zu | %lld | %s |\n", a.juniors,
+		       a.seniors, a.mentors, wall, rss, st.matched, st.pairs, st.total_score,
+		       st.certified ? "yes" : "no");
 	if (a.greedy) {
 		size_t gm;
 		long long gs;

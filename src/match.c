@@ -5,7 +5,8 @@
  * without building them all.
  *
  * 0. Pins first (match_solve_stats): each usable pin becomes a pair, its
- *    senior leaves the instance and its junior's capacity shrinks.
+ *    senior leaves the instance (with several mentors: once full) and its
+ *    junior's capacity shrinks.
  * 1. Classes. A pair's area score depends only on the mentor's levels
  *    capped at each standard and the mentee's levels capped the same way,
  *    so people fall into classes: (rank, capped levels), where the rank is
@@ -15,7 +16,7 @@
  *    are checked pair by pair; bounds add the most the bonuses can give.
  *    People who can never be in a pair (capacity 0, rank unknown) get no
  *    class.
- * 2. Candidates. Each senior takes its current mentor and the top_k best
+ * 2. Candidates. Each senior takes its current mentors and the top_k best
  *    pairs found by probing junior classes best class score first (a few
  *    members per class, from an offset that depends on the senior, skipping
  *    juniors already on LIST_PER_SLOT lists per unit of capacity, so that
@@ -39,6 +40,18 @@
  *    give it a violation, and they have a trie of their own. Each solve's
  *    duals are checked against the graph before use (duals_prove), so the
  *    certificate does not rest on the solver.
+ *
+ * Several mentors per senior (rules->mentors_per_senior = N > 1): the same
+ * scheme on a network where a senior has N places, its first worth big
+ * more than the others (the seniors-matched tier) and each pair one unit
+ * (a pair is made once), solved by flow_solve_multi. Its duals prove the
+ * result through the general dual objective (duals_prove_multi); a senior's
+ * price there is its node potential against the sink, and may be negative
+ * (a senior without a mentor prices its first one at big). Pairs outside
+ * the graph are certified by the same test, jdual + sdual >= weight; pairs
+ * in the result are not tested, since their own capacity may carry part of
+ * their weight. Pins keep up to N per senior; a pinned senior keeps its
+ * other places, its first no longer worth big.
  *
  * Where the time goes at scale: the solves of a graph that certification
  * grows round by round (bench/match prints the split).
@@ -86,11 +99,41 @@ static int is_above(const struct match_input *in, size_t boss, size_t who)
 	}
 }
 
-static const struct match_rules no_rules = { 0, -1, 0, 0, 0, 0, 0 };
+static const struct match_rules no_rules = { 0, -1, 0, 0, 0, 0, 0, 0 };
 
 static const struct match_rules *rules_of(const struct match_input *in)
 {
 	return in->rules ? in->rules : &no_rules;
+}
+
+/* How many mentors a senior may have: 1 unless the rules say more. */
+static size_t units_of(const struct match_input *in)
+{
+	int n = rules_of(in)->mentors_per_senior;
+	return n > 1 ? (size_t)n : 1;
+}
+
+/* Whether in->current lists (j, s): it is sorted by (senior, junior). */
+static int listed_current(const struct match_input *in, size_t j, size_t s)
+{
+	size_t lo = 0, hi = in->n_current;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct match_pin *c = &in->current[mid];
+		if (c->senior == s && c->junior == j)
+			return 1;
+		if (c->senior < s || (c->senior == s && c->junior < j))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Whether (j, s) is a current pair: current_mentor or current names it. */
+static int is_current_pair(const struct match_input *in, size_t j, size_t s)
+{
+	return (in->current_mentor && in->current_mentor[s] == j) || (in->n_current && listed_current(in, j, s));
 }
 
 const char *match_reason_name(enum match_reason r)
@@ -177,7 +220,7 @@ void match_terms(const struct match_input *in, size_t j, size_t s, struct match_
 		int d = tz_apart(mentor, mentee);
 		t->timezone = d == 0 ? r->bonus_same_tz : d <= r->near_tz ? r->bonus_near_tz : 0;
 	}
-	if (in->current_mentor && in->current_mentor[s] == j)
+	if (is_current_pair(in, j, s))
 		t->stability = r->bonus_stability;
 }
 
@@ -343,8 +386,8 @@ void match_why(const struct match_input *in, size_t who, int is_junior, const st
 		r = match_check(in, j, s, &score);
 		why->counts[r]++;
 		if (r == MATCH_OK) {
-			/* a senior takes one mentor; a junior its capacity */
-			size_t room = is_junior ? 1 : (size_t)in->people[o].capacity;
+			/* a senior takes mentors_per_senior mentors; a junior its capacity */
+			size_t room = is_junior ? units_of(in) : (size_t)in->people[o].capacity;
 			if (load[o] >= room)
 				why->taken++;
 		}
@@ -395,7 +438,7 @@ int match_input_valid(const struct match_input *in)
 	if (!in->cf || (in->n_people && !in->people) || (in->n_juniors && !in->juniors) ||
 	    (in->n_seniors && !in->seniors))
 		return 0;
-	if ((in->n_bans && !in->bans) || (in->n_pins && !in->pins))
+	if ((in->n_bans && !in->bans) || (in->n_pins && !in->pins) || (in->n_current && !in->current))
 		return 0;
 	for (size_t i = 0; i < in->n_people; i++) {
 		const struct match_person *p = &in->people[i];
@@ -416,6 +459,13 @@ int match_input_valid(const struct match_input *in)
 	for (size_t i = 0; i < in->n_pins; i++)
 		if (in->pins[i].junior >= in->n_people || in->pins[i].senior >= in->n_people)
 			return 0;
+	for (size_t i = 0; i < in->n_current; i++) {
+		const struct match_pin *c = &in->current[i];
+		if (c->junior >= in->n_people || c->senior >= in->n_people)
+			return 0;
+		if (i > 0 && (c[-1].senior > c->senior || (c[-1].senior == c->senior && c[-1].junior >= c->junior)))
+			return 0; /* not sorted, or listed twice */
+	}
 	for (size_t i = 0; i < in->n_juniors; i++)
 		if (in->juniors[i] >= in->n_people)
 			return 0;
@@ -546,6 +596,8 @@ struct engine {
 	size_t *jun, *sen;          /* people indices, sorted by id */
 	size_t *cap;                /* per junior */
 	size_t *cur;                /* per senior: current mentor's junior number or NO_CLASS */
+	size_t *cur_first, *cur_jun; /* with match_input.current: per senior its current juniors, sorted */
+	size_t units;               /* mentors per senior: 1, or N > 1 */
 	struct classes jc, sc;
 	int *weights;               /* per area */
 	char *digital;              /* per area: the junior teaches (else the senior does) */
@@ -595,6 +647,14 @@ struct engine {
 	size_t *low_first, *low_members;
 	int64_t *low_min, *trie_min_low;
 	struct chain chain;
+
+	/* several mentors per senior (units > 1) */
+	unsigned char *used;        /* per candidate: in the last solve's result */
+	size_t n_used;              /* candidates used[] covers */
+	size_t *sunits;             /* per senior: places the solve may fill (pins take some) */
+	int64_t *first_value;       /* per senior: what its first mentor adds, 0 if a pin matched it */
+	int have_duals;             /* jdual and sdual hold the last solve's */
+	size_t *mates;              /* per senior: units slots, its juniors in the result, else NO_CLASS */
 };
 
 /*
@@ -701,6 +761,17 @@ static void add_cand(struct engine *e, size_t j, size_t s, int score)
 	e->cand[e->n_cand++] = (struct cand){ (uint32_t)j, (uint32_t)s, score };
 }
 
+/* Whether junior j is a current mentor of senior s (by number). */
+static int is_current(const struct engine *e, size_t j, size_t s)
+{
+	if (!e->cur_jun)
+		return e->cur[s] == j;
+	for (size_t k = e->cur_first[s]; k < e->cur_first[s + 1]; k++)
+		if (e->cur_jun[k] == j)
+			return 1;
+	return 0;
+}
+
 /* match_check for junior j and senior s by number; checks the class score too. */
 static int pair_ok(struct engine *e, size_t j, size_t s, int class_sc, int *score)
 {
@@ -744,8 +815,16 @@ static void keep_best(struct cand *best, size_t *n, size_t k, size_t j, size_t s
 	best[i] = (struct cand){ (uint32_t)j, (uint32_t)s, score };
 }
 
+/* The current pair (j, s) as a candidate, if it may be made. */
+static void seed_current(struct engine *e, size_t j, size_t s)
+{
+	int score;
+	if (e->jc.of[j] != NO_CLASS && e->cap[j] > 0 && match_eligible(e->in, e->jun[j], e->sen[s], &score))
+		add_cand(e, j, s, score);
+}
+
 /*
- * Senior s's first candidates: its current mentor, then the top_k best
+ * Senior s's first candidates: its current mentors, then the top_k best
  * pairs found by probing classes best class score first. Within a class the
  * area score is the same but the bonuses differ, so a few members are
  * probed, from an offset that depends on s (so that equal juniors are
@@ -757,16 +836,19 @@ static void seed_senior(struct engine *e, size_t s)
 {
 	size_t found = 0, probe = 2 * e->top_k;
 	int score, bonus = senior_bonus(e, s);
-	if (e->cur[s] != NO_CLASS && e->jc.of[e->cur[s]] != NO_CLASS && e->cap[e->cur[s]] > 0 &&
-	    match_eligible(e->in, e->jun[e->cur[s]], e->sen[s], &score))
-		add_cand(e, e->cur[s], s, score);
+	if (e->cur_jun) {
+		for (size_t k = e->cur_first[s]; k < e->cur_first[s + 1]; k++)
+			seed_current(e, e->cur_jun[k], s);
+	} else if (e->cur[s] != NO_CLASS) {
+		seed_current(e, e->cur[s], s);
+	}
 	for (size_t o = 0; o < e->n_order; o++) {
 		size_t c = e->order[o], lo = e->jc.first[c], n = e->jc.first[c + 1] - lo, tried = 0;
 		if (found == e->top_k && (long long)e->row[c] + bonus <= e->best[found - 1].score)
 			break;
 		for (size_t i = 0; i < n && tried < probe; i++) {
 			size_t j = e->jc.members[lo + (s + i) % n];
-			if (j == e->cur[s] || e->listed[j] >= LIST_PER_SLOT * e->cap[j] || e->cap[j] == 0)
+			if (is_current(e, j, s) || e->listed[j] >= LIST_PER_SLOT * e->cap[j] || e->cap[j] == 0)
 				continue;
 			tried++;
 			if (pair_ok(e, j, s, e->row[c], &score))
@@ -833,7 +915,7 @@ static void seed_from_graph(struct engine *e, const struct match_arc *graph, siz
 /* Weight of candidate c in the one-sum objective. */
 static int64_t cand_weight(const struct engine *e, const struct cand *c)
 {
-	return e->big + (int64_t)c->score * e->tie + (e->tie > 1 && e->cur[c->s] == c->j);
+	return e->big + (int64_t)c->score * e->tie + (e->tie > 1 && is_current(e, c->j, c->s));
 }
 
 
@@ -867,6 +949,100 @@ static int duals_prove(const struct engine *e, const struct flow_arc *arcs)
 	return primal == dual;
 }
 
+/*
+ * duals_prove with several mentors per senior, on the dual of that
+ * network: the duals prove the result optimal on the graph when the
+ * result is a b-matching of it (no junior over capacity, no senior over its
+ * places, no pair twice), every junior price is non-negative, and the dual
+ * objective
+ *   sum cap * jdual + sum over seniors of max(0, first_value + sdual)
+ *   + (places - 1) * max(0, sdual) + sum over candidates of
+ *   max(0, weight - jdual - sdual)
+ * equals the result's total (weights plus first_value per senior matched).
+ * A pair outside the graph then adds nothing to it while its weight is at
+ * most jdual + sdual, which is what the scans test.
+ */
+static int duals_prove_multi(const struct engine *e, const struct flow_arc *arcs)
+{
+	__int128 primal = 0, dual = 0;
+	size_t *load = xcalloc(e->n_jun + 1, sizeof(*load)), *count = xcalloc(e->n_sen + 1, sizeof(*count));
+	int ok = 1;
+	for (size_t j = 0; j < e->n_jun; j++) {
+		ok &= e->jdual[j] >= 0;
+		dual += (__int128)e->cap[j] * e->jdual[j];
+	}
+	for (size_t i = 0; i < e->n_cand; i++) {
+		const struct cand *c = &e->cand[i];
+		__int128 over = (__int128)arcs[i].weight - e->jdual[c->j] - e->sdual[c->s];
+		dual += over > 0 ? over : 0;
+		/* rows are sorted by senior: a pair twice would be side by side */
+		ok &= i == 0 || c[-1].j != c->j || c[-1].s != c->s;
+		if (!e->used[i])
+			continue;
+		primal += arcs[i].weight;
+		load[c->j]++;
+		count[c->s]++;
+	}
+	for (size_t j = 0; j < e->n_jun; j++)
+		ok &= load[j] <= e->cap[j];
+	for (size_t s = 0; s < e->n_sen; s++) {
+		__int128 f = (__int128)e->first_value[s] + e->sdual[s];
+		ok &= count[s] <= e->sunits[s];
+		primal += count[s] ? e->first_value[s] : 0;
+		if (e->sunits[s] == 0)
+			continue;
+		dual += f > 0 ? f : 0;
+		dual += (__int128)(e->sunits[s] - 1) * (e->sdual[s] > 0 ? e->sdual[s] : 0);
+	}
+	free(load);
+	free(count);
+	return ok && primal == dual;
+}
+
+/*
+ * The solve with several mentors per senior, on the graph in junior rows
+ * (used[] in the same order): warm from the last solve's duals and pairs,
+ * or from the junior price hint on the first.
+ */
+static void solve_multi(struct engine *e, const size_t *first, const struct flow_arc *arcs)
+{
+	struct flow_multi_graph g = { e->n_jun, e->n_sen, e->cap, e->sunits, e->first_value, first, arcs };
+	if (e->have_duals)
+		flow_solve_multi(&g, e->used, e->jdual, e->sdual, e->jdual, e->sdual);
+	else
+		flow_solve_multi(&g, e->used, e->jdual, e->sdual, e->hint, NULL);
+	e->have_duals = 1;
+	if (!duals_prove_multi(e, arcs))
+		e->duals_bad = 1;
+	if (!e->mates)
+		e->mates = xmalloc((e->n_sen * e->units + 1) * sizeof(*e->mates));
+	for (size_t k = 0; k < e->n_sen * e->units; k++)
+		e->mates[k] = NO_CLASS;
+	for (size_t j = 0, i = 0; j < e->n_jun; j++)
+		for (; i < first[j + 1]; i++)
+			if (e->used[i]) {
+				size_t *m = e->mates + (size_t)e->cand[i].s * e->units;
+				while (*m != NO_CLASS)
+					m++; /* duals_prove_multi checked the room, or the slots end in time */
+				if (m < e->mates + ((size_t)e->cand[i].s + 1) * e->units)
+					*m = j;
+			}
+}
+
+/*
+ * Whether (j, s) is in the last result with several mentors per senior. Such
+ * a pair may be worth more than its two prices (the pair is made once: its
+ * own bound carries the rest), so the scans must not add it again.
+ */
+static int in_result(const struct engine *e, size_t j, size_t s)
+{
+	const size_t *m = e->mates + s * e->units;
+	for (size_t k = 0; k < e->units; k++)
+		if (m[k] == j)
+			return 1;
+	return 0;
+}
+
 /* The candidate graph in junior rows sorted by senior, and its exact solve. */
 static void solve_graph(struct engine *e)
 {
@@ -875,13 +1051,24 @@ static void solve_graph(struct engine *e)
 	struct cand *by_s = xmalloc((e->n_cand + 1) * sizeof(*by_s));
 	struct flow_arc *arcs = xmalloc((e->n_cand + 1) * sizeof(*arcs));
 	struct flow_graph g = { e->n_jun, e->n_sen, e->cap, first, arcs };
+	unsigned char *used_s = NULL, *used = NULL;
+	if (e->units > 1) {
+		/* the last result's flags follow their pairs; new candidates are unused */
+		used_s = xmalloc(e->n_cand + 1);
+		used = xcalloc(e->n_cand + 1, 1);
+		if (e->used)
+			memcpy(used, e->used, e->n_used);
+	}
 	/* counting sort by senior, then (stable) by junior */
 	for (size_t i = 0; i < e->n_cand; i++)
 		sfirst[e->cand[i].s + 1]++;
 	for (size_t s = 0; s < e->n_sen; s++)
 		sfirst[s + 1] += sfirst[s];
-	for (size_t i = 0; i < e->n_cand; i++)
+	for (size_t i = 0; i < e->n_cand; i++) {
+		if (used)
+			used_s[sfirst[e->cand[i].s]] = used[i];
 		by_s[sfirst[e->cand[i].s]++] = e->cand[i];
+	}
 	for (size_t i = 0; i < e->n_cand; i++)
 		first[by_s[i].j + 1]++;
 	for (size_t j = 0; j < e->n_jun; j++)
@@ -889,6 +1076,8 @@ static void solve_graph(struct engine *e)
 	for (size_t i = 0; i < e->n_cand; i++) {
 		size_t at = first[by_s[i].j]++;
 		e->cand[at] = by_s[i];
+		if (used)
+			used[at] = used_s[i];
 		arcs[at] = (struct flow_arc){ by_s[i].s, cand_weight(e, &by_s[i]) };
 	}
 	memmove(first + 1, first, e->n_jun * sizeof(*first));
@@ -896,6 +1085,16 @@ static void solve_graph(struct engine *e)
 	/* the sorting copies go before the solver takes its own share of memory */
 	free(sfirst);
 	free(by_s);
+	if (used) {
+		free(used_s);
+		free(e->used);
+		e->used = used;
+		e->n_used = e->n_cand;
+		solve_multi(e, first, arcs);
+		free(first);
+		free(arcs);
+		return;
+	}
 	flow_solve_warm(e->flow, &g, e->mate, e->jdual, e->sdual, e->hint);
 	if (!duals_prove(e, arcs))
 		e->duals_bad = 1;
@@ -1009,7 +1208,7 @@ static void price_trie(struct engine *e, const int64_t *cmin, int64_t *tmin)
 	for (size_t v = e->n_trie; v-- > 0;) {
 		const struct tnode *t = &e->trie[v];
 		int64_t m = INT64_MAX;
-		if (t->child == t->child_end)
+		if (t->child == t->child_end && t->lo < t->hi) /* a leaf; the root of no classes has none */
 			m = cmin[t->lo];
 		for (uint32_t k = t->child; k < t->child_end; k++)
 			m = tmin[k] < m ? tmin[k] : m;
@@ -1083,7 +1282,7 @@ static void scan_class(struct engine *e, const struct view *v, size_t s, size_t 
 			e->truncated = 1;
 			break;
 		}
-		if (j == e->cur[s] || !pair_ok(e, j, s, row, &score))
+		if (is_current(e, j, s) || (e->units > 1 && in_result(e, j, s)) || !pair_ok(e, j, s, row, &score))
 			continue;
 		weight = e->big + (int64_t)score * e->tie;
 		if (weight <= u + e->jdual[j])
@@ -1174,6 +1373,59 @@ static size_t certify(struct engine *e)
 
 /* --- set-up, result, entry points ------------------------------------------- */
 
+/* Junior numbers, ascending. */
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Per senior every current junior (current_mentor's and current's), by
+ * number, each once; e->cur[s] becomes the first of them.
+ */
+static void setup_current(struct engine *e, const size_t *junior_no)
+{
+	const struct match_input *in = e->in;
+	size_t *senior_no = xmalloc((in->n_people + 1) * sizeof(*senior_no)), *fill, n = 0;
+	for (size_t i = 0; i < in->n_people; i++)
+		senior_no[i] = NO_CLASS;
+	for (size_t s = 0; s < e->n_sen; s++)
+		senior_no[e->sen[s]] = s;
+	e->cur_first = xcalloc(e->n_sen + 2, sizeof(*e->cur_first));
+	for (size_t s = 0; s < e->n_sen; s++)
+		e->cur_first[s + 1] += e->cur[s] != NO_CLASS;
+	for (size_t i = 0; i < in->n_current; i++)
+		if (senior_no[in->current[i].senior] != NO_CLASS && junior_no[in->current[i].junior] != NO_CLASS)
+			e->cur_first[senior_no[in->current[i].senior] + 1]++;
+	for (size_t s = 0; s < e->n_sen; s++)
+		e->cur_first[s + 1] += e->cur_first[s];
+	e->cur_jun = xmalloc((e->cur_first[e->n_sen] + 1) * sizeof(*e->cur_jun));
+	fill = xmalloc((e->n_sen + 1) * sizeof(*fill));
+	memcpy(fill, e->cur_first, e->n_sen * sizeof(*fill));
+	for (size_t s = 0; s < e->n_sen; s++)
+		if (e->cur[s] != NO_CLASS)
+			e->cur_jun[fill[s]++] = e->cur[s];
+	for (size_t i = 0; i < in->n_current; i++) {
+		size_t s = senior_no[in->current[i].senior], j = junior_no[in->current[i].junior];
+		if (s != NO_CLASS && j != NO_CLASS)
+			e->cur_jun[fill[s]++] = j;
+	}
+	/* sorted and each once, packed in place */
+	for (size_t s = 0; s < e->n_sen; s++) {
+		size_t lo = e->cur_first[s], hi = e->cur_first[s + 1];
+		qsort(e->cur_jun + lo, hi - lo, sizeof(*e->cur_jun), cmp_size);
+		e->cur_first[s] = n;
+		for (size_t k = lo; k < hi; k++)
+			if (k == lo || e->cur_jun[k] != e->cur_jun[k - 1])
+				e->cur_jun[n++] = e->cur_jun[k];
+		e->cur[s] = n > e->cur_first[s] ? e->cur_jun[e->cur_first[s]] : NO_CLASS;
+	}
+	e->cur_first[e->n_sen] = n;
+	free(fill);
+	free(senior_no);
+}
+
 /* Sorted sides, capacities, current mentors by number, the classes. */
 static void setup(struct engine *e)
 {
@@ -1201,8 +1453,43 @@ static void setup(struct engine *e)
 		usable[s] = person_rank(rules_of(in), &in->people[e->sen[s]]) != INT_MIN;
 	}
 	build_classes(in, e->sen, e->n_sen, usable, &e->sc);
+	if (in->n_current)
+		setup_current(e, junior_no);
 	free(usable);
 	free(junior_no);
+}
+
+/*
+ * The scales with several mentors per senior. A pair is worth
+ * big + score * tie + current, and a senior's first mentor adds big more
+ * (first_value). The most seniors matched and the most pairs can always be
+ * had together (an augmenting path never unmatches a senior), so big above
+ * any result's total of score * tie + current makes seniors, then pairs,
+ * then score, then current pairs the order. That total is at most
+ * n_pairs * (pair_max * tie + 1), n_pairs the most pairs there can be; tie
+ * exceeds the number of current pairs (or is 1 if that would not fit, and
+ * current pairs lose their say).
+ */
+static void set_scales_multi(struct engine *e, long long pair_max)
+{
+	size_t places = 0, room = 0, n_cur = 0, n_pairs;
+	for (size_t s = 0; s < e->n_sen; s++) {
+		places += e->sunits[s];
+		if (e->cur_jun)
+			n_cur += e->cur_first[s + 1] - e->cur_first[s];
+		else
+			n_cur += e->cur[s] != NO_CLASS;
+	}
+	for (size_t j = 0; j < e->n_jun; j++)
+		room += e->cap[j];
+	n_pairs = places < room ? places : room;
+	n_cur = n_cur < n_pairs ? n_cur : n_pairs;
+	e->tie = (int64_t)n_cur + 1;
+	if ((double)pair_max * (double)e->tie * (double)(n_pairs + 1) * (double)(n_pairs + 1) > 0x1p61)
+		e->tie = 1;
+	e->big = ((int64_t)n_pairs * ((int64_t)pair_max * e->tie + 1)) + 1;
+	for (size_t s = 0; s < e->n_sen; s++)
+		e->first_value[s] = e->first_value[s] ? e->big : 0;
 }
 
 /*
@@ -1245,10 +1532,14 @@ static void set_scales(struct engine *e)
 	pair_max = (long long)e->max_score + e->bonus_all;
 	if (pair_max > INT_MAX)
 		pair_max = INT_MAX;
-	e->tie = (int64_t)e->n_sen + 1;
-	if ((double)pair_max * (double)e->tie * (double)(e->n_sen + 1) * (double)(e->n_sen + 1) > 0x1p61)
-		e->tie = 1;
-	e->big = ((int64_t)e->n_sen * ((int64_t)pair_max * e->tie + 1)) + 1;
+	if (e->units > 1) {
+		set_scales_multi(e, pair_max);
+	} else {
+		e->tie = (int64_t)e->n_sen + 1;
+		if ((double)pair_max * (double)e->tie * (double)(e->n_sen + 1) * (double)(e->n_sen + 1) > 0x1p61)
+			e->tie = 1;
+		e->big = ((int64_t)e->n_sen * ((int64_t)pair_max * e->tie + 1)) + 1;
+	}
 	e->row = xmalloc((e->jc.n + 1) * sizeof(*e->row));
 	e->order = xmalloc((e->jc.n + 1) * sizeof(*e->order));
 	e->count = xmalloc(((e->max_score > MAX_BUCKETS ? 0 : (size_t)e->max_score) + 2) *
@@ -1277,6 +1568,7 @@ static void engine_free(struct engine *e)
 		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->found, e->best,
 		e->trie, e->trie_min, e->stack, e->table, e->suffix, e->prev_jdual, e->prev_sdual, e->dirty,
 		e->lowered, e->low_first, e->low_members, e->low_min, e->trie_min_low, e->listed,
+		e->cur_first, e->cur_jun, e->used, e->sunits, e->first_value, e->mates,
 	};
 	classes_free(&e->jc);
 	classes_free(&e->sc);
@@ -1287,11 +1579,46 @@ static void engine_free(struct engine *e)
 		free(owned[i]);
 }
 
+/* The result's candidates by senior, then junior number (id order). */
+static int cmp_cand_senior(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	if (x->s != y->s)
+		return x->s < y->s ? -1 : 1;
+	return x->j < y->j ? -1 : x->j > y->j;
+}
+
+/* collect with several mentors per senior: the used candidates by senior, then junior. */
+static void collect_multi(struct engine *e, struct match_pair **pairs, size_t *n_pairs, struct match_stats *st)
+{
+	struct cand *res = xmalloc((e->n_cand + 1) * sizeof(*res));
+	size_t n = 0;
+	for (size_t i = 0; i < e->n_cand; i++)
+		if (e->used[i])
+			res[n++] = e->cand[i];
+	qsort(res, n, sizeof(*res), cmp_cand_senior);
+	*pairs = xmalloc((n + 1) * sizeof(**pairs));
+	for (size_t i = 0; i < n; i++) {
+		int score = 0;
+		match_eligible(e->in, e->jun[res[i].j], e->sen[res[i].s], &score);
+		(*pairs)[i] = (struct match_pair){ e->jun[res[i].j], e->sen[res[i].s], score, 0 };
+		st->total_score += score;
+		st->current_kept += is_current(e, res[i].j, res[i].s);
+		st->matched += i == 0 || res[i - 1].s != res[i].s;
+	}
+	*n_pairs = st->pairs = n;
+	free(res);
+}
+
 /* The pairs in senior order (senior id order), and the figures for the stats. */
 static void collect(struct engine *e, struct match_pair **pairs, size_t *n_pairs,
 		    struct match_stats *st)
 {
 	size_t n = 0;
+	if (e->units > 1) {
+		collect_multi(e, pairs, n_pairs, st);
+		return;
+	}
 	*pairs = xmalloc((e->n_sen + 1) * sizeof(**pairs));
 	for (size_t s = 0; s < e->n_sen; s++) {
 		int score = 0;
@@ -1300,9 +1627,9 @@ static void collect(struct engine *e, struct match_pair **pairs, size_t *n_pairs
 		match_eligible(e->in, e->jun[e->mate[s]], e->sen[s], &score);
 		(*pairs)[n++] = (struct match_pair){ e->jun[e->mate[s]], e->sen[s], score, 0 };
 		st->total_score += score;
-		st->current_kept += e->cur[s] == e->mate[s];
+		st->current_kept += is_current(e, e->mate[s], s);
 	}
-	*n_pairs = st->matched = n;
+	*n_pairs = st->matched = st->pairs = n;
 }
 
 /* The final candidate graph with people indices, for the stats. */
@@ -1313,7 +1640,7 @@ static void export_graph(const struct engine *e, int tight, struct match_stats *
 	for (size_t i = 0; i < e->n_cand; i++) {
 		const struct cand *c = &e->cand[i];
 		int64_t w = cand_weight(e, c);
-		if (tight && e->jdual[c->j] + e->sdual[c->s] != w)
+		if (tight && e->jdual[c->j] + e->sdual[c->s] != w && !(e->units > 1 && e->used[i]))
 			continue;
 		st->graph[n++] = (struct match_arc){ e->jun[c->j], e->sen[c->s], (long long)w };
 	}
@@ -1382,8 +1709,27 @@ static void export_prices(const struct engine *e, struct match_stats *st)
 		st->prices[e->jun[j]] = e->jdual[j];
 }
 
-/* The engine on an instance without pins. */
-static void solve_core(const struct match_input *in, const struct match_options *opt,
+/*
+ * Per senior the places the solve may fill and whether a first mentor
+ * still counts (pinned[person]: pins the senior already holds, or NULL).
+ */
+static void setup_places(struct engine *e, const size_t *pinned)
+{
+	e->sunits = xmalloc((e->n_sen + 1) * sizeof(*e->sunits));
+	e->first_value = xmalloc((e->n_sen + 1) * sizeof(*e->first_value));
+	for (size_t s = 0; s < e->n_sen; s++) {
+		size_t held = pinned ? pinned[e->sen[s]] : 0;
+		e->sunits[s] = held < e->units ? e->units - held : 0;
+		e->first_value[s] = held == 0; /* set_scales_multi makes it big */
+	}
+}
+
+/*
+ * The engine on an instance whose pins are taken out: with several mentors
+ * per senior, pinned[person] says how many pins a senior holds already
+ * (NULL: none).
+ */
+static void solve_core(const struct match_input *in, const struct match_options *opt, const size_t *pinned,
 		       struct match_pair **pairs, size_t *n_pairs, struct match_stats *st)
 {
 	struct engine e;
@@ -1391,9 +1737,15 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	memset(&e, 0, sizeof(e));
 	e.in = in;
-	e.top_k = opt && opt->top_k ? opt->top_k : DEFAULT_TOP_K;
+	e.units = units_of(in);
 	e.add_k = opt && opt->add_k ? opt->add_k : DEFAULT_ADD_K;
 	setup(&e);
+	/* no senior can have more distinct mentors than there are juniors */
+	if (e.units > 2 && e.units > e.n_jun)
+		e.units = e.n_jun > 2 ? e.n_jun : 2;
+	e.top_k = opt && opt->top_k ? opt->top_k : DEFAULT_TOP_K * (e.units < 8 ? e.units : 8);
+	if (e.units > 1)
+		setup_places(&e, pinned);
 	set_scales(&e);
 	alloc_rounds(&e);
 	build_trie(&e);
@@ -1435,7 +1787,7 @@ static int cmp_pin(const void *a, const void *b, void *ctx)
 	return x->junior < y->junior ? -1 : x->junior > y->junior;
 }
 
-/* Pairs by senior id (ctx: the people). */
+/* Pairs by senior id, then junior id (ctx: the people). */
 static int cmp_pair_senior(const void *a, const void *b, void *ctx)
 {
 	const struct match_person *people = ctx;
@@ -1443,14 +1795,57 @@ static int cmp_pair_senior(const void *a, const void *b, void *ctx)
 	int c = strcmp(people[x->senior].id, people[y->senior].id);
 	if (c)
 		return c;
+	if (x->senior != y->senior)
+		return x->senior < y->senior ? -1 : 1;
+	if ((c = strcmp(people[x->junior].id, people[y->junior].id)) != 0)
+		return c;
+	return x->junior < y->junior ? -1 : x->junior > y->junior;
+}
+
+/* Bans by (junior, senior). */
+static int cmp_ban(const void *a, const void *b)
+{
+	const struct match_ban *x = a, *y = b;
+	if (x->junior != y->junior)
+		return x->junior < y->junior ? -1 : 1;
 	return x->senior < y->senior ? -1 : x->senior > y->senior;
+}
+
+/* The instance's bans plus a ban on every pinned pair (it is made already), sorted. */
+static struct match_ban *bans_with_pins(const struct match_input *in, const struct match_pair *fixed,
+					size_t n_fixed, size_t *n_bans)
+{
+	struct match_ban *bans = xmalloc((in->n_bans + n_fixed + 1) * sizeof(*bans));
+	memcpy(bans, in->bans, in->n_bans * sizeof(*bans));
+	for (size_t i = 0; i < n_fixed; i++)
+		bans[in->n_bans + i] = (struct match_ban){ fixed[i].junior, fixed[i].senior, MATCH_BAN_FORBID };
+	*n_bans = in->n_bans + n_fixed;
+	qsort(bans, *n_bans, sizeof(*bans), cmp_ban);
+	return bans;
+}
+
+/* The figures of the whole result (pins and the engine's pairs, sorted by senior). */
+static void count_result(const struct match_input *in, const struct match_pair *pairs, size_t n,
+			 struct match_stats *st)
+{
+	st->matched = st->pairs = 0;
+	st->total_score = 0;
+	st->current_kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		st->matched += i == 0 || pairs[i - 1].senior != pairs[i].senior;
+		st->total_score += pairs[i].score;
+		st->current_kept += is_current_pair(in, pairs[i].junior, pairs[i].senior);
+	}
+	st->pairs = n;
 }
 
 /*
  * Pins first: each usable pin (both listed, the pair allowed by every hard
- * constraint but min_score, the junior with room) becomes a pair, its
- * senior leaves the instance and its junior's capacity shrinks; the engine
- * solves the rest.
+ * constraint but min_score, the junior with room, the senior with room and
+ * the pair not kept already) becomes a pair and its junior's capacity
+ * shrinks. With one mentor per senior a pinned senior leaves the instance;
+ * with several it stays with the places its pins left, its pinned pairs
+ * banned from the rest, and it counts as matched already.
  */
 int match_solve_stats(const struct match_input *in, const struct match_options *opt,
 		      struct match_pair **pairs, size_t *n_pairs, struct match_stats *stats)
@@ -1461,18 +1856,21 @@ int match_solve_stats(const struct match_input *in, const struct match_options *
 	struct match_person *people;
 	struct match_pin *pins;
 	struct match_pair *fixed, *more;
-	size_t *seniors, n_fixed = 0, n_more = 0, n_seniors = 0;
+	struct match_ban *bans = NULL;
+	size_t *seniors, *held, n_fixed = 0, n_more = 0, n_seniors = 0, units;
 	char *role;
 	memset(st, 0, sizeof(*st));
 	if (!match_input_valid(in) || in->n_juniors >= UINT32_MAX || in->n_seniors >= UINT32_MAX)
 		return -1;
 	if (in->n_pins == 0) {
-		solve_core(in, opt, pairs, n_pairs, st);
+		solve_core(in, opt, NULL, pairs, n_pairs, st);
 		return 0;
 	}
+	units = units_of(in);
 	people = xmalloc((in->n_people + 1) * sizeof(*people));
 	memcpy(people, in->people, in->n_people * sizeof(*people));
-	role = xcalloc(in->n_people + 1, 1); /* 1 junior, 2 senior, 4 pinned senior */
+	role = xcalloc(in->n_people + 1, 1); /* 1 junior, 2 senior */
+	held = xcalloc(in->n_people + 1, sizeof(*held)); /* pins a senior holds */
 	for (size_t i = 0; i < in->n_juniors; i++)
 		role[in->juniors[i]] |= 1;
 	for (size_t i = 0; i < in->n_seniors; i++)
@@ -1484,17 +1882,18 @@ int match_solve_stats(const struct match_input *in, const struct match_options *
 	for (size_t i = 0; i < in->n_pins; i++) {
 		size_t j = pins[i].junior, s = pins[i].senior;
 		struct match_terms t;
-		if (!(role[j] & 1) || (role[s] & 6) != 2 || people[j].capacity <= 0 ||
+		if (!(role[j] & 1) || !(role[s] & 2) || held[s] >= units || people[j].capacity <= 0 ||
+		    (n_fixed && fixed[n_fixed - 1].junior == j && fixed[n_fixed - 1].senior == s) ||
 		    check_pair(in, j, s) != MATCH_OK)
 			continue;
 		match_terms(in, j, s, &t);
 		fixed[n_fixed++] = (struct match_pair){ j, s, terms_sum(&t), 1 };
 		people[j].capacity--;
-		role[s] |= 4;
+		held[s]++;
 	}
 	seniors = xmalloc((in->n_seniors + 1) * sizeof(*seniors));
 	for (size_t i = 0; i < in->n_seniors; i++)
-		if (!(role[in->seniors[i]] & 4))
+		if (held[in->seniors[i]] < units && (units > 1 || held[in->seniors[i]] == 0))
 			seniors[n_seniors++] = in->seniors[i];
 	rest = *in;
 	rest.people = people;
@@ -1502,23 +1901,25 @@ int match_solve_stats(const struct match_input *in, const struct match_options *
 	rest.n_seniors = n_seniors;
 	rest.pins = NULL;
 	rest.n_pins = 0;
-	solve_core(&rest, opt, &more, &n_more, st);
+	if (units > 1 && n_fixed) {
+		bans = bans_with_pins(in, fixed, n_fixed, &rest.n_bans);
+		rest.bans = bans;
+	}
+	solve_core(&rest, opt, units > 1 ? held : NULL, &more, &n_more, st);
 	*pairs = xmalloc((n_more + n_fixed + 1) * sizeof(**pairs));
 	memcpy(*pairs, more, n_more * sizeof(*more));
 	memcpy(*pairs + n_more, fixed, n_fixed * sizeof(*fixed));
 	*n_pairs = n_more + n_fixed;
 	qsort_r(*pairs, *n_pairs, sizeof(**pairs), cmp_pair_senior, (void *)in->people);
-	for (size_t i = 0; i < n_fixed; i++) {
-		st->total_score += fixed[i].score;
-		st->current_kept += in->current_mentor && in->current_mentor[fixed[i].senior] == fixed[i].junior;
-	}
-	st->matched += n_fixed;
+	count_result(in, *pairs, *n_pairs, st);
 	st->pinned = n_fixed;
 	free(more);
 	free(fixed);
 	free(seniors);
 	free(pins);
 	free(role);
+	free(held);
+	free(bans);
 	free(people);
 	return 0;
 }

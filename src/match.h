@@ -1,10 +1,18 @@
 /*
  * Matching: juniors mentor seniors. Pure C over plain arrays, no I/O.
  *
- * The result is optimal and deterministic: first the most seniors matched,
- * then the highest total score, subject to the hard constraints (see
- * enum match_reason)
- *   - a junior mentors at most its capacity, a senior has at most one mentor;
+ * A senior takes up to rules->mentors_per_senior distinct juniors (0 or 1:
+ * one mentor). The result is optimal and deterministic, lexicographically:
+ *   1. the most seniors matched (with at least one mentor);
+ *   2. then the most pairs (only differs from 1. with several mentors);
+ *   3. then the highest total score;
+ *   4. then the most current pairs kept (match_input.current_mentor and
+ *      match_input.current);
+ *   5. then ties broken by stable ids: the same people give the same pairs
+ *      whatever order the input arrays list them in;
+ * subject to the hard constraints (see enum match_reason)
+ *   - a junior mentors at most its capacity, a senior has at most
+ *     mentors_per_senior mentors, and a pair is made at most once;
  *   - the mentor is younger: a younger cohort, or, with rules->seniority_gap,
  *     at least that many fewer years of service;
  *   - no pair within one management chain (either is a manager, at any
@@ -13,8 +21,8 @@
  *   - their time zones are at most rules->max_tz_diff minutes apart;
  *   - the pair is not forbidden and not cooling down (bans);
  *   - the pair's score is at least min_score.
- * Pinned pairs are kept whatever their score. Among equally good results,
- * the one keeping the most current pairs wins, then the lowest ids.
+ * Pinned pairs are kept whatever their score (see match_input.pins); they
+ * count in every tier.
  *
  * The score of a pair (junior j mentors senior s), an integer:
  *   sum over digital areas a:               w_a * max(0, min(j_a, std_a) - s_a)
@@ -22,7 +30,7 @@
  * + bonus_cross_department  if both departments are known and differ
  * + bonus_same_tz           if both time zones are known and equal,
  *   or bonus_near_tz        if they differ by at most near_tz minutes
- * + bonus_stability         if j is s's current mentor.
+ * + bonus_stability         if (j, s) is a current pair.
  */
 #ifndef MENTORD_MATCH_H
 #define MENTORD_MATCH_H
@@ -56,7 +64,13 @@ struct match_rules {
 	int near_tz;                /* minutes: the reach of bonus_near_tz */
 	int bonus_cross_department;
 	int bonus_same_tz, bonus_near_tz;
-	int bonus_stability;        /* for the current pair */
+	int bonus_stability;        /* for a current pair */
+	/*
+	 * How many distinct juniors a senior may have: 0 or 1, one mentor (the
+	 * engine then works exactly as it always has); N > 1, up to N. The
+	 * objective stays lexicographic: seniors matched first, then pairs.
+	 */
+	int mentors_per_senior;
 };
 
 /* Why a pair may not be made (see match_check). */
@@ -97,20 +111,30 @@ struct match_input {
 	size_t n_seniors;
 	const struct conf *cf; /* the model (areas, standards, weights) and min_score */
 	/*
-	 * NULL, or per person the index of their current mentor (MATCH_NONE if
-	 * none). Among solutions with the same number of seniors matched and the
-	 * same total score, the one keeping the most current pairs wins, so that
-	 * a change in one place does not reshuffle pairs elsewhere.
+	 * Current pairs, for rules->bonus_stability and for the tie-break that
+	 * keeps the most of them, so that a change in one place does not
+	 * reshuffle pairs elsewhere. Either or both of:
+	 *  - current_mentor: NULL, or per person the index of their one current
+	 *    mentor (MATCH_NONE if none);
+	 *  - current: n_current pairs (junior, senior: indices into people[]),
+	 *    sorted by (senior, junior), each listed once: any number per senior,
+	 *    for seniors with several mentors.
+	 * A pair is current if either names it.
 	 */
 	const size_t *current_mentor;
+	const struct match_pin *current;
+	size_t n_current;
 	const struct match_rules *rules; /* NULL: all zero (cohort rule, no tz, no bonuses) */
 	/* Pairs that may not be made, sorted by (junior, senior); one kind per pair. */
 	const struct match_ban *bans;
 	size_t n_bans;
 	/*
 	 * Pairs HR pinned: kept whatever their score, if both are participants,
-	 * the pair passes every other hard constraint and the junior has room
-	 * (pins are taken in senior id order). A senior's first usable pin wins.
+	 * the pair passes every other hard constraint, the junior has room and
+	 * the senior has room (pins are taken in senior id, then junior id
+	 * order): a senior keeps its first mentors_per_senior usable pins (its
+	 * first one with one mentor), a pair listed twice is kept once. The
+	 * engine fills a senior's remaining places around its pins.
 	 */
 	const struct match_pin *pins;
 	size_t n_pins;
@@ -143,9 +167,10 @@ void match_terms(const struct match_input *in, size_t j, size_t s, struct match_
  * Why a participant (people[who], a junior if is_junior, else a senior) has
  * no partner in a result: per reason, how many people of the other side
  * rule the pair out (counts[MATCH_OK] is the eligible ones), and of the
- * eligible ones how many are full in pairs[] (taken). A participant with
- * eligible partners that are not full lost to the objective (more seniors
- * matched, a higher total).
+ * eligible ones how many are full in pairs[] (taken: a junior at its
+ * capacity, a senior with mentors_per_senior mentors, at least one). A
+ * participant with eligible partners that are not full lost to the
+ * objective (more seniors matched, more pairs, a higher total).
  */
 struct match_why {
 	size_t counts[MATCH_N_REASONS];
@@ -158,7 +183,8 @@ void match_why(const struct match_input *in, size_t who, int is_junior, const st
  * Solve with the scalable engine (sparse candidates, min-cost flow, then a
  * scan of every eligible pair against the dual prices until none can
  * improve the result). On success returns 0 and a new array of pairs sorted
- * by senior id (caller frees *pairs); *n_pairs may be 0. Returns -1 only if
+ * by senior id, then junior id (caller frees *pairs): up to
+ * mentors_per_senior pairs per senior; *n_pairs may be 0. Returns -1 only if
  * the instance is malformed (an index out of range) or lists 2^32 or more
  * juniors or seniors.
  */
@@ -167,13 +193,15 @@ int match_solve(const struct match_input *in, struct match_pair **pairs, size_t 
 struct match_arc;
 
 /* What match_options.want_graph asks for: every candidate pair, or only the tight ones
- * (weight = the two prices: the pairs an optimum is made of), enough to seed a next cycle. */
+ * (weight = the two prices: the pairs an optimum is made of; with several mentors the
+ * result's pairs too), enough to seed a next cycle. */
 #define MATCH_GRAPH_ALL 1
 #define MATCH_GRAPH_TIGHT 2
 
 /* Tuning for match_solve_stats; a zeroed struct (or NULL) means the defaults. */
 struct match_options {
-	size_t top_k;          /* candidates per senior before certification; 0: 4 */
+	size_t top_k;          /* candidates per senior before certification; 0: 4 (times
+				* mentors_per_senior with several mentors) */
 	size_t add_k;          /* most pairs one certification round adds per senior; 0: 32 */
 	int want_graph;        /* MATCH_GRAPH_ALL or _TIGHT: return the final candidate graph in the stats */
 	/*
@@ -199,18 +227,22 @@ struct match_arc {
 /*
  * What one solve did. The engine maximises the sum of
  *   weight = big + score * tie_scale + (1 if the pair is current)
- * over candidate pairs, which is the lexicographic objective, then proves the
- * result over every eligible pair with the dual prices (certified).
+ * over candidate pairs, plus big once per senior matched when seniors take
+ * several mentors (then a senior's first mentor is worth more than its
+ * next ones), which is the lexicographic objective, then proves the result
+ * over every eligible pair with the dual prices (certified). With several
+ * mentors a senior's price may be negative.
  */
 struct match_stats {
 	int certified;         /* 1: optimal over all eligible pairs, proven */
 	unsigned rounds;       /* solves of the candidate graph */
 	size_t candidates;     /* pairs in the final candidate graph */
 	size_t added;          /* of which certification rounds added */
-	size_t matched;        /* seniors matched */
+	size_t matched;        /* seniors matched (with at least one mentor) */
+	size_t pairs;          /* pairs in the result (= matched with one mentor per senior) */
 	long long total_score;
 	size_t current_kept;   /* current pairs in the result */
-	size_t pinned;         /* pins kept */
+	size_t pinned;         /* pins kept (pairs) */
 	size_t junior_classes, senior_classes; /* distinct (cohort, levels) keys */
 	long long big, tie_scale;
 	double sec_setup, sec_candidates, sec_solve, sec_certify;

@@ -37,6 +37,12 @@
  * levels 0..8, modest weights) and up to one per unit when nearly every
  * score differs.
  *
+ * Several mentors per senior (rules->mentors_per_senior > 1) take a
+ * separate, plainer path (see the section at the end): the same network
+ * with a senior's first unit and its other units as two arcs to the sink,
+ * and costs that are tuples compared lexicographically, so that no scale
+ * has to be chosen.
+ *
  * Determinism: juniors and seniors are sorted by id (then by index), pairs
  * and offers are kept in that order, and the heap breaks equal distances by
  * node number, so the same people always give the same pairs whatever order
@@ -152,6 +158,17 @@ static int64_t rc_senior_out(const struct solver *sv, size_t s)
 	return sv->big + sv->mate_score[s] + ps - junior_pot(sv, sv->mate[s]);
 }
 
+/* Whether (j, s) is a current pair: current_mentor or current (sorted by senior, junior) names it. */
+static int pair_is_current(const struct match_input *in, size_t j, size_t s)
+{
+	if (in->current_mentor && in->current_mentor[s] == j)
+		return 1;
+	for (size_t i = 0; i < in->n_current; i++)
+		if (in->current[i].junior == j && in->current[i].senior == s)
+			return 1;
+	return 0;
+}
+
 /*
  * Turn scores into weights score * (seniors + 1) + 1 for a current pair: the
  * extra units sum to less than one score point, so they only break ties in
@@ -170,7 +187,7 @@ static void prefer_current_pairs(struct solver *sv, const int *best)
 		for (size_t e = sv->jfirst[j]; e < sv->jfirst[j + 1]; e++) {
 			size_t s = sv->jedges[e].other;
 			sv->jedges[e].score = sv->jedges[e].score * sv->tie_scale +
-					      (sv->in->current_mentor[sv->sen[s]] == sv->jun[j]);
+					      pair_is_current(sv->in, sv->jun[j], sv->sen[s]);
 		}
 }
 
@@ -198,7 +215,7 @@ static void build_junior_rows(struct solver *sv)
 	for (size_t s = 0; s < sv->n_sen; s++)
 		sum_best += best[s];
 	sv->tie_scale = 1;
-	if (sv->in->current_mentor)
+	if (sv->in->current_mentor || sv->in->n_current)
 		prefer_current_pairs(sv, best);
 	sv->big = sum_best * sv->tie_scale + (int64_t)sv->n_sen + 1;
 	free(best);
@@ -611,12 +628,203 @@ static void collect(const struct solver *sv, struct match_pair **pairs, size_t *
 	*n_pairs = n;
 }
 
+/* --- several mentors per senior ------------------------------------------- */
+
+/*
+ * A cost in the tiers of the objective, each to be minimised in turn:
+ * minus seniors matched, minus pairs, minus score, minus current pairs.
+ */
+#define TIERS 4
+struct lex {
+	long long v[TIERS];
+};
+
+static int lex_less(const struct lex *a, const struct lex *b)
+{
+	for (int i = 0; i < TIERS; i++)
+		if (a->v[i] != b->v[i])
+			return a->v[i] < b->v[i];
+	return 0;
+}
+
+static struct lex lex_add(const struct lex *a, const struct lex *b)
+{
+	struct lex r;
+	for (int i = 0; i < TIERS; i++)
+		r.v[i] = a->v[i] + b->v[i];
+	return r;
+}
+
+/* An arc of the network; arcs 2k and 2k + 1 are each other's reverse. */
+struct lex_arc {
+	size_t from, to;
+	long long cap;
+	struct lex cost;
+};
+
+struct lex_net {
+	struct lex_arc *arcs;
+	size_t n_arcs, cap_arcs, n_nodes;
+	size_t *first, *out;        /* per node + 1: its range of out[], arc numbers by tail */
+};
+
+/* The arcs grouped by tail node. */
+static void lex_index(struct lex_net *net)
+{
+	size_t *fill;
+	net->first = xcalloc(net->n_nodes + 1, sizeof(*net->first));
+	net->out = xmalloc((net->n_arcs + 1) * sizeof(*net->out));
+	for (size_t a = 0; a < net->n_arcs; a++)
+		net->first[net->arcs[a].from + 1]++;
+	for (size_t v = 0; v < net->n_nodes; v++)
+		net->first[v + 1] += net->first[v];
+	fill = xmalloc((net->n_nodes + 1) * sizeof(*fill));
+	memcpy(fill, net->first, net->n_nodes * sizeof(*fill));
+	for (size_t a = 0; a < net->n_arcs; a++)
+		net->out[fill[net->arcs[a].from]++] = a;
+	free(fill);
+}
+
+static void lex_add_arc(struct lex_net *net, size_t from, size_t to, long long cap, struct lex cost)
+{
+	struct lex back;
+	for (int i = 0; i < TIERS; i++)
+		back.v[i] = -cost.v[i];
+	net->arcs = xgrow(net->arcs, &net->cap_arcs, net->n_arcs + 2, sizeof(*net->arcs));
+	net->arcs[net->n_arcs++] = (struct lex_arc){ from, to, cap, cost };
+	net->arcs[net->n_arcs++] = (struct lex_arc){ to, from, 0, back };
+}
+
+/*
+ * One unit along a cheapest path from the source (0) to the sink (1), found
+ * by label correcting over the residual arcs, if that path lowers the cost.
+ * Returns 0 when it pushed one, -1 when the flow is optimal.
+ */
+static int lex_augment(struct lex_net *net, struct lex *dist, char *reached, size_t *via, size_t *queue,
+		       char *queued)
+{
+	size_t head = 0, len = 0, n = net->n_nodes;
+	memset(reached, 0, n);
+	memset(queued, 0, n);
+	memset(&dist[0], 0, sizeof(dist[0]));
+	reached[0] = 1;
+	queue[len++] = 0;
+	queued[0] = 1;
+	while (len) {
+		size_t u = queue[head];
+		head = (head + 1) % n;
+		len--;
+		queued[u] = 0;
+		for (size_t k = net->first[u]; k < net->first[u + 1]; k++) {
+			size_t a = net->out[k];
+			const struct lex_arc *arc = &net->arcs[a];
+			struct lex d;
+			if (arc->cap <= 0)
+				continue;
+			d = lex_add(&dist[u], &arc->cost);
+			if (reached[arc->to] && !lex_less(&d, &dist[arc->to]))
+				continue;
+			reached[arc->to] = 1;
+			dist[arc->to] = d;
+			via[arc->to] = a;
+			if (!queued[arc->to]) {
+				queued[arc->to] = 1;
+				queue[(head + len++) % n] = arc->to;
+			}
+		}
+	}
+	{
+		struct lex zero = { { 0, 0, 0, 0 } };
+		if (!reached[1] || !lex_less(&dist[1], &zero))
+			return -1;
+	}
+	for (size_t v = 1; v != 0; v = net->arcs[via[v]].from) {
+		net->arcs[via[v]].cap--;
+		net->arcs[via[v] ^ 1].cap++;
+	}
+	return 0;
+}
+
+/*
+ * The network over every eligible pair: source -> junior (capacity),
+ * junior -> senior (one unit: one pair, one more pair, its score, whether it
+ * is current), senior -> sink (one unit: one more senior matched; up to
+ * units - 1 more at no cost). Juniors are nodes 2.., seniors after them.
+ */
+static void lex_build(struct lex_net *net, const struct match_input *in, const size_t *jun, size_t n_jun,
+		      const size_t *sen, size_t n_sen, size_t units)
+{
+	struct lex none = { { 0, 0, 0, 0 } }, senior = { { -1, 0, 0, 0 } };
+	net->n_nodes = 2 + n_jun + n_sen;
+	for (size_t j = 0; j < n_jun; j++) {
+		int c = in->people[jun[j]].capacity;
+		lex_add_arc(net, 0, 2 + j, c > 0 ? c : 0, none);
+	}
+	for (size_t j = 0; j < n_jun; j++)
+		for (size_t s = 0; s < n_sen; s++) {
+			int score;
+			struct lex pair = { { 0, -1, 0, 0 } };
+			if (!match_eligible(in, jun[j], sen[s], &score))
+				continue;
+			pair.v[2] = -score;
+			pair.v[3] = -pair_is_current(in, jun[j], sen[s]);
+			lex_add_arc(net, 2 + j, 2 + n_jun + s, 1, pair);
+		}
+	for (size_t s = 0; s < n_sen; s++) {
+		lex_add_arc(net, 2 + n_jun + s, 1, 1, senior);
+		lex_add_arc(net, 2 + n_jun + s, 1, (long long)units - 1, none);
+	}
+}
+
+/* The oracle with several mentors per senior: successive cheapest paths in the tiers. */
+static int exact_multi(const struct match_input *in, size_t units, struct match_pair **pairs, size_t *n_pairs)
+{
+	struct lex_net net = { NULL, 0, 0, 0, NULL, NULL };
+	size_t n_jun, n_sen, n = 0, *jun, *sen, *via, *queue;
+	struct lex *dist;
+	char *reached, *queued;
+	jun = match_sorted_unique(in->people, in->juniors, in->n_juniors, &n_jun);
+	sen = match_sorted_unique(in->people, in->seniors, in->n_seniors, &n_sen);
+	lex_build(&net, in, jun, n_jun, sen, n_sen, units);
+	lex_index(&net);
+	dist = xmalloc(net.n_nodes * sizeof(*dist));
+	reached = xmalloc(net.n_nodes);
+	queued = xmalloc(net.n_nodes);
+	via = xmalloc(net.n_nodes * sizeof(*via));
+	queue = xmalloc(net.n_nodes * sizeof(*queue));
+	while (lex_augment(&net, dist, reached, via, queue, queued) == 0)
+		;
+	/* pair arcs follow the source's, in (junior, senior) order; senior order is wanted */
+	*pairs = xmalloc((net.n_arcs / 2 + 1) * sizeof(**pairs));
+	for (size_t s = 0; s < n_sen; s++)
+		for (size_t a = 0; a < net.n_arcs; a += 2) {
+			const struct lex_arc *arc = &net.arcs[a];
+			if (arc->to != 2 + n_jun + s || arc->from < 2 || arc->cap != 0)
+				continue;
+			(*pairs)[n++] = (struct match_pair){ jun[arc->from - 2], sen[s], (int)-arc->cost.v[2], 0 };
+		}
+	*n_pairs = n;
+	free(net.arcs);
+	free(net.first);
+	free(net.out);
+	free(dist);
+	free(reached);
+	free(queued);
+	free(via);
+	free(queue);
+	free(jun);
+	free(sen);
+	return 0;
+}
+
 /* Validate, build the pairs and the network, run the phases, collect. */
 int match_exact_solve(const struct match_input *in, struct match_pair **pairs, size_t *n_pairs)
 {
 	struct solver sv;
 	if (!match_input_valid(in))
 		return -1;
+	if (in->rules && in->rules->mentors_per_senior > 1)
+		return exact_multi(in, (size_t)in->rules->mentors_per_senior, pairs, n_pairs);
 	memset(&sv, 0, sizeof(sv));
 	sv.in = in;
 	sv.jun = match_sorted_unique(in->people, in->juniors, in->n_juniors, &sv.n_jun);

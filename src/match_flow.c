@@ -1628,3 +1628,598 @@ void flow_solve(const struct flow_graph *g, size_t *mate, int64_t *jdual, int64_
 {
 	flow_solve_warm(NULL, g, mate, jdual, sdual, NULL);
 }
+
+/* --- several mentors per senior: push-relabel on the explicit network ------- */
+
+/*
+ * The network of flow_solve_multi as residual arcs grouped by tail node
+ * (node 0 the source, 1 the sink, then the juniors, then the seniors); each
+ * arc knows its reverse. Junior j's arcs are the reverse of source -> j,
+ * then its row in the caller's order, so the caller's arc i is arc
+ * first[2 + j] + 1 + (i - g->first[j]). The sink -> source arc (cost 0,
+ * more capacity than any flow) makes a min-cost circulation of the
+ * max-weight b-matching.
+ *
+ * Cost scaling as Goldberg gives it: costs times K = nodes + 1; each refine
+ * at eps saturates every residual arc of negative reduced cost, then pushes
+ * excess first-in first-out along arcs of negative reduced cost, lowering a
+ * node's potential to the highest of (head potential - cost) - eps when it
+ * has none, and a global price update (distances to the deficits, see
+ * multi_global_update) at the start of each refine and after every few
+ * relabels: without them the sink and the source, which touch every
+ * junior and senior, were relabelled over and over (a hundred times
+ * slower). A circulation eps-optimal at eps = 1 is optimal for the integer
+ * costs. The exact duals then come from a label-correcting pass from the
+ * potentials divided by K, whose residual reduced costs are already >= -1.
+ * A cold solve scales down from the largest cost; a warm one, from the
+ * earlier duals and pairs, refines once at eps = 1.
+ */
+#define MULTI_ALPHA 8             /* eps shrinks by this much per refine */
+#define MULTI_UPDATE_TENTHS 10    /* relabels between global updates, in tenths of the node count */
+#define MULTI_COST_LIMIT ((int64_t)1 << 58)   /* scaled costs stay below */
+#define MULTI_PRICE_LIMIT ((int64_t)1 << 61)  /* potentials stay inside +-this */
+#define MULTI_SRC 0
+#define MULTI_SINK 1
+
+struct multi {
+	const struct flow_multi_graph *g;
+	size_t n, m;                /* nodes, residual arcs */
+	size_t *first;              /* per node + 1: its arcs */
+	size_t *fill;
+	uint32_t *head, *rev;
+	int64_t *res, *cost;        /* residual capacity; cost times K */
+	int64_t *p, *excess;
+	int64_t scale, eps, cost_max; /* cost_max: the largest scaled cost */
+	size_t *cur;                /* per node: the next arc to try */
+	size_t *queue, q_head, q_len;
+	char *queued;
+	int failed;
+	size_t relabels;            /* since the last global update */
+	/* global update scratch */
+	int64_t *dist;
+	struct gu_entry *heap;
+	size_t heap_len;
+	char *settled;
+};
+
+static size_t multi_junior(size_t j)
+{
+	return 2 + j;
+}
+
+static size_t multi_senior(const struct multi *x, size_t s)
+{
+	return 2 + x->g->n_jun + s;
+}
+
+/* Place the arc u -> v and its reverse. */
+static void multi_arc(struct multi *x, size_t u, size_t v, int64_t cap, int64_t cost)
+{
+	size_t a = x->fill[u]++, b = x->fill[v]++;
+	x->head[a] = (uint32_t)v;
+	x->head[b] = (uint32_t)u;
+	x->rev[a] = (uint32_t)b;
+	x->rev[b] = (uint32_t)a;
+	x->res[a] = cap;
+	x->res[b] = 0;
+	x->cost[a] = cost;
+	x->cost[b] = -cost;
+}
+
+/* Arc counts per node, then the arcs. */
+static void multi_build(struct multi *x)
+{
+	const struct flow_multi_graph *g = x->g;
+	size_t n_arcs = g->first[g->n_jun];
+	int64_t total = 1;
+	x->n = 2 + g->n_jun + g->n_sen;
+	x->m = 2 * (g->n_jun + n_arcs + 2 * g->n_sen + 1);
+	x->first = xcalloc(x->n + 1, sizeof(*x->first));
+	x->first[MULTI_SRC + 1] += g->n_jun + 1;
+	x->first[MULTI_SINK + 1] += 2 * g->n_sen + 1;
+	for (size_t j = 0; j < g->n_jun; j++)
+		x->first[multi_junior(j) + 1] += 1 + g->first[j + 1] - g->first[j];
+	for (size_t i = 0; i < n_arcs; i++)
+		x->first[multi_senior(x, g->arcs[i].senior) + 1]++;
+	for (size_t s = 0; s < g->n_sen; s++)
+		x->first[multi_senior(x, s) + 1] += 2;
+	for (size_t v = 0; v < x->n; v++)
+		x->first[v + 1] += x->first[v];
+	x->fill = xmalloc((x->n + 1) * sizeof(*x->fill));
+	memcpy(x->fill, x->first, x->n * sizeof(*x->fill));
+	x->head = xmalloc((x->m + 1) * sizeof(*x->head));
+	x->rev = xmalloc((x->m + 1) * sizeof(*x->rev));
+	x->res = xmalloc((x->m + 1) * sizeof(*x->res));
+	x->cost = xmalloc((x->m + 1) * sizeof(*x->cost));
+	for (size_t j = 0; j < g->n_jun; j++) {
+		size_t deg = g->first[j + 1] - g->first[j], cap = g->cap[j] < deg ? g->cap[j] : deg;
+		multi_arc(x, MULTI_SRC, multi_junior(j), (int64_t)cap, 0);
+		total += (int64_t)cap;
+	}
+	for (size_t j = 0; j < g->n_jun; j++)
+		for (size_t i = g->first[j]; i < g->first[j + 1]; i++)
+			multi_arc(x, multi_junior(j), multi_senior(x, g->arcs[i].senior), 1, -g->arcs[i].weight);
+	for (size_t s = 0; s < g->n_sen; s++) {
+		int64_t units = (int64_t)g->units[s];
+		multi_arc(x, multi_senior(x, s), MULTI_SINK, units > 0, units > 0 ? -g->first_value[s] : 0);
+		multi_arc(x, multi_senior(x, s), MULTI_SINK, units > 1 ? units - 1 : 0, 0);
+	}
+	multi_arc(x, MULTI_SINK, MULTI_SRC, total, 0);
+	x->p = xcalloc(x->n, sizeof(*x->p));
+	x->excess = xcalloc(x->n, sizeof(*x->excess));
+	x->cur = xmalloc(x->n * sizeof(*x->cur));
+	x->queue = xmalloc(x->n * sizeof(*x->queue));
+	x->queued = xcalloc(x->n, 1);
+}
+
+static void multi_free(struct multi *x)
+{
+	void *owned[] = { x->first, x->fill, x->head, x->rev, x->res, x->cost, x->p, x->excess, x->cur,
+			  x->queue, x->queued, x->dist, x->heap, x->settled };
+	for (size_t i = 0; i < ARRAY_LEN(owned); i++)
+		free(owned[i]);
+}
+
+/* Whether the costs times K keep every potential inside int64; sets the scale. */
+static int multi_fits(struct multi *x)
+{
+	int64_t most = 1;
+	if (x->n >= (size_t)INT32_MAX || x->m >= (size_t)UINT32_MAX)
+		return 0;
+	x->scale = (int64_t)x->n + 1;
+	for (size_t a = 0; a < x->m; a++) {
+		int64_t c = x->cost[a];
+		if (c == INT64_MIN)
+			return 0;
+		c = c < 0 ? -c : c;
+		most = c > most ? c : most;
+	}
+	if (most > MULTI_COST_LIMIT / x->scale)
+		return 0;
+	for (size_t a = 0; a < x->m; a++)
+		x->cost[a] *= x->scale;
+	x->eps = x->cost_max = most * x->scale;
+	return 1;
+}
+
+/* The tail of arc a. */
+static size_t multi_tail(const struct multi *x, size_t a)
+{
+	return x->head[x->rev[a]];
+}
+
+static int64_t multi_rc(const struct multi *x, size_t u, size_t a)
+{
+	return x->cost[a] + x->p[u] - x->p[x->head[a]];
+}
+
+static void multi_enqueue(struct multi *x, size_t v)
+{
+	if (x->queued[v])
+		return;
+	x->queued[v] = 1;
+	x->queue[(x->q_head + x->q_len++) % x->n] = v;
+}
+
+/* Move delta units along arc a out of u. */
+static void multi_push(struct multi *x, size_t u, size_t a, int64_t delta)
+{
+	size_t v = x->head[a];
+	x->res[a] -= delta;
+	x->res[x->rev[a]] += delta;
+	x->excess[u] -= delta;
+	x->excess[v] += delta;
+	if (x->excess[v] > 0)
+		multi_enqueue(x, v);
+}
+
+/* Lower u's potential so that its best residual arc becomes admissible. */
+static void multi_relabel(struct multi *x, size_t u)
+{
+	int64_t best = INT64_MIN;
+	for (size_t a = x->first[u]; a < x->first[u + 1]; a++)
+		if (x->res[a] > 0) {
+			int64_t v = x->p[x->head[a]] - x->cost[a];
+			best = v > best ? v : best;
+		}
+	if (best == INT64_MIN || best - x->eps < -MULTI_PRICE_LIMIT) {
+		x->failed = 1;
+		return;
+	}
+	x->p[u] = best - x->eps;
+	x->cur[u] = x->first[u];
+	x->relabels++;
+}
+
+/* Push u's excess away, relabelling as needed. */
+static void multi_discharge(struct multi *x, size_t u)
+{
+	while (x->excess[u] > 0 && !x->failed) {
+		size_t a = x->cur[u], end = x->first[u + 1];
+		for (; a < end; a++) {
+			if (x->res[a] > 0 && multi_rc(x, u, a) < 0) {
+				multi_push(x, u, a, x->res[a] < x->excess[u] ? x->res[a] : x->excess[u]);
+				if (x->excess[u] == 0)
+					break;
+			}
+		}
+		x->cur[u] = a < end ? a : end;
+		if (x->excess[u] > 0)
+			multi_relabel(x, u);
+	}
+}
+
+/* A binary heap of (distance, node) for the global update; stale entries are skipped. */
+static void mh_push(struct multi *x, size_t v, int64_t d)
+{
+	size_t i = x->heap_len++;
+	while (i > 0 && (x->heap[(i - 1) / 2].d > d ||
+			 (x->heap[(i - 1) / 2].d == d && x->heap[(i - 1) / 2].node > v))) {
+		x->heap[i] = x->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	x->heap[i] = (struct gu_entry){ d, v };
+}
+
+static struct gu_entry mh_pop(struct multi *x)
+{
+	struct gu_entry top = x->heap[0], last = x->heap[--x->heap_len];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= x->heap_len)
+			break;
+		if (c + 1 < x->heap_len && (x->heap[c + 1].d < x->heap[c].d ||
+					    (x->heap[c + 1].d == x->heap[c].d && x->heap[c + 1].node < x->heap[c].node)))
+			c++;
+		if (x->heap[c].d > last.d || (x->heap[c].d == last.d && x->heap[c].node > last.node))
+			break;
+		x->heap[i] = x->heap[c];
+		i = c;
+	}
+	if (x->heap_len)
+		x->heap[i] = last;
+	return top;
+}
+
+/*
+ * Global price update (Goldberg): every node's distance, in steps of eps,
+ * to a node with a deficit over residual arcs, an arc of reduced cost rc
+ * counting max(0, floor(rc / eps) + 1); each potential then drops by eps
+ * times its distance; a node with no path to a deficit by one more than
+ * the farthest that has one. Distances are capped at a few times the
+ * largest cost (a cap keeps every arc eps-optimal too): no optimal
+ * potential is further away, and a smaller cap (the node count) left a
+ * warm start at a small eps to crawl towards prices a tier away, update
+ * after update. Afterwards every node with excess has an admissible path
+ * toward a deficit.
+ */
+static void multi_global_update(struct multi *x)
+{
+	int64_t cap = 4 * (x->cost_max / x->eps) + 4, far = 0;
+	if (!x->dist) {
+		x->dist = xmalloc(x->n * sizeof(*x->dist));
+		x->heap = xmalloc((x->m + x->n + 1) * sizeof(*x->heap));
+		x->settled = xmalloc(x->n);
+	}
+	x->heap_len = 0;
+	memset(x->settled, 0, x->n);
+	for (size_t v = 0; v < x->n; v++) {
+		x->dist[v] = cap;
+		if (x->excess[v] < 0) {
+			x->dist[v] = 0;
+			mh_push(x, v, 0);
+		}
+	}
+	while (x->heap_len) {
+		struct gu_entry e = mh_pop(x);
+		size_t v = e.node;
+		if (x->settled[v] || e.d != x->dist[v])
+			continue;
+		x->settled[v] = 1;
+		for (size_t a = x->first[v]; a < x->first[v + 1]; a++) {
+			size_t w = x->head[a], b = x->rev[a];
+			int64_t rc, step, d;
+			if (x->settled[w] || x->res[b] <= 0)
+				continue;
+			rc = x->cost[b] + x->p[w] - x->p[v];
+			step = rc < 0 ? 0 : rc / x->eps + 1;
+			d = step >= cap ? cap : e.d + step;
+			if (d < x->dist[w]) {
+				x->dist[w] = d;
+				mh_push(x, w, d);
+			}
+		}
+	}
+	for (size_t v = 0; v < x->n; v++)
+		if (x->settled[v] && x->dist[v] > far)
+			far = x->dist[v];
+	far = far < cap ? far + 1 : cap;
+	for (size_t v = 0; v < x->n; v++) {
+		if (!x->settled[v])
+			x->dist[v] = far;
+		if (x->p[v] - x->dist[v] * x->eps < -MULTI_PRICE_LIMIT)
+			x->failed = 1;
+		else
+			x->p[v] -= x->dist[v] * x->eps;
+		x->cur[v] = x->first[v];
+	}
+	x->relabels = 0;
+}
+
+/* One refine at x->eps: from an eps-optimal pseudo-flow to an eps-optimal circulation. */
+static void multi_refine(struct multi *x)
+{
+	for (size_t u = 0; u < x->n; u++) {
+		x->cur[u] = x->first[u];
+		for (size_t a = x->first[u]; a < x->first[u + 1]; a++)
+			if (x->res[a] > 0 && multi_rc(x, u, a) < 0)
+				multi_push(x, u, a, x->res[a]);
+	}
+	multi_global_update(x);
+	while (x->q_len && !x->failed) {
+		size_t u = x->queue[x->q_head];
+		x->q_head = (x->q_head + 1) % x->n;
+		x->q_len--;
+		x->queued[u] = 0;
+		multi_discharge(x, u);
+		if (x->relabels > x->n * MULTI_UPDATE_TENTHS / 10)
+			multi_global_update(x);
+	}
+}
+
+/*
+ * The earlier solve's pairs (used[]) as a circulation, as far as they fit:
+ * each pair, its junior's unit from the source, its senior's units to the
+ * sink (the first one first), and their return. Then only arcs the earlier
+ * graph did not have can violate the earlier duals.
+ */
+static void multi_warm_flow(struct multi *x, const unsigned char *used)
+{
+	const struct flow_multi_graph *g = x->g;
+	size_t *count = xcalloc(g->n_sen + 1, sizeof(*count)), back = x->first[MULTI_SINK + 1] - 1;
+	for (size_t j = 0; j < g->n_jun; j++) {
+		size_t ju = multi_junior(j), from_src = x->first[MULTI_SRC] + j;
+		for (size_t i = g->first[j]; i < g->first[j + 1]; i++) {
+			size_t a = x->first[ju] + 1 + (i - g->first[j]), s = g->arcs[i].senior;
+			if (!used[i] || x->res[from_src] == 0 || count[s] >= g->units[s])
+				continue;
+			multi_push(x, MULTI_SRC, from_src, 1);
+			multi_push(x, ju, a, 1);
+			/* the first unit, then the rest: the senior's last two arcs */
+			multi_push(x, multi_senior(x, s), x->first[multi_senior(x, s) + 1] - (count[s] ? 1 : 2), 1);
+			multi_push(x, MULTI_SINK, back, 1);
+			count[s]++;
+		}
+	}
+	x->q_head = x->q_len = 0; /* balanced: nothing is active */
+	memset(x->queued, 0, x->n);
+	free(count);
+}
+
+/*
+ * A warm start: potentials from an earlier solve's duals, its pairs as the
+ * flow where they fit, and eps the largest violation they leave. Duals are
+ * clamped to the costs' range, so any values are safe.
+ */
+static void multi_warm(struct multi *x, const unsigned char *used, const int64_t *start_j,
+		       const int64_t *start_s)
+{
+	const struct flow_multi_graph *g = x->g;
+	int64_t lim = x->eps / x->scale, worst = 0;
+	for (size_t j = 0; j < g->n_jun; j++) {
+		int64_t v = start_j[j] < 0 ? 0 : start_j[j] > lim ? lim : start_j[j];
+		x->p[multi_junior(j)] = v * x->scale;
+	}
+	for (size_t s = 0; s < g->n_sen; s++) {
+		int64_t v = start_s ? start_s[s] : 0;
+		v = v < -lim ? -lim : v > lim ? lim : v;
+		x->p[multi_senior(x, s)] = -v * x->scale;
+	}
+	if (!start_s) {
+		/* a senior as high as its arcs allow */
+		for (size_t s = 0; s < g->n_sen; s++)
+			x->p[multi_senior(x, s)] = 0;
+		for (size_t j = 0; j < g->n_jun; j++)
+			for (size_t a = x->first[multi_junior(j)] + 1; a < x->first[multi_junior(j) + 1]; a++) {
+				size_t v = x->head[a];
+				int64_t q = x->p[multi_junior(j)] + x->cost[a];
+				x->p[v] = q < x->p[v] ? q : x->p[v];
+			}
+	}
+	if (used && start_s)
+		multi_warm_flow(x, used);
+	for (size_t u = 0; u < x->n; u++)
+		for (size_t a = x->first[u]; a < x->first[u + 1]; a++)
+			if (x->res[a] > 0 && -multi_rc(x, u, a) > worst)
+				worst = -multi_rc(x, u, a);
+	x->eps = worst < x->eps ? worst : x->eps;
+	/*
+	 * After an earlier solve's duals and pairs, arcs new to the graph may
+	 * violate by a whole tier (a senior without a mentor prices its first
+	 * one high), but they are few: one refine at eps = 1 straight away,
+	 * with the global updates, measured two to three times faster than
+	 * scaling down from one cost unit, and more than from the largest
+	 * violation. A price hint alone scales down from there: a wrong one
+	 * refined at once was a hundred times slower.
+	 */
+	if (used && start_s)
+		x->eps = 1;
+}
+
+/*
+ * Exact potentials for the optimal flow: label correcting over the
+ * residual arcs from pi, in original costs. -1 on a negative cycle.
+ */
+static int multi_exact(struct multi *x, int64_t *pi, int64_t div)
+{
+	unsigned *count = xcalloc(x->n, sizeof(*count));
+	int r = 0;
+	x->q_head = x->q_len = 0;
+	memset(x->queued, 0, x->n);
+	for (size_t v = 0; v < x->n; v++)
+		multi_enqueue(x, v);
+	while (x->q_len && !r) {
+		size_t u = x->queue[x->q_head];
+		x->q_head = (x->q_head + 1) % x->n;
+		x->q_len--;
+		x->queued[u] = 0;
+		for (size_t a = x->first[u]; a < x->first[u + 1] && !r; a++) {
+			size_t v = x->head[a];
+			int64_t d = pi[u] + x->cost[a] / div;
+			if (x->res[a] <= 0 || d >= pi[v])
+				continue;
+			pi[v] = d;
+			if (!x->queued[v] && ++count[v] > x->n + 1)
+				r = -1;
+			multi_enqueue(x, v);
+		}
+	}
+	free(count);
+	return r;
+}
+
+/*
+ * Successive shortest paths (label correcting) from the empty flow: the
+ * fallback. The return arc stays out of the searches and takes the flow
+ * sent at the end.
+ */
+static void multi_ssp(struct multi *x)
+{
+	size_t *parent = xmalloc(x->n * sizeof(*parent));
+	int64_t *d = xmalloc(x->n * sizeof(*d));
+	size_t back = x->first[MULTI_SINK + 1] - 1, skip = x->rev[back];
+	int64_t sent = 0;
+	for (;;) {
+		for (size_t v = 0; v < x->n; v++)
+			d[v] = INT64_MAX;
+		d[MULTI_SRC] = 0;
+		x->q_head = x->q_len = 0;
+		memset(x->queued, 0, x->n);
+		multi_enqueue(x, MULTI_SRC);
+		while (x->q_len) {
+			size_t u = x->queue[x->q_head];
+			x->q_head = (x->q_head + 1) % x->n;
+			x->q_len--;
+			x->queued[u] = 0;
+			for (size_t a = x->first[u]; a < x->first[u + 1]; a++)
+				if (x->res[a] > 0 && a != back && a != skip && d[u] + x->cost[a] < d[x->head[a]]) {
+					d[x->head[a]] = d[u] + x->cost[a];
+					parent[x->head[a]] = a;
+					multi_enqueue(x, x->head[a]);
+				}
+		}
+		if (d[MULTI_SINK] >= 0)
+			break;
+		for (size_t v = MULTI_SINK; v != MULTI_SRC; v = multi_tail(x, parent[v])) {
+			x->res[parent[v]]--;
+			x->res[x->rev[parent[v]]]++;
+		}
+		sent++;
+	}
+	x->res[back] -= sent;
+	x->res[skip] += sent;
+	free(parent);
+	free(d);
+}
+
+/* Whether used[] and the duals satisfy the contract (see match_flow.h). */
+static int multi_result_ok(const struct flow_multi_graph *g, const unsigned char *used, const int64_t *jdual,
+			   const int64_t *sdual)
+{
+	__int128 primal = 0, dual = 0;
+	size_t *count = xcalloc(g->n_sen + 1, sizeof(*count));
+	int ok = 1;
+	for (size_t j = 0; j < g->n_jun; j++) {
+		size_t load = 0;
+		ok &= jdual[j] >= 0;
+		dual += (__int128)g->cap[j] * jdual[j];
+		for (size_t i = g->first[j]; i < g->first[j + 1]; i++) {
+			const struct flow_arc *a = &g->arcs[i];
+			__int128 slack = (__int128)a->weight - jdual[j] - sdual[a->senior];
+			dual += slack > 0 ? slack : 0;
+			if (!used[i])
+				continue;
+			load++;
+			count[a->senior]++;
+			primal += a->weight;
+		}
+		ok &= load <= g->cap[j];
+	}
+	for (size_t s = 0; s < g->n_sen; s++) {
+		__int128 f = (__int128)g->first_value[s] + sdual[s];
+		ok &= count[s] <= g->units[s];
+		if (count[s] > 0)
+			primal += g->first_value[s];
+		if (g->units[s] > 0) {
+			dual += f > 0 ? f : 0;
+			dual += (__int128)(g->units[s] - 1) * (sdual[s] > 0 ? sdual[s] : 0);
+		}
+	}
+	free(count);
+	return ok && primal == dual;
+}
+
+/* The answer from the flow and the exact potentials pi. */
+static void multi_answer(const struct multi *x, const int64_t *pi, unsigned char *used, int64_t *jdual,
+			 int64_t *sdual)
+{
+	const struct flow_multi_graph *g = x->g;
+	for (size_t j = 0; j < g->n_jun; j++) {
+		int64_t v = pi[multi_junior(j)] - pi[MULTI_SRC];
+		size_t load = 0;
+		for (size_t i = g->first[j]; i < g->first[j + 1]; i++) {
+			used[i] = x->res[x->first[multi_junior(j)] + 1 + (i - g->first[j])] == 0;
+			load += used[i];
+		}
+		/* a junior whose every arc is used but who has room left costs nothing:
+		 * its arcs' own terms carry the price (the network capped it at its arcs) */
+		jdual[j] = v > 0 && load >= g->cap[j] ? v : 0;
+	}
+	for (size_t s = 0; s < g->n_sen; s++)
+		sdual[s] = pi[MULTI_SINK] - pi[multi_senior(x, s)];
+}
+
+/* Scaling down to eps = 1 from a cold or warm start; 0, or -1 if it gave up. */
+static int multi_scale(struct multi *x, unsigned char *used, const int64_t *start_j, const int64_t *start_s,
+		       int64_t *pi)
+{
+	if (start_j)
+		multi_warm(x, used, start_j, start_s);
+	do {
+		x->eps = x->eps / MULTI_ALPHA > 1 ? x->eps / MULTI_ALPHA : 1;
+		multi_refine(x);
+	} while (!x->failed && x->eps > 1);
+	if (x->failed)
+		return -1;
+	for (size_t v = 0; v < x->n; v++)
+		pi[v] = floor_div(x->p[v], x->scale);
+	return multi_exact(x, pi, x->scale);
+}
+
+enum flow_method flow_solve_multi(const struct flow_multi_graph *g, unsigned char *used, int64_t *jdual,
+				  int64_t *sdual, const int64_t *start_j, const int64_t *start_s)
+{
+	struct multi x;
+	enum flow_method how = FLOW_SCALED;
+	int64_t *pi;
+	memset(&x, 0, sizeof(x));
+	x.g = g;
+	multi_build(&x);
+	pi = xcalloc(x.n, sizeof(*pi));
+	if (!multi_fits(&x) || multi_scale(&x, used, start_j, start_s, &pi[0]) != 0 ||
+	    (multi_answer(&x, pi, used, jdual, sdual), !multi_result_ok(g, used, jdual, sdual))) {
+		multi_free(&x);
+		memset(&x, 0, sizeof(x));
+		x.g = g;
+		multi_build(&x);
+		multi_ssp(&x);
+		memset(pi, 0, x.n * sizeof(*pi));
+		multi_exact(&x, pi, 1);
+		multi_answer(&x, pi, used, jdual, sdual);
+		how = FLOW_FALLBACK;
+	}
+	free(pi);
+	multi_free(&x);
+	return how;
+}

@@ -80,4 +80,45 @@ enum flow_method flow_solve_warm(struct flow_state *st, const struct flow_graph 
  */
 void flow_solve_ssp(const struct flow_graph *g, size_t *mate, int64_t *jdual, int64_t *sdual);
 
+/*
+ * Several mentors per senior. The network: source -> junior (its
+ * capacity), junior -> senior for every arc (capacity 1, so a pair is made
+ * at most once, cost -weight), and per senior two arcs to the sink: its
+ * first unit (capacity 1, value first[s]) and the rest (capacity units[s] -
+ * 1, value 0), so the first mentor of a senior is worth more than the next
+ * ones. The flow value is free. Seniors with units 0 take nothing.
+ */
+struct flow_multi_graph {
+	size_t n_jun, n_sen;
+	const size_t *cap;            /* per junior: seniors it may take */
+	const size_t *units;          /* per senior: juniors it may take */
+	const int64_t *first_value;   /* per senior: what its first unit adds, >= 0 */
+	const size_t *first;          /* n_jun + 1 offsets into arcs */
+	const struct flow_arc *arcs;  /* each junior's row, sorted by senior, no pair twice */
+};
+
+/*
+ * Maximise sum(weight of the arcs used) + sum(first_value[s] over seniors
+ * with at least one arc used). On return used[i] is 1 for the arcs used,
+ * else 0, and the duals jdual[j] >= 0 (per junior) and sdual[s] (per senior,
+ * of any sign) prove it optimal through the dual objective
+ *   sum cap[j] * jdual[j]
+ *   + sum over seniors of max(0, first_value[s] + sdual[s])
+ *                        + (units[s] - 1) * max(0, sdual[s])
+ *   + sum over arcs of max(0, weight - jdual[j] - sdual[s])
+ * which equals the total on return. An arc outside the graph with
+ * jdual[j] + sdual[s] >= its weight could not improve it. The arrays are
+ * the caller's (arcs, n_jun and n_sen long).
+ *
+ * Cost scaling push-relabel (Goldberg's epsilon-scaling) on the explicit
+ * network. Warm start: if start_j and start_s are non-NULL they are an
+ * earlier solve's duals (on a graph with the same people, e.g. before a few
+ * arcs were added) and used[] on entry marks the arcs that solve used; any
+ * values are safe, good ones only make it faster. With start_j alone it is
+ * a junior price hint. Returns FLOW_FALLBACK when it used successive
+ * shortest paths (weights too large to scale), else FLOW_SCALED.
+ */
+enum flow_method flow_solve_multi(const struct flow_multi_graph *g, unsigned char *used, int64_t *jdual,
+				  int64_t *sdual, const int64_t *start_j, const int64_t *start_s);
+
 #endif

@@ -383,6 +383,266 @@ START_TEST(garbage_hints_still_optimal)
 }
 END_TEST
 
+/* --- several mentors per senior ---------------------------------------------- */
+
+/* A graph for flow_solve_multi: the pair table plus per senior its units and first-unit value. */
+struct mgraph {
+	struct graph *t;
+	size_t *units;
+	int64_t *first_value;
+	struct flow_multi_graph g;
+};
+
+static const struct flow_multi_graph *mgraph_rows(struct mgraph *m)
+{
+	graph_rows(m->t);
+	m->g = (struct flow_multi_graph){ m->t->n_jun, m->t->n_sen, m->t->cap, m->units, m->first_value,
+					  m->t->first, m->t->arcs };
+	return &m->g;
+}
+
+/* Random pairs as graph_random, units 0..max_units, first values 0..max_first. */
+static struct mgraph *mgraph_random(size_t n_jun, size_t n_sen, size_t max_cap, unsigned density, int64_t max_w,
+				    size_t max_units, int64_t max_first)
+{
+	struct mgraph *m = calloc(1, sizeof(*m));
+	m->t = graph_random(n_jun, n_sen, max_cap, density, max_w);
+	m->units = calloc(n_sen + 1, sizeof(*m->units));
+	m->first_value = calloc(n_sen + 1, sizeof(*m->first_value));
+	for (size_t s = 0; s < n_sen; s++) {
+		m->units[s] = below(max_units + 1);
+		m->first_value[s] = max_first ? (int64_t)(rng() % (uint64_t)(max_first + 1)) : 0;
+	}
+	mgraph_rows(m);
+	return m;
+}
+
+static void mgraph_free(struct mgraph *m)
+{
+	graph_free(m->t);
+	free(m->units);
+	free(m->first_value);
+	free(m);
+}
+
+/*
+ * The reference: successive shortest paths with Bellman-Ford over the
+ * whole network (source, juniors, seniors, sink; a senior's first unit and
+ * its other units as two arcs to the sink), one unit at a time while a path
+ * gains; returns the optimal total.
+ */
+static __int128 multi_reference(const struct mgraph *m)
+{
+	const struct graph *t = m->t;
+	size_t nj = t->n_jun, ns = t->n_sen, n = 2 + nj + ns, na = 0;
+	struct rarc { size_t u, v; int64_t cap; __int128 cost; } *arcs = calloc(2 * (nj + nj * ns + 2 * ns) + 1, sizeof(*arcs));
+	__int128 *d = calloc(n, sizeof(*d)), total = 0;
+	size_t *via = calloc(n, sizeof(*via));
+#define ADD(a, b, c, w) do { arcs[na++] = (struct rarc){ a, b, c, w }; arcs[na++] = (struct rarc){ b, a, 0, -(w) }; } while (0)
+	for (size_t j = 0; j < nj; j++)
+		ADD(0, 2 + j, (int64_t)t->cap[j], 0);
+	for (size_t j = 0; j < nj; j++)
+		for (size_t s = 0; s < ns; s++)
+			if (t->table[j * ns + s])
+				ADD(2 + j, 2 + nj + s, 1, -(__int128)t->table[j * ns + s]);
+	for (size_t s = 0; s < ns; s++) {
+		ADD(2 + nj + s, 1, m->units[s] > 0, -(__int128)m->first_value[s]);
+		ADD(2 + nj + s, 1, m->units[s] > 1 ? (int64_t)m->units[s] - 1 : 0, 0);
+	}
+#undef ADD
+	for (;;) {
+		int changed = 1;
+		for (size_t v = 0; v < n; v++)
+			d[v] = v == 0 ? 0 : ((__int128)1 << 120);
+		for (size_t round = 0; round < n && changed; round++) {
+			changed = 0;
+			for (size_t a = 0; a < na; a++)
+				if (arcs[a].cap > 0 && d[arcs[a].u] < ((__int128)1 << 120) &&
+				    d[arcs[a].u] + arcs[a].cost < d[arcs[a].v]) {
+					d[arcs[a].v] = d[arcs[a].u] + arcs[a].cost;
+					via[arcs[a].v] = a;
+					changed = 1;
+				}
+		}
+		ck_assert_msg(!changed, "negative cycle in the reference");
+		if (d[1] >= 0)
+			break;
+		total -= d[1];
+		for (size_t v = 1; v != 0; v = arcs[via[v]].u) {
+			arcs[via[v]].cap--;
+			arcs[via[v] ^ 1].cap++;
+		}
+	}
+	free(arcs);
+	free(d);
+	free(via);
+	return total;
+}
+
+/*
+ * The answer's total, after checking that it is a b-matching of the graph
+ * (no junior over its capacity, no senior over its units) and that the
+ * duals prove it: the dual objective of match_flow.h, written afresh,
+ * equals the total.
+ */
+static __int128 multi_proven(const struct mgraph *m, const unsigned char *used, const int64_t *jdual,
+			     const int64_t *sdual)
+{
+	const struct graph *t = m->t;
+	__int128 primal = 0, dual = 0;
+	size_t *count = calloc(t->n_sen + 1, sizeof(*count));
+	for (size_t j = 0; j < t->n_jun; j++) {
+		size_t load = 0;
+		ck_assert_int_ge(jdual[j], 0);
+		dual += (__int128)t->cap[j] * jdual[j];
+		for (size_t i = t->first[j]; i < t->first[j + 1]; i++) {
+			size_t s = t->arcs[i].senior;
+			__int128 over = (__int128)t->arcs[i].weight - jdual[j] - sdual[s];
+			if (over > 0)
+				dual += over;
+			ck_assert_uint_le(used[i], 1);
+			if (used[i]) {
+				load++;
+				count[s]++;
+				primal += t->arcs[i].weight;
+			}
+		}
+		ck_assert_uint_le(load, t->cap[j]);
+	}
+	for (size_t s = 0; s < t->n_sen; s++) {
+		__int128 f = (__int128)m->first_value[s] + sdual[s];
+		ck_assert_uint_le(count[s], m->units[s]);
+		if (count[s])
+			primal += m->first_value[s];
+		if (m->units[s]) {
+			dual += f > 0 ? f : 0;
+			dual += (__int128)(m->units[s] - 1) * (sdual[s] > 0 ? sdual[s] : 0);
+		}
+	}
+	free(count);
+	ck_assert_msg(primal == dual, "duals do not prove the b-matching (%lld vs %lld)", (long long)primal,
+		      (long long)dual);
+	return primal;
+}
+
+/* Cold solves of random graphs with 0..3 units per senior equal the reference, twice the same. */
+START_TEST(multi_random_equal_reference)
+{
+	rng_state = 4242 + (uint64_t)_i;
+	for (int round = 0; round < 150; round++) {
+		int64_t max_w = _i % 2 ? 6 : 100000;
+		struct mgraph *m = mgraph_random(1 + below(8), 1 + below(12), 4, 10 + (unsigned)below(60), max_w,
+						 3, _i >= 2 ? max_w * 8 : 0);
+		size_t n_arcs = m->t->first[m->t->n_jun];
+		unsigned char *used = calloc(n_arcs + 1, 1), *again = calloc(n_arcs + 1, 1);
+		int64_t *jd = calloc(m->t->n_jun + 1, sizeof(*jd)), *sd = calloc(m->t->n_sen + 1, sizeof(*sd));
+		ck_assert_int_eq(flow_solve_multi(&m->g, used, jd, sd, NULL, NULL), FLOW_SCALED);
+		ck_assert(multi_proven(m, used, jd, sd) == multi_reference(m));
+		flow_solve_multi(&m->g, again, jd, sd, NULL, NULL);
+		ck_assert_mem_eq(used, again, n_arcs + 1);
+		free(used);
+		free(again);
+		free(jd);
+		free(sd);
+		mgraph_free(m);
+	}
+}
+END_TEST
+
+/* Warm starts from the last solve as arcs are added, and from garbage, still give the optimum. */
+START_TEST(multi_warm_and_garbage_starts)
+{
+	rng_state = 777 + (uint64_t)_i;
+	for (int round = 0; round < 40; round++) {
+		struct mgraph *m = mgraph_random(1 + below(8), 1 + below(15), 4, 15, _i ? 5 : 5000, 3, _i ? 40 : 40000);
+		size_t nj = m->t->n_jun, ns = m->t->n_sen;
+		unsigned char *used = calloc(nj * ns + 1, 1), *cold = calloc(nj * ns + 1, 1);
+		int64_t *jd = calloc(nj + 1, sizeof(*jd)), *sd = calloc(ns + 1, sizeof(*sd));
+		int64_t *jd2 = calloc(nj + 1, sizeof(*jd2)), *sd2 = calloc(ns + 1, sizeof(*sd2));
+		for (int grow = 0; grow < 4; grow++) {
+			unsigned char *keep = calloc(nj * ns + 1, 1);
+			/* the used flags follow their arcs as new ones come in */
+			for (size_t j = 0, i = 0; j < nj; j++)
+				for (size_t s = 0; s < ns; s++)
+					if (m->t->table[j * ns + s])
+						keep[j * ns + s] = used[i++];
+			for (size_t k = 0; k < nj * ns; k++)
+				if (!m->t->table[k] && below(100) < 10)
+					m->t->table[k] = 1 + (int64_t)below(_i ? 5 : 5000);
+			mgraph_rows(m);
+			for (size_t j = 0, i = 0; j < nj; j++)
+				for (size_t s = 0; s < ns; s++)
+					if (m->t->table[j * ns + s])
+						used[i++] = keep[j * ns + s];
+			free(keep);
+			ck_assert_int_eq(flow_solve_multi(&m->g, used, jd, sd, grow ? jd : NULL, grow ? sd : NULL),
+					 FLOW_SCALED);
+			flow_solve_multi(&m->g, cold, jd2, sd2, NULL, NULL);
+			ck_assert(multi_proven(m, used, jd, sd) == multi_reference(m));
+			ck_assert(multi_proven(m, cold, jd2, sd2) == multi_reference(m));
+		}
+		for (size_t j = 0; j < nj; j++)
+			jd2[j] = (int64_t)(rng() >> 1) * (below(2) ? 1 : -1);
+		for (size_t s = 0; s < ns; s++)
+			sd2[s] = (int64_t)(rng() >> 1) * (below(2) ? 1 : -1);
+		memset(used, 1, nj * ns);
+		ck_assert_int_eq(flow_solve_multi(&m->g, used, jd, sd, jd2, round % 2 ? sd2 : NULL), FLOW_SCALED);
+		ck_assert(multi_proven(m, used, jd, sd) == multi_reference(m));
+		free(used);
+		free(cold);
+		free(jd);
+		free(sd);
+		free(jd2);
+		free(sd2);
+		mgraph_free(m);
+	}
+}
+END_TEST
+
+/* Weights too large to scale go to the fallback, which is optimal too; empty graphs and units 0. */
+START_TEST(multi_edges)
+{
+	rng_state = 99;
+	for (int round = 0; round < 30; round++) {
+		int64_t huge = (int64_t)1 << 61;
+		struct mgraph *m = mgraph_random(below(6), below(8), 3, 40, round % 3 ? huge : 9, 3,
+						 round % 3 ? huge / 4 : 9);
+		size_t n_arcs = m->t->first[m->t->n_jun];
+		unsigned char *used = calloc(n_arcs + 1, 1);
+		int64_t *jd = calloc(m->t->n_jun + 1, sizeof(*jd)), *sd = calloc(m->t->n_sen + 1, sizeof(*sd));
+		enum flow_method how = flow_solve_multi(&m->g, used, jd, sd, NULL, NULL);
+		if (round % 3 && n_arcs)
+			ck_assert_int_eq(how, FLOW_FALLBACK);
+		ck_assert(multi_proven(m, used, jd, sd) == multi_reference(m));
+		free(used);
+		free(jd);
+		free(sd);
+		mgraph_free(m);
+	}
+}
+END_TEST
+
+/* One junior with room for three and one senior taking two: the pair once, not twice. */
+START_TEST(multi_no_pair_twice)
+{
+	struct mgraph *m = calloc(1, sizeof(*m));
+	unsigned char used[2] = { 0, 0 };
+	int64_t jd[1], sd[1];
+	m->t = graph_new(1, 1);
+	m->units = calloc(2, sizeof(*m->units));
+	m->first_value = calloc(2, sizeof(*m->first_value));
+	m->t->cap[0] = 3;
+	m->t->table[0] = 10;
+	m->units[0] = 2;
+	m->first_value[0] = 100;
+	mgraph_rows(m);
+	flow_solve_multi(&m->g, used, jd, sd, NULL, NULL);
+	ck_assert_uint_eq(used[0], 1);
+	ck_assert(multi_proven(m, used, jd, sd) == 110);
+	mgraph_free(m);
+}
+END_TEST
+
 static Suite *flow_suite(void)
 {
 	Suite *s = suite_create("flow");
@@ -402,6 +662,13 @@ static Suite *flow_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, warm_after_adding_arcs, 0, 2);
 	tcase_add_loop_test(tc, garbage_hints_still_optimal, 0, 5);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("multi");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, multi_random_equal_reference, 0, 4);
+	tcase_add_loop_test(tc, multi_warm_and_garbage_starts, 0, 2);
+	tcase_add_test(tc, multi_edges);
+	tcase_add_test(tc, multi_no_pair_twice);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -169,6 +169,9 @@ static int ref_score(const struct inst *t, size_t j, size_t s)
 		else if (d <= t->rules.near_tz)
 			sum += t->rules.bonus_near_tz;
 	}
+	for (size_t i = 0; i < t->in.n_current; i++)
+		if (t->in.current[i].junior == j && t->in.current[i].senior == s)
+			return sum + t->rules.bonus_stability;
 	if (t->in.current_mentor && t->in.current_mentor[s] == j)
 		sum += t->rules.bonus_stability;
 	return sum;
@@ -1680,6 +1683,566 @@ START_TEST(engine_warm_start_from_last_prices)
 }
 END_TEST
 
+/* --- several mentors per senior ---------------------------------------------- */
+
+/* A result's tiers: seniors matched, pairs, total score, current pairs kept. */
+struct tiers {
+	size_t matched, pairs;
+	long total;
+	size_t kept;
+};
+
+/* Whether (j, s) is current: t->in.current_mentor or t->in.current (searched plainly). */
+static int ref_current(const struct inst *t, size_t j, size_t s)
+{
+	if (t->in.current_mentor && t->in.current_mentor[s] == j)
+		return 1;
+	for (size_t i = 0; i < t->in.n_current; i++)
+		if (t->in.current[i].junior == j && t->in.current[i].senior == s)
+			return 1;
+	return 0;
+}
+
+/*
+ * Checks a result with up to units mentors per senior: every pair eligible
+ * with its score, a pair at most once, no senior over units, no junior over
+ * capacity, sorted by senior id then junior id; returns its tiers.
+ */
+static struct tiers check_feasible_multi(const struct inst *t, const struct match_pair *pairs, size_t n,
+					 size_t units)
+{
+	int *load = calloc(t->n_people + 1, sizeof(*load));
+	struct tiers r = { 0, n, 0, 0 };
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = pairs[i].junior, s = pairs[i].senior;
+		int score = -1;
+		ck_assert(j < t->n_people && s < t->n_people);
+		ck_assert_msg(ref_eligible(t, j, s, &score) || pairs[i].pinned, "pair %s->%s not eligible",
+			      t->ids[j], t->ids[s]);
+		if (!pairs[i].pinned)
+			ck_assert_int_eq(pairs[i].score, score);
+		ck_assert_msg(++load[j] <= t->people[j].capacity, "junior %s over capacity", t->ids[j]);
+		if (i > 0) {
+			int c = strcmp(t->people[pairs[i - 1].senior].id, t->people[s].id);
+			ck_assert_msg(c < 0 || (c == 0 && strcmp(t->people[pairs[i - 1].junior].id,
+								 t->people[j].id) < 0),
+				      "pairs out of order or listed twice at %zu", i);
+		}
+		run = i > 0 && pairs[i - 1].senior == s ? run + 1 : 1;
+		ck_assert_msg(run <= units, "senior %s has more than %zu mentors", t->ids[s], units);
+		r.matched += run == 1;
+		r.total += pairs[i].score;
+		r.kept += (size_t)ref_current(t, j, s);
+	}
+	free(load);
+	return r;
+}
+
+static int tiers_better(const struct tiers *a, const struct tiers *b)
+{
+	if (a->matched != b->matched)
+		return a->matched > b->matched;
+	if (a->pairs != b->pairs)
+		return a->pairs > b->pairs;
+	if (a->total != b->total)
+		return a->total > b->total;
+	return a->kept > b->kept;
+}
+
+static void expect_tiers(const struct tiers *got, const struct tiers *want, const char *what, uint64_t seed)
+{
+	ck_assert_msg(got->matched == want->matched && got->pairs == want->pairs && got->total == want->total &&
+			      got->kept == want->kept,
+		      "%s, seed %llu: %zu seniors, %zu pairs, score %ld, %zu kept; want %zu, %zu, %ld, %zu", what,
+		      (unsigned long long)seed, got->matched, got->pairs, got->total, got->kept, want->matched,
+		      want->pairs, want->total, want->kept);
+}
+
+/* Some current pairs, several per senior, sorted by (senior, junior), in t->in.current. */
+static struct match_pin *random_current_list(struct inst *t)
+{
+	size_t n = 0, cap = t->n_seniors * t->n_juniors + 1;
+	struct match_pin *cur = malloc(cap * sizeof(*cur));
+	size_t *order = malloc((t->n_seniors + 1) * sizeof(*order));
+	memcpy(order, t->seniors, t->n_seniors * sizeof(*order));
+	/* by senior index: insertion sort, the lists are small */
+	for (size_t i = 1; i < t->n_seniors; i++)
+		for (size_t k = i; k > 0 && order[k - 1] > order[k]; k--) {
+			size_t tmp = order[k];
+			order[k] = order[k - 1];
+			order[k - 1] = tmp;
+		}
+	for (size_t i = 0; i < t->n_seniors; i++)
+		for (size_t j = 0; j < t->n_people; j++) {
+			int is_junior = 0;
+			for (size_t k = 0; k < t->n_juniors; k++)
+				is_junior |= t->juniors[k] == j;
+			if (is_junior && rnd(6) == 0)
+				cur[n++] = (struct match_pin){ j, order[i] };
+		}
+	free(order);
+	t->in.current = cur;
+	t->in.n_current = n;
+	return cur;
+}
+
+/* Solve with the engine and the oracle; both feasible, the same tiers, the engine certified. */
+static struct tiers engine_and_oracle_multi(struct inst *t, const struct match_options *opt, size_t units,
+					    uint64_t seed)
+{
+	struct match_pair *pairs, *want;
+	struct match_stats st;
+	size_t n, n_want;
+	struct tiers got, ref;
+	ck_assert_int_eq(match_solve_stats(input(t), opt, &pairs, &n, &st), 0);
+	got = check_feasible_multi(t, pairs, n, units);
+	ck_assert_int_eq(match_exact_solve(input(t), &want, &n_want), 0);
+	ref = check_feasible_multi(t, want, n_want, units);
+	expect_tiers(&got, &ref, "engine vs oracle", seed);
+	ck_assert_msg(st.certified, "seed %llu: not certified", (unsigned long long)seed);
+	ck_assert_uint_eq(st.matched, got.matched);
+	ck_assert_uint_eq(st.pairs, got.pairs);
+	ck_assert_int_eq(st.total_score, got.total);
+	ck_assert_uint_eq(st.current_kept, got.kept);
+	free(pairs);
+	free(want);
+	return got;
+}
+
+/*
+ * Hundreds of random instances with 2 and 3 mentors per senior, small
+ * candidate lists so that certification must add pairs: the engine reaches
+ * the oracle's tiers, certified. Every 50 seeds: all capacities 0, everyone
+ * of unknown cohort, no pair above min_score, everyone on a ban.
+ */
+START_TEST(multi_engine_equals_oracle)
+{
+	size_t units = 2 + (size_t)_i, rounds_over_one = 0, more_pairs = 0;
+	for (uint64_t seed = 1; seed <= 300; seed++) {
+		struct match_options opt = { .top_k = 1 + seed % 3, .add_k = 1 + seed % 2, .want_graph = 0 };
+		struct match_stats st;
+		struct match_pair *pairs;
+		size_t n, *current = NULL;
+		struct match_pin *cur = NULL;
+		struct tiers got;
+		struct inst *t;
+		rng_state = seed * 7717 + units;
+		t = random_inst(seed * 3 + units, 2 + (size_t)rnd(14), 2 + (size_t)rnd(25), (size_t)rnd(6),
+				1 + rnd(4));
+		t->rules.mentors_per_senior = (int)units;
+		if (seed % 4 == 0)
+			for (size_t i = 0; i < t->n_people; i++)
+				for (size_t a = 0; a < t->cf.n_areas; a++)
+					t->levels[i][a] = rnd(3) * 3;
+		for (size_t i = 0; seed % 50 == 0 && i < t->n_people; i++)
+			t->people[i].capacity = 0;
+		for (size_t i = 0; seed % 50 == 1 && i < t->n_people; i++)
+			t->people[i].cohort = -1;
+		if (seed % 50 == 2)
+			t->cf.min_score = 1000;
+		else if (seed % 50 == 3) {
+			t->n_bans = 0;
+			for (size_t j = 0; j < t->n_people; j++)
+				for (size_t s = 0; s < t->n_people; s++)
+					t->bans[t->n_bans++] = (struct match_ban){ j, s, MATCH_BAN_FORBID };
+		} else if (seed % 50 > 3 && seed % 3 != 0) {
+			random_rules(t);
+			t->rules.mentors_per_senior = (int)units;
+		}
+		if (seed % 3 == 1)
+			current = random_current(t);
+		if (seed % 3 != 0)
+			cur = random_current_list(t);
+		got = engine_and_oracle_multi(t, &opt, units, seed);
+		if (seed % 50 <= 3)
+			ck_assert_uint_eq(got.pairs, 0);
+		more_pairs += got.pairs > got.matched;
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &st), 0);
+		rounds_over_one += st.rounds > 1;
+		free(pairs);
+		free(current);
+		free(cur);
+		t->in.current = NULL;
+		t->in.n_current = 0;
+		inst_free(t);
+	}
+	/* the instances must really have given seniors several mentors, and certification work to do */
+	ck_assert_uint_gt(more_pairs, 100);
+	ck_assert_uint_gt(rounds_over_one, 30);
+}
+END_TEST
+
+/* Every set of eligible pairs of a tiny instance, the best by the tiers. */
+static struct tiers brute_multi(const struct inst *t, size_t units)
+{
+	size_t np = 0, pj[64], ps[64];
+	int sc[64];
+	struct tiers best = { 0, 0, 0, 0 };
+	for (size_t k = 0; k < t->n_seniors; k++)
+		for (size_t i = 0; i < t->n_juniors; i++) {
+			int score;
+			if (ref_eligible(t, t->juniors[i], t->seniors[k], &score) && np < 64) {
+				pj[np] = t->juniors[i];
+				ps[np] = t->seniors[k];
+				sc[np++] = score;
+			}
+		}
+	ck_assert_uint_le(np, 20);
+	for (unsigned long mask = 0; mask < (1UL << np); mask++) {
+		int load[64] = { 0 }, room[64] = { 0 };
+		struct tiers r = { 0, 0, 0, 0 };
+		int ok = 1;
+		for (size_t e = 0; e < np && ok; e++) {
+			size_t sk = 0;
+			if (!(mask >> e & 1))
+				continue;
+			while (t->seniors[sk] != ps[e])
+				sk++;
+			ok = ++load[pj[e]] <= t->people[pj[e]].capacity && (size_t)++room[sk] <= units;
+			r.matched += room[sk] == 1;
+			r.pairs++;
+			r.total += sc[e];
+			r.kept += (size_t)ref_current(t, pj[e], ps[e]);
+		}
+		if (ok && tiers_better(&r, &best))
+			best = r;
+	}
+	return best;
+}
+
+/* Tiny instances with 2, 3 or 1000 mentors per senior: engine and oracle reach the brute force's tiers. */
+START_TEST(multi_brute_force)
+{
+	for (uint64_t seed = 1; seed <= 400; seed++) {
+		size_t units = seed % 7 == 0 ? 1000 : 2 + seed % 2; /* 1000: more places than juniors */
+		struct inst *t;
+		struct tiers want, got;
+		struct match_pin *cur;
+		rng_state = seed * 104729;
+		t = random_inst(seed, (size_t)rnd(4), (size_t)rnd(5), (size_t)rnd(3), 1 + rnd(2));
+		if (seed % 2 == 0)
+			random_rules(t);
+		t->rules.mentors_per_senior = (int)units;
+		for (size_t i = 0; seed % 50 == 0 && i < t->n_people; i++)
+			t->people[i].capacity = 0;
+		input(t);
+		cur = random_current_list(t);
+		/* keep the brute force small: at most 20 eligible pairs */
+		{
+			size_t np = 0;
+			for (size_t k = 0; k < t->n_seniors; k++)
+				for (size_t i = 0; i < t->n_juniors; i++) {
+					int score;
+					np += (size_t)ref_eligible(t, t->juniors[i], t->seniors[k], &score);
+				}
+			if (np > 20) {
+				free(cur);
+				inst_free(t);
+				continue;
+			}
+		}
+		want = brute_multi(t, units);
+		got = engine_and_oracle_multi(t, NULL, units, seed);
+		expect_tiers(&got, &want, "engine vs brute force", seed);
+		free(cur);
+		inst_free(t);
+	}
+}
+END_TEST
+
+/*
+ * One junior with room for three, one senior who may take two: a copy of
+ * the senior per place would let the junior take both; exactly one pair.
+ * With a second junior the senior gets two distinct mentors.
+ */
+START_TEST(multi_no_pair_twice)
+{
+	struct inst *t = inst_new(3);
+	struct match_pair *pairs;
+	size_t n;
+	use_solver(_i);
+	person(t, 0, 3, MATCH_NONE, 3, 8);
+	person(t, 1, 0, MATCH_NONE, 0, 0);
+	person(t, 2, 3, MATCH_NONE, 3, 8);
+	junior(t, 0);
+	senior(t, 1);
+	t->rules.mentors_per_senior = 2;
+	ck_assert_int_eq(solver(input(t), &pairs, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(has_pair(pairs, n, 0, 1));
+	check_feasible_multi(t, pairs, n, 2);
+	free(pairs);
+	junior(t, 2);
+	ck_assert_int_eq(solver(input(t), &pairs, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(has_pair(pairs, n, 0, 1) && has_pair(pairs, n, 2, 1));
+	check_feasible_multi(t, pairs, n, 2);
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
+/* Seniors first, then pairs: a second mentor never costs another senior its only one. */
+START_TEST(multi_seniors_before_pairs)
+{
+	struct inst *t = inst_new(4);
+	struct match_pair *pairs;
+	size_t n;
+	use_solver(_i);
+	/* juniors 0 and 1 (one place each) score 8 with senior 2, 1 with senior 3 */
+	person(t, 0, 3, MATCH_NONE, 1, 8);
+	person(t, 1, 3, MATCH_NONE, 1, 8);
+	person(t, 2, 0, MATCH_NONE, 0, 0);
+	person(t, 3, 0, MATCH_NONE, 0, 7);
+	junior(t, 0);
+	junior(t, 1);
+	senior(t, 2);
+	senior(t, 3);
+	t->rules.mentors_per_senior = 2;
+	ck_assert_int_eq(solver(input(t), &pairs, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(has_pair(pairs, n, 0, 2) || has_pair(pairs, n, 1, 2));
+	ck_assert(has_pair(pairs, n, 0, 3) || has_pair(pairs, n, 1, 3));
+	free(pairs);
+	/* with room for two each, both juniors take both seniors */
+	t->people[0].capacity = t->people[1].capacity = 2;
+	ck_assert_int_eq(solver(input(t), &pairs, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	check_feasible_multi(t, pairs, n, 2);
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
+/* Up to N pins per senior, a pair pinned twice kept once; the engine fills the places left. */
+START_TEST(multi_pins)
+{
+	struct inst *t = inst_new(7);
+	struct match_pin pins[5];
+	struct match_pair *pairs;
+	struct match_stats st;
+	size_t n;
+	for (size_t j = 0; j < 4; j++) {
+		person(t, j, 3, MATCH_NONE, 2, 8 - (int)j);
+		junior(t, j);
+	}
+	person(t, 4, 0, MATCH_NONE, 0, 0);
+	person(t, 5, 0, MATCH_NONE, 0, 0);
+	person(t, 6, 0, MATCH_NONE, 0, 0);
+	senior(t, 4);
+	senior(t, 5);
+	senior(t, 6);
+	t->rules.mentors_per_senior = 2;
+	t->cf.min_score = 6; /* juniors 3 (level 5) may only be pinned */
+	pins[0] = (struct match_pin){ 3, 4 };
+	pins[1] = (struct match_pin){ 2, 4 };
+	pins[2] = (struct match_pin){ 1, 4 }; /* by junior id the first: juniors 1 and 2 are kept, 3 finds no room */
+	pins[3] = (struct match_pin){ 3, 5 };
+	pins[4] = (struct match_pin){ 3, 5 }; /* the same pair again: kept once */
+	t->in.pins = pins;
+	t->in.n_pins = 5;
+	ck_assert_int_eq(match_solve_stats(input(t), NULL, &pairs, &n, &st), 0);
+	check_feasible_multi(t, pairs, n, 2);
+	ck_assert_uint_eq(st.pinned, 3);
+	ck_assert(has_pair(pairs, n, 1, 4) && has_pair(pairs, n, 2, 4));
+	ck_assert(!has_pair(pairs, n, 3, 4));
+	ck_assert(has_pair(pairs, n, 3, 5));
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(pairs[i].pinned, pairs[i].senior == 4 || (pairs[i].senior == 5 && pairs[i].junior == 3));
+	/* senior 5 keeps its pin and gets one more from the engine; senior 6 gets two */
+	ck_assert_uint_eq(n, 3 + 1 + 2);
+	ck_assert_uint_eq(st.matched, 3);
+	ck_assert_uint_eq(st.pairs, 6);
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
+/* match_why with two mentors per senior: a senior is taken once it has two. */
+START_TEST(multi_why)
+{
+	struct inst *t = inst_new(5);
+	struct match_pair pairs[3];
+	struct match_why why;
+	for (size_t j = 0; j < 3; j++) {
+		person(t, j, 3, MATCH_NONE, 1, 8);
+		junior(t, j);
+	}
+	person(t, 3, 0, MATCH_NONE, 0, 0);
+	person(t, 4, 0, MATCH_NONE, 0, 0);
+	senior(t, 3);
+	senior(t, 4);
+	t->rules.mentors_per_senior = 2;
+	pairs[0] = (struct match_pair){ 0, 3, 8, 0 };
+	pairs[1] = (struct match_pair){ 1, 3, 8, 0 };
+	pairs[2] = (struct match_pair){ 2, 4, 8, 0 };
+	/* junior 2 sees senior 3 full (two mentors), senior 4 not (one) */
+	match_why(input(t), 2, 1, pairs, 3, &why);
+	ck_assert_uint_eq(why.counts[MATCH_OK], 2);
+	ck_assert_uint_eq(why.taken, 1);
+	/* with one mentor per senior both are full */
+	t->rules.mentors_per_senior = 1;
+	match_why(input(t), 2, 1, pairs, 3, &why);
+	ck_assert_uint_eq(why.taken, 2);
+	/* a senior's view: juniors 0, 1 and 2 are all at capacity */
+	t->rules.mentors_per_senior = 2;
+	match_why(input(t), 4, 0, pairs, 3, &why);
+	ck_assert_uint_eq(why.counts[MATCH_OK], 3);
+	ck_assert_uint_eq(why.taken, 3);
+	inst_free(t);
+}
+END_TEST
+
+/* Same input, same pairs: again, and with the input arrays shuffled; many ties. */
+START_TEST(multi_deterministic)
+{
+	struct inst *t = random_inst(5151, 30, 60, 10, 1);
+	struct match_pair *first, *again;
+	size_t n1, n2;
+	t->rules.mentors_per_senior = 2 + _i;
+	for (size_t i = 0; i < t->n_people; i++)
+		t->levels[i][0] = rnd(2) * 4;
+	ck_assert_int_eq(match_solve(input(t), &first, &n1), 0);
+	check_feasible_multi(t, first, n1, 2 + (size_t)_i);
+	for (int round = 0; round < 5; round++) {
+		ck_assert_int_eq(match_solve(input(t), &again, &n2), 0);
+		expect_same_pairs(first, n1, again, n2);
+		free(again);
+		shuffle(t->juniors, t->n_juniors);
+		shuffle(t->seniors, t->n_seniors);
+	}
+	free(first);
+	inst_free(t);
+}
+END_TEST
+
+/* A next cycle with several mentors, from the last prices and tight graph (some garbage): the same tiers as cold. */
+START_TEST(multi_warm_start_from_last_cycle)
+{
+	size_t warm_runs = 0;
+	for (uint64_t seed = 1; seed <= 120; seed++) {
+		struct match_options opt = { .top_k = 1 + seed % 3, .add_k = 1 + seed % 2, .want_prices = 1,
+					     .want_graph = MATCH_GRAPH_TIGHT };
+		struct match_stats first, cold, warm;
+		struct match_pair *pairs;
+		size_t n, units = 2 + seed % 2;
+		struct tiers tc, tw;
+		struct inst *t;
+		rng_state = seed * 6151;
+		t = random_inst(seed, 2 + (size_t)rnd(14), 2 + (size_t)rnd(25), (size_t)rnd(6), 1 + rnd(3));
+		if (seed % 2)
+			random_rules(t);
+		t->rules.mentors_per_senior = (int)units;
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &first), 0);
+		/* every pair of the result is in the tight graph */
+		for (size_t i = 0; i < n; i++) {
+			int found = 0;
+			for (size_t k = 0; k < first.n_graph; k++)
+				found |= first.graph[k].junior == pairs[i].junior && first.graph[k].senior == pairs[i].senior;
+			ck_assert_msg(found, "seed %llu: pair %zu not in the tight graph", (unsigned long long)seed, i);
+		}
+		free(pairs);
+		for (size_t i = 0; i < t->n_people; i++)
+			if (rnd(4) == 0)
+				t->levels[i][0] = rnd(9);
+		if (t->n_juniors > 1)
+			t->juniors[0] = t->juniors[--t->n_juniors];
+		if (seed % 10 == 0)
+			for (size_t i = 0; i < t->n_people; i++)
+				first.prices[i] = (long long)rnd(1000000) - 1000;
+		opt.want_graph = 0;
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &cold), 0);
+		tc = check_feasible_multi(t, pairs, n, units);
+		free(pairs);
+		opt.prices_in = first.prices;
+		opt.prices_in_big = first.big;
+		opt.prices_in_tie = first.tie_scale;
+		opt.graph_in = first.graph;
+		opt.n_graph_in = first.n_graph;
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &warm), 0);
+		tw = check_feasible_multi(t, pairs, n, units);
+		expect_tiers(&tw, &tc, "warm vs cold", seed);
+		ck_assert(warm.certified && cold.certified);
+		warm_runs += warm.warm;
+		free(pairs);
+		free(first.prices);
+		free(first.graph);
+		free(cold.prices);
+		free(warm.prices);
+		inst_free(t);
+	}
+	ck_assert_uint_gt(warm_runs, 80);
+}
+END_TEST
+
+/*
+ * One mentor per senior stays as it was: mentors_per_senior 0 and 1 give the
+ * same pairs, and current pairs given as a list equal the same ones given
+ * per person.
+ */
+START_TEST(one_mentor_unchanged)
+{
+	for (uint64_t seed = 1; seed <= 60; seed++) {
+		struct inst *t;
+		struct match_pair *a, *b, *c;
+		struct match_pin *list;
+		size_t na, nb, nc, *current, nl = 0;
+		rng_state = seed * 4111;
+		t = random_inst(seed, 2 + (size_t)rnd(20), 2 + (size_t)rnd(40), (size_t)rnd(5), 1 + rnd(3));
+		random_rules(t);
+		current = random_current(t);
+		t->rules.mentors_per_senior = 0;
+		ck_assert_int_eq(match_solve(input(t), &a, &na), 0);
+		t->rules.mentors_per_senior = 1;
+		ck_assert_int_eq(match_solve(input(t), &b, &nb), 0);
+		expect_same_pairs(a, na, b, nb);
+		/* the same current pairs as a sorted list */
+		list = malloc((t->n_people + 1) * sizeof(*list));
+		for (size_t s = 0; s < t->n_people; s++)
+			if (current[s] != MATCH_NONE)
+				list[nl++] = (struct match_pin){ current[s], s };
+		t->in.current_mentor = NULL;
+		t->in.current = list;
+		t->in.n_current = nl;
+		ck_assert_int_eq(match_solve(input(t), &c, &nc), 0);
+		expect_same_pairs(a, na, c, nc);
+		free(a);
+		free(b);
+		free(c);
+		free(list);
+		free(current);
+		inst_free(t);
+	}
+}
+END_TEST
+
+/* A current list that is not sorted, lists a pair twice or names no one is malformed. */
+START_TEST(multi_current_malformed)
+{
+	struct inst *t = inst_new(4);
+	struct match_pin cur[2] = { { 0, 3 }, { 1, 2 } };
+	struct match_pair *pairs;
+	size_t n;
+	junior(t, 0);
+	junior(t, 1);
+	senior(t, 2);
+	senior(t, 3);
+	t->in.current = cur;
+	t->in.n_current = 2;
+	ck_assert_int_eq(match_solve(input(t), &pairs, &n), -1);
+	cur[1] = (struct match_pin){ 0, 3 };
+	ck_assert_int_eq(match_solve(input(t), &pairs, &n), -1);
+	cur[1] = (struct match_pin){ 9, 3 };
+	ck_assert_int_eq(match_solve(input(t), &pairs, &n), -1);
+	cur[0] = (struct match_pin){ 1, 2 };
+	cur[1] = (struct match_pin){ 0, 3 };
+	ck_assert_int_eq(match_solve(input(t), &pairs, &n), 0);
+	free(pairs);
+	inst_free(t);
+}
+END_TEST
+
 static Suite *match_suite(void)
 {
 	Suite *s = suite_create("match");
@@ -1728,6 +2291,19 @@ static Suite *match_suite(void)
 	tcase_add_test(tc, engine_warm_start_from_last_prices);
 	tcase_add_test(tc, engine_certifies_medium_company);
 	tcase_add_test(tc, engine_deterministic_under_shuffles);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("several mentors");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, multi_engine_equals_oracle, 0, 2);
+	tcase_add_test(tc, multi_brute_force);
+	tcase_add_loop_test(tc, multi_no_pair_twice, 0, 2);
+	tcase_add_loop_test(tc, multi_seniors_before_pairs, 0, 2);
+	tcase_add_test(tc, multi_pins);
+	tcase_add_test(tc, multi_why);
+	tcase_add_loop_test(tc, multi_deterministic, 0, 2);
+	tcase_add_test(tc, multi_warm_start_from_last_cycle);
+	tcase_add_test(tc, one_mentor_unchanged);
+	tcase_add_test(tc, multi_current_malformed);
 	suite_add_tcase(s, tc);
 	return s;
 }
