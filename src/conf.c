@@ -94,7 +94,7 @@ static const char *const model_keys[] = { "scale", "levels", "areas", NULL };
 static const char *const area_keys[] = { "id", "name", "description", "direction", "standard",
 					 "weight", "competences", NULL };
 static const char *const competence_keys[] = { "id", "name", "description", "standard", NULL };
-static const char *const matching_keys[] = { "capacity", "min_score", "seniority_gap",
+static const char *const matching_keys[] = { "capacity", "mentors_per_senior", "min_score", "seniority_gap",
 					     "max_timezone_hours", "timezones", "bonus",
 					     "cooldown_days", "publish", NULL };
 static const char *const bonus_keys[] = { "cross_department", "same_timezone", "near_timezone",
@@ -914,6 +914,7 @@ struct conf *conf_defaults(void)
 	set_default_levels(cf);
 	set_default_areas(cf);
 	cf->capacity = 3;
+	cf->mentors_per_senior = 1;
 	cf->min_score = 0;
 	cf->max_tz_minutes = -1;
 	cf->bonus_cross_department = 2;
@@ -1765,6 +1766,7 @@ static void parse_matching(struct ctx *cx, const config_setting_t *root)
 	const config_setting_t *g = open_group(cx, root, "", "matching", matching_keys);
 	int hours;
 	opt_int(cx, g, "matching", "capacity", 0, 100, &cf->capacity);
+	opt_int(cx, g, "matching", "mentors_per_senior", 1, 10, &cf->mentors_per_senior);
 	opt_int(cx, g, "matching", "min_score", 0, 1000000, &cf->min_score);
 	opt_int(cx, g, "matching", "seniority_gap", 0, 60, &cf->seniority_gap);
 	if (opt_int(cx, g, "matching", "max_timezone_hours", 0, 26, &hours) == 1)
@@ -2269,8 +2271,8 @@ static void dump_model(const struct conf *cf, FILE *fp)
 /* The matching group. */
 static void dump_matching(const struct conf *cf, FILE *fp)
 {
-	fprintf(fp, "matching = {\n\tcapacity = %d;\n\tmin_score = %d;\n\tseniority_gap = %d;\n",
-		cf->capacity, cf->min_score, cf->seniority_gap);
+	fprintf(fp, "matching = {\n\tcapacity = %d;\n\tmentors_per_senior = %d;\n\tmin_score = %d;\n"
+		    "\tseniority_gap = %d;\n", cf->capacity, cf->mentors_per_senior, cf->min_score, cf->seniority_gap);
 	if (cf->max_tz_minutes >= 0)
 		fprintf(fp, "\tmax_timezone_hours = %d;\n", cf->max_tz_minutes / 60);
 	fprintf(fp, "\tcooldown_days = %d;\n\tpublish = \"%s\";\n", cf->cooldown_days,
