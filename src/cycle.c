@@ -170,7 +170,7 @@ static uint64_t fp_participant(const struct conf *cf, const struct match_input *
  * means the same input and therefore, the engine being deterministic and
  * blind to the order it is given people in, the same pairs: the rules, the
  * model, everyone's manager (the chains), both sides with what the engine
- * reads of them, bans and pins. Sets are summed hashes, so the roster's
+ * reads of them, the current pairs, bans and pins. Sets are summed hashes, so the roster's
  * order does not count; each id is hashed once.
  */
 static void match_fingerprint(const struct conf *cf, const struct match_input *in, char out[17])
@@ -179,10 +179,12 @@ static void match_fingerprint(const struct conf *cf, const struct match_input *i
 	uint64_t h = 0, people = 0, sides = 0, rules_of_pairs = 0;
 	uint64_t *ids = xmalloc((in->n_people + 1) * sizeof(*ids));
 	uint64_t mentor = fp_str(0, "mentor"), mentee = fp_str(0, "mentee"), pin = fp_str(0, "pin");
+	uint64_t current = fp_str(0, "current");
 	long long rules[] = { r->seniority_gap, r->max_tz_diff, r->near_tz, r->bonus_cross_department,
-			      r->bonus_same_tz, r->bonus_near_tz, r->bonus_stability, cf->min_score,
+			      r->bonus_same_tz, r->bonus_near_tz, r->bonus_stability, r->mentors_per_senior, cf->min_score,
 			      (long long)cf->n_areas, (long long)in->n_people, (long long)in->n_juniors,
-			      (long long)in->n_seniors, (long long)in->n_bans, (long long)in->n_pins };
+			      (long long)in->n_seniors, (long long)in->n_bans, (long long)in->n_pins,
+			      (long long)in->n_current };
 	for (size_t i = 0; i < ARRAY_LEN(rules); i++)
 		h = fp_int(h, rules[i]);
 	for (size_t a = 0; a < cf->n_areas; a++) {
@@ -201,6 +203,9 @@ static void match_fingerprint(const struct conf *cf, const struct match_input *i
 	for (size_t i = 0; i < in->n_bans; i++)
 		rules_of_pairs += fp_int(fp_int(fp_int(0, (long long)fp_who(in, ids, in->bans[i].junior)),
 						(long long)fp_who(in, ids, in->bans[i].senior)), in->bans[i].kind);
+	for (size_t i = 0; i < in->n_current; i++)
+		rules_of_pairs += fp_int(fp_int(current, (long long)fp_who(in, ids, in->current[i].junior)),
+					 (long long)fp_who(in, ids, in->current[i].senior));
 	for (size_t i = 0; i < in->n_pins; i++)
 		rules_of_pairs += fp_int(fp_int(pin, (long long)fp_who(in, ids, in->pins[i].junior)),
 					 (long long)fp_who(in, ids, in->pins[i].senior));
@@ -286,6 +291,13 @@ static void save_warm(struct cycle *c, const struct match_stats *st)
 	free(senior);
 }
 
+/* " in N pairs", for the log line when seniors may take several mentors. */
+static const char *with_pairs(size_t n, char buf[48])
+{
+	snprintf(buf, 48, " in %zu pairs", n);
+	return buf;
+}
+
 /*
  * Match, starting from where the last matching ended (its prices and the
  * pairs at their two prices, kept in the store): the same optimum, found in
@@ -298,6 +310,7 @@ static int run_match(struct cycle *c)
 	struct match_stats st;
 	struct warm_load w = { .r = c->roster };
 	long long big = 0, tie = 0;
+	char pairs_text[48];
 	int rc;
 	char fp[17], *last_fp = NULL;
 	if (programme_build(c->cf, c->st, c->roster, c->prev, c->n_prev, c->rep->started, 1, &pg) < 0)
@@ -330,8 +343,9 @@ static int run_match(struct cycle *c)
 	free(w.prices);
 	free(w.graph);
 	if (rc == 0) {
-		log_info("matching: %zu matched, score %lld, %s, %u rounds, %zu candidate pairs, %.3f s%s",
-			  st.matched, st.total_score, st.certified ? "certified optimal" : "NOT certified",
+		log_info("matching: %zu matched%s, score %lld, %s, %u rounds, %zu candidate pairs, %.3f s%s",
+			  st.matched, pg.rules.mentors_per_senior > 1 ? with_pairs(st.pairs, pairs_text) : "",
+			  st.total_score, st.certified ? "certified optimal" : "NOT certified",
 			  st.rounds, st.candidates, st.sec_setup + st.sec_candidates + st.sec_solve + st.sec_certify,
 			  st.warm ? ", started where the last cycle ended" : "");
 		if (!st.certified)

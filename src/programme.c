@@ -236,6 +236,36 @@ static void set_rules(const struct conf *cf, struct match_rules *rules)
 	rules->bonus_same_tz = cf->bonus_same_tz;
 	rules->bonus_near_tz = cf->bonus_near_tz;
 	rules->bonus_stability = cf->bonus_stability;
+	rules->mentors_per_senior = cf->mentors_per_senior;
+}
+
+/* Order pairs by (senior, junior). */
+static int cmp_current(const void *a, const void *b)
+{
+	const struct match_pin *x = a, *y = b;
+	if (x->senior != y->senior)
+		return x->senior < y->senior ? -1 : 1;
+	return x->junior < y->junior ? -1 : x->junior > y->junior;
+}
+
+/*
+ * With several mentors per senior, the pairs in force as the engine's list
+ * (sorted, each once); with one, current[] says it all.
+ */
+static void list_current(const struct conf *cf, size_t n_current, struct programme *pg)
+{
+	size_t n = 0;
+	if (cf->mentors_per_senior <= 1)
+		return;
+	pg->current_pairs = xcalloc(n_current + 1, sizeof(*pg->current_pairs));
+	for (size_t i = 0; i < n_current; i++)
+		if (pg->current_at[i][0] != MATCH_NONE)
+			pg->current_pairs[n++] = (struct match_pin){ pg->current_at[i][0], pg->current_at[i][1] };
+	if (n)
+		qsort(pg->current_pairs, n, sizeof(*pg->current_pairs), cmp_current);
+	pg->in.current = pg->current_pairs;
+	pg->in.n_current = n;
+	pg->in.current_mentor = NULL;
 }
 
 /* People, roles and current mentors. */
@@ -287,6 +317,7 @@ int programme_build(const struct conf *cf, store *st, const struct roster *r, co
 	pg->in.seniors = pg->seniors;
 	pg->in.cf = cf;
 	pg->in.current_mentor = pg->current;
+	list_current(cf, n_current, pg);
 	pg->in.rules = &pg->rules;
 	if (load_avoid(st, &b) < 0 || load_bans(st, &b, now) < 0) {
 		free(b.avoid);
@@ -307,6 +338,7 @@ void programme_clear(struct programme *pg)
 	free(pg->seniors);
 	free(pg->current);
 	free(pg->current_at);
+	free(pg->current_pairs);
 	free(pg->avoid);
 	free(pg->bans);
 	free(pg->pins);

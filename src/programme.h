@@ -22,6 +22,7 @@ struct programme {
 	struct match_person *people;  /* one per roster person, same index */
 	size_t *juniors, *seniors;    /* the eligible mentors and mentees */
 	size_t *current;              /* per person: their current mentor, or MATCH_NONE */
+	struct match_pin *current_pairs; /* the pairs in force by (senior, junior), for several mentors */
 	size_t (*current_at)[2];      /* per pair in force (as given): its mentor and mentee,
 				       * or MATCH_NONE twice if either left the roster */
 	size_t *avoid;                /* all avoid lists; people[i].avoid points into it */

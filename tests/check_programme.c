@@ -192,6 +192,38 @@ START_TEST(stability_keeps_pairs_and_counts_changes)
 }
 END_TEST
 
+/*
+ * matching.mentors_per_senior = 2: with s2 excluded, s1 is the only mentee
+ * a junior may take, and it gets both juniors, each pair its own group; one
+ * mentor is the default. The pairs stay the next cycle; explain shows both.
+ */
+START_TEST(two_mentors_per_senior)
+{
+	LDAP *ld;
+	start(NULL, NULL, "excluded = \"" EXCLUDED "\";", NULL);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ld = admin();
+	ck_assert_int_eq(pairs_of(ld, NULL, NULL), 1);
+	ck_assert_int_eq(pairs_of(ld, J1, S1), 1);
+	configure("excluded = \"" EXCLUDED "\";", "matching = { mentors_per_senior = 2; };");
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", "2 pairs (1 new, 0 ended, 1 kept)"));
+	ck_assert(output_has("mentord.err", "matching: 1 matched in 2 pairs, score "));
+	ck_assert_int_eq(pairs_of(ld, NULL, NULL), 2);
+	ck_assert_int_eq(pairs_of(ld, J1, S1), 1);
+	ck_assert_int_eq(pairs_of(ld, J2, S1), 1);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", "2 pairs (0 new, 0 ended, 2 kept)"));
+	ck_assert_int_eq(mentorctl("explain s1"), 0);
+	ck_assert(output_has("ctl.out", "Person j1 (Y, no department) mentors Person s1"));
+	ck_assert(output_has("ctl.out", "Person j2 (Y, no department) mentors Person s1"));
+	/* both pairs are in force: each earns the stability bonus */
+	ck_assert_int_eq(sh("grep -c 'stability bonus (weighs in while matching; not in the score)      5$' %s/ctl.out "
+			    "| grep -qx 2", td.dir), 0);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
 START_TEST(pins_and_forbids)
 {
 	LDAP *ld;
@@ -425,6 +457,7 @@ static Suite *programme_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, stability_keeps_pairs_and_counts_changes);
 	tcase_add_test(tc, pins_and_forbids);
+	tcase_add_test(tc, two_mentors_per_senior);
 	tcase_add_test(tc, avoid_lists);
 	tcase_add_test(tc, time_zones_from_locations);
 	tcase_add_test(tc, trained_mentors_and_excluded_groups);
