@@ -1,7 +1,7 @@
 /*
  * bench/match: the matching engine on a deterministic synthetic programme.
  *
- *   match -j J -s S [--seed N] [-k TOP_K] [--add-k N] [--dimacs FILE] [--no-greedy]
+ *   match -j J -s S [--seed N] [-k TOP_K] [--add-k N] [-t THREADS] [--dimacs FILE] [--no-greedy]
  *         [--no-incumbents] [--seniority-gap N]
  *
  * The programme: J juniors and S seniors among J + S + (J + S) / 8 staff; the
@@ -26,7 +26,8 @@
  * the "stay unmatched" path), whose optimum is minus the engine's weight.
  * --next-cycle then changes 1% of the people's levels and solves again, cold
  * and from the first solve's prices and final graph, as a daemon's next
- * cycle does.
+ * cycle does. -t sets the certification scans' threads (default: the online
+ * CPUs); the pairs do not depend on it.
  */
 #include "config.h"
 
@@ -464,7 +465,7 @@ static int check_oracle(const struct programme *p, const struct match_stats *st)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: match -j JUNIORS -s SENIORS [--seed N] [-k TOP_K] [--add-k N]\n"
+	fprintf(stderr, "usage: match -j JUNIORS -s SENIORS [--seed N] [-k TOP_K] [--add-k N] [-t THREADS]\n"
 			"             [--dimacs FILE] [--no-greedy] [--no-incumbents] [--seniority-gap N]\n"
 			"             [--next-cycle]\n");
 	exit(2);
@@ -486,6 +487,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		{ "add-k", required_argument, NULL, 'a' }, { "no-incumbents", no_argument, NULL, 'I' },
 		{ "seniority-gap", required_argument, NULL, 'y' },
 		{ "next-cycle", no_argument, NULL, 'n' },
+		{ "threads", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -494,7 +496,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 	a->juniors = a->seniors = -1;
 	a->seed = 1;
 	a->greedy = 1;
-	while ((c = getopt_long(argc, argv, "j:s:k:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:s:k:t:", longopts, NULL)) != -1) {
 		if (c == 'g' || c == 'G') {
 			a->greedy = c == 'g';
 			continue;
@@ -525,6 +527,8 @@ static void parse_args(int argc, char **argv, struct args *a)
 			a->opt.top_k = (size_t)v;
 		else if (c == 'a')
 			a->opt.add_k = (size_t)v;
+		else if (c == 't')
+			a->opt.threads = (size_t)v;
 	}
 	if (a->juniors < 1 || a->seniors < 1 || optind != argc)
 		usage();

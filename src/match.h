@@ -188,6 +188,8 @@ struct match_options {
 	const struct match_arc *graph_in;
 	size_t n_graph_in;
 	int want_prices;       /* non-zero: return every junior's final price in the stats */
+	size_t threads;        /* threads for the certification scans; 0: the online CPUs, at most 8.
+				* The result does not depend on it. */
 };
 
 /* One arc of the candidate graph: matching it is worth weight (see below). */
