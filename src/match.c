@@ -1145,24 +1145,27 @@ static size_t scan_senior_trie(struct scanner *sc, const struct view *v, size_t 
 	long long min_score = (long long)e->in->cf->min_score - e->bonus_all;
 	long long min_rank = (long long)e->sc.rank[scl] + rank_gap(rules_of(e->in));
 	size_t width = (size_t)e->level_max + 1, n_found = 0, top = 0;
+	if (suffix[0] < min_score || v->tmin[0] == INT64_MAX || e->big + (suffix[0] + bonus) * e->tie <= u + v->tmin[0])
+		return 0;
 	stack[top++] = (struct tframe){ 0, 0, 0 };
 	while (top > 0) {
 		struct tframe f = stack[--top];
 		const struct tnode *t = &e->trie[f.node];
-		long long bound = f.partial + suffix[f.depth > 0 ? f.depth - 1 : 0];
-		if (f.depth == 1 && t->value < min_rank)
-			continue;
-		if (bound < min_score || v->tmin[f.node] == INT64_MAX ||
-		    e->big + (bound + bonus) * e->tie <= u + v->tmin[f.node])
-			continue;
 		if (f.depth == leaf) {
 			scan_class(sc, v, s, t->lo, (int)f.partial, e->big + (f.partial + bonus) * e->tie, &n_found);
 			continue;
 		}
+		/* children are tested before they are stacked, last first so that they come off in order */
 		for (uint32_t k = t->child_end; k-- > t->child;) {
-			long long p = f.partial;
+			long long p = f.partial, bound;
+			if (f.depth == 0 && e->trie[k].value < min_rank)
+				break; /* ranks rise from child to child: none before k may mentor s */
 			if (f.depth >= 1)
 				p += table[(size_t)(f.depth - 1) * width + (size_t)e->trie[k].value];
+			bound = p + suffix[f.depth];
+			if (bound < min_score || v->tmin[k] == INT64_MAX ||
+			    e->big + (bound + bonus) * e->tie <= u + v->tmin[k])
+				continue;
 			stack[top++] = (struct tframe){ k, f.depth + 1, p };
 		}
 	}
