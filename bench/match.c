@@ -1,8 +1,8 @@
 /*
  * bench/match: the matching engine on a deterministic synthetic programme.
  *
- *   match -j J -s S [--seed N] [-k TOP_K] [--add-k N] [-t THREADS] [--dimacs FILE] [--no-greedy]
- *         [--no-incumbents] [--seniority-gap N]
+ *   match -j J -s S [--seed N] [-k TOP_K] [--add-k N] [--add-per-junior N] [-t THREADS]
+ *         [--dimacs FILE] [--no-greedy] [--no-incumbents] [--seniority-gap N]
  *
  * The programme: J juniors and S seniors among J + S + (J + S) / 8 staff; the
  * rest are managers in an org tree (each manager under an earlier one),
@@ -465,9 +465,9 @@ static int check_oracle(const struct programme *p, const struct match_stats *st)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: match -j JUNIORS -s SENIORS [--seed N] [-k TOP_K] [--add-k N] [-t THREADS]\n"
-			"             [--dimacs FILE] [--no-greedy] [--no-incumbents] [--seniority-gap N]\n"
-			"             [--next-cycle]\n");
+	fprintf(stderr, "usage: match -j JUNIORS -s SENIORS [--seed N] [-k TOP_K] [--add-k N] [--add-per-junior N]\n"
+			"             [-t THREADS] [--dimacs FILE] [--no-greedy] [--no-incumbents]\n"
+			"             [--seniority-gap N] [--next-cycle]\n");
 	exit(2);
 }
 
@@ -488,6 +488,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		{ "seniority-gap", required_argument, NULL, 'y' },
 		{ "next-cycle", no_argument, NULL, 'n' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "add-per-junior", required_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -529,6 +530,8 @@ static void parse_args(int argc, char **argv, struct args *a)
 			a->opt.add_k = (size_t)v;
 		else if (c == 't')
 			a->opt.threads = (size_t)v;
+		else if (c == 'J')
+			a->opt.add_per_junior = (size_t)v;
 	}
 	if (a->juniors < 1 || a->seniors < 1 || optind != argc)
 		usage();

@@ -31,8 +31,9 @@
  *    bound from the levels fixed so far, the most the other areas and the
  *    bonuses can add, and the cheapest junior price below each node; within
  *    a class juniors are visited cheapest first until none can violate.
- *    Violating pairs (at most add_k per senior, most negative first) join
- *    the graph and it is solved again, until a scan finds none: then the
+ *    Violating pairs (at most add_k per senior and add_per_junior per
+ *    junior, most negative first) join the graph and it is solved again,
+ *    until a scan finds none: then the
  *    duals prove the result over all pairs. After the first scan a senior
  *    is scanned against every junior only if its price fell or its last
  *    scan left violations out; otherwise only juniors whose price fell can
@@ -69,6 +70,7 @@
 #define NO_CLASS SIZE_MAX
 #define DEFAULT_TOP_K 4
 #define DEFAULT_ADD_K 32
+#define DEFAULT_ADD_PER_JUNIOR 32
 #define MAX_BUCKETS (1 << 20)
 #define LIST_PER_SLOT 4 /* first lists a junior may be on, per unit of capacity */
 #define MAX_THREADS 8 /* scanning threads by default, at most */
@@ -549,7 +551,7 @@ struct view {
 
 struct engine {
 	const struct match_input *in;
-	size_t top_k, add_k;
+	size_t top_k, add_k, add_per_junior;
 	size_t n_jun, n_sen, n_areas;
 	size_t *jun, *sen;          /* people indices, sorted by id */
 	size_t *cap;                /* per junior */
@@ -1201,6 +1203,58 @@ static void scan_chunk(struct scanner *sc, struct chunk *ch, int whole)
 	ch->out_hi = sc->n_out;
 }
 
+/* A pair a scan found, by junior, then reduced cost, then senior; at: its place in the graph. */
+struct found_pair {
+	uint32_t j, s;
+	int64_t rc;
+	size_t at;
+};
+
+static int cmp_found_pair(const void *a, const void *b)
+{
+	const struct found_pair *x = a, *y = b;
+	if (x->j != y->j)
+		return x->j < y->j ? -1 : 1;
+	if (x->rc != y->rc)
+		return x->rc < y->rc ? -1 : 1;
+	return x->s < y->s ? -1 : x->s > y->s;
+}
+
+/*
+ * Of the pairs a scan added (the graph from first on), keep each junior's
+ * add_per_junior most negative (then lowest senior number) and drop the
+ * rest; returns how many stay. A junior whose price is far too low shows up
+ * in the scans of most seniors, but only a few of them can take it: the
+ * next solve raises its price and leaves nearly all of those pairs slack,
+ * yet every later solve would carry them. The seniors of dropped pairs are
+ * scanned whole next time, as after a truncated scan, so nothing is lost.
+ */
+static size_t limit_per_junior(struct engine *e, size_t first)
+{
+	size_t n = e->n_cand - first, m = 0, run = 0;
+	struct found_pair *v = xmalloc((n + 1) * sizeof(*v));
+	char *keep = xcalloc(n + 1, 1);
+	for (size_t i = 0; i < n; i++) {
+		const struct cand *c = &e->cand[first + i];
+		v[i] = (struct found_pair){ c->j, c->s, e->jdual[c->j] + e->sdual[c->s] - cand_weight(e, c), i };
+	}
+	qsort(v, n, sizeof(*v), cmp_found_pair);
+	for (size_t i = 0; i < n; i++) {
+		run = i > 0 && v[i].j == v[i - 1].j ? run + 1 : 0;
+		if (run < e->add_per_junior)
+			keep[v[i].at] = 1;
+		else
+			e->dirty[v[i].s] = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (keep[i])
+			e->cand[first + m++] = e->cand[first + i];
+	e->n_cand = first + m;
+	free(v);
+	free(keep);
+	return m;
+}
+
 /* What a scanning thread does: every n_workers-th chunk from its own number on. */
 struct scan_job {
 	struct scanner *sc;
@@ -1228,7 +1282,7 @@ static void *scan_worker(void *arg)
  */
 static size_t scan_all(struct engine *e, int whole)
 {
-	size_t n_workers = e->threads < e->n_chunks ? e->threads : e->n_chunks, added = 0;
+	size_t n_workers = e->threads < e->n_chunks ? e->threads : e->n_chunks, first = e->n_cand;
 	pthread_t *tid = xmalloc((n_workers + 1) * sizeof(*tid));
 	struct scan_job *jobs = xmalloc((n_workers + 1) * sizeof(*jobs));
 	char *started = xcalloc(n_workers + 1, 1);
@@ -1251,20 +1305,20 @@ static size_t scan_all(struct engine *e, int whole)
 		const struct scanner *sc = &e->scanners[ch->worker];
 		for (size_t i = ch->out_lo; i < ch->out_hi; i++)
 			add_cand(e, sc->out[i].j, sc->out[i].s, sc->out[i].score);
-		added += ch->out_hi - ch->out_lo;
 	}
 	for (size_t w = 0; w < n_workers; w++)
 		e->model_mismatch |= e->scanners[w].mismatch;
 	free(tid);
 	free(jobs);
 	free(started);
-	return added;
+	return limit_per_junior(e, first);
 }
 
 /*
  * One certification scan over all pairs; returns how many pairs it added to
  * the graph. After the first, a senior is scanned against every junior only
- * if its price fell or its last scan left violations out; otherwise only
+ * if its price fell or its last scan left violations out (or added only some
+ * of them: limit_per_junior); otherwise only
  * its pairs with juniors whose price fell can have become violations, since
  * every other pair was covered by the last scan's prices and still is.
  */
@@ -1563,6 +1617,7 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	e.in = in;
 	e.top_k = opt && opt->top_k ? opt->top_k : DEFAULT_TOP_K;
 	e.add_k = opt && opt->add_k ? opt->add_k : DEFAULT_ADD_K;
+	e.add_per_junior = opt && opt->add_per_junior ? opt->add_per_junior : DEFAULT_ADD_PER_JUNIOR;
 	setup(&e);
 	set_scales(&e);
 	alloc_rounds(&e);

@@ -1540,6 +1540,49 @@ START_TEST(engine_equals_oracle)
 }
 END_TEST
 
+/*
+ * Certification adding at most one or two pairs per junior a round (the
+ * scans then leave most of what they find out and rescan those seniors
+ * whole): still the oracle's optimum, certified, and the limit must really
+ * have left pairs out.
+ */
+START_TEST(engine_limits_pairs_per_junior)
+{
+	size_t limited = 0;
+	for (uint64_t seed = 1; seed <= 300; seed++) {
+		struct match_options opt = { .top_k = 1 + seed % 2, .add_k = 2 + seed % 3,
+					     .add_per_junior = 1 + seed % 2 };
+		struct match_options loose = opt;
+		struct match_stats st, st_loose;
+		struct match_pair *pairs;
+		size_t n, n_loose, *current;
+		long total;
+		struct inst *t;
+		rng_state = seed * 9973;
+		t = random_inst(seed, 2 + (size_t)rnd(15), 10 + (size_t)rnd(60), (size_t)rnd(8), 1 + rnd(5));
+		if (seed % 3 == 0)
+			for (size_t i = 0; i < t->n_people; i++)
+				for (size_t a = 0; a < t->cf.n_areas; a++)
+					t->levels[i][a] = rnd(3) * 3;
+		if (seed % 2)
+			random_rules(t);
+		current = random_current(t);
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &st), 0);
+		total = check_feasible(t, pairs, n);
+		engine_matches_oracle(t, &opt, n, total, pairs);
+		ck_assert(st.certified);
+		free(pairs);
+		loose.add_per_junior = 1000;
+		ck_assert_int_eq(match_solve_stats(input(t), &loose, &pairs, &n_loose, &st_loose), 0);
+		limited += st.rounds > st_loose.rounds;
+		free(pairs);
+		free(current);
+		inst_free(t);
+	}
+	ck_assert_uint_gt(limited, 20);
+}
+END_TEST
+
 /* Areas the senior teaches (leadership, business) score the other way round: engine, oracle and model agree. */
 START_TEST(engine_scores_both_directions)
 {
@@ -1684,7 +1727,8 @@ END_TEST
 static size_t solve_threads(struct inst *t, size_t threads, size_t top_k, size_t add_k,
 			    struct match_pair **pairs, struct match_stats *st)
 {
-	struct match_options opt = { .top_k = top_k, .add_k = add_k, .threads = threads };
+	struct match_options opt = { .top_k = top_k, .add_k = add_k, .threads = threads,
+				     .add_per_junior = 1 + add_k % 2 };
 	size_t n;
 	ck_assert_int_eq(match_solve_stats(input(t), &opt, pairs, &n, st), 0);
 	ck_assert(st->certified);
@@ -1786,6 +1830,7 @@ static Suite *match_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, engine_equals_oracle);
 	tcase_add_test(tc, engine_scores_both_directions);
+	tcase_add_test(tc, engine_limits_pairs_per_junior);
 	tcase_add_test(tc, engine_warm_start_from_last_prices);
 	tcase_add_test(tc, engine_certifies_medium_company);
 	tcase_add_test(tc, engine_deterministic_under_shuffles);
