@@ -700,6 +700,27 @@ static void build_order_sorted(struct engine *e, size_t scl, size_t start)
  * whose score with the most bonuses reaches min_score, best class score
  * first (equal scores in class order).
  */
+static void senior_table(struct scanner *sc, size_t scl);
+
+/*
+ * row[c] = class_score(c, scl) for the junior classes from start on, from
+ * senior class scl's table of area terms (one lookup per area instead of
+ * the term's arithmetic; per-term clamping leaves the clamped sum alike).
+ */
+static void class_rows(struct engine *e, size_t scl, size_t start)
+{
+	struct scanner *sc = &e->scanners[0];
+	size_t na = e->n_areas, width = (size_t)e->level_max + 1;
+	senior_table(sc, scl);
+	for (size_t c = start; c < e->jc.n; c++) {
+		const int *key = e->jc.key + c * na;
+		long long sum = 0;
+		for (size_t a = 0; a < na; a++)
+			sum += sc->table[a * width + (size_t)key[a]];
+		e->row[c] = sum > INT_MAX ? INT_MAX : (int)sum;
+	}
+}
+
 static void build_order(struct engine *e, size_t scl)
 {
 	size_t start = 0, n = 0;
@@ -712,8 +733,8 @@ static void build_order(struct engine *e, size_t scl)
 		return;
 	}
 	memset(e->count, 0, ((size_t)e->max_score + 2) * sizeof(*e->count));
+	class_rows(e, scl, start);
 	for (size_t c = start; c < e->jc.n; c++) {
-		e->row[c] = class_score(e, c, scl);
 		if (e->row[c] >= min_score)
 			e->count[e->max_score - e->row[c]]++;
 	}
