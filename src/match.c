@@ -175,18 +175,25 @@ static int tz_known(const struct match_person *a, const struct match_person *b)
 	return a->tz != MATCH_TZ_UNKNOWN && b->tz != MATCH_TZ_UNKNOWN;
 }
 
-void match_terms(const struct match_input *in, size_t j, size_t s, struct match_terms *t)
+/* The department and time-zone terms of a pair. */
+static void place_terms(const struct match_rules *r, const struct match_person *mentor,
+			const struct match_person *mentee, struct match_terms *t)
 {
-	const struct match_rules *r = rules_of(in);
-	const struct match_person *mentor = &in->people[j], *mentee = &in->people[s];
-	memset(t, 0, sizeof(*t));
-	t->areas = model_pair_score(in->cf, mentor->levels, mentee->levels);
 	if (mentor->department >= 0 && mentee->department >= 0 && mentor->department != mentee->department)
 		t->cross_department = r->bonus_cross_department;
 	if (tz_known(mentor, mentee)) {
 		int d = tz_apart(mentor, mentee);
 		t->timezone = d == 0 ? r->bonus_same_tz : d <= r->near_tz ? r->bonus_near_tz : 0;
 	}
+}
+
+void match_terms(const struct match_input *in, size_t j, size_t s, struct match_terms *t)
+{
+	const struct match_rules *r = rules_of(in);
+	const struct match_person *mentor = &in->people[j], *mentee = &in->people[s];
+	memset(t, 0, sizeof(*t));
+	t->areas = model_pair_score(in->cf, mentor->levels, mentee->levels);
+	place_terms(r, mentor, mentee, t);
 	if (in->current_mentor && in->current_mentor[s] == j)
 		t->stability = r->bonus_stability;
 }
@@ -1122,6 +1129,8 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 		       size_t *n_found)
 {
 	const struct engine *e = sc->e;
+	const struct match_rules *rules = rules_of(e->in);
+	const struct match_person *mentee = &e->in->people[e->sen[s]];
 	int64_t u = e->sdual[s];
 	size_t lo = v->first[c], hi = v->first[c + 1], taken = 0;
 	if (*n_found == e->add_k && u + v->cmin[c] - w >= sc->found[*n_found - 1].rc) {
@@ -1139,7 +1148,16 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 			sc->truncated = 1;
 			break;
 		}
-		if (j == e->cur[s] || !pair_ok(e, &sc->mismatch, j, s, row, &score))
+		if (j == e->cur[s])
+			continue;
+		/* the class's score and this pair's own bonuses first: most pairs stop here, before the rules */
+		{
+			struct match_terms t = { row, 0, 0, 0 };
+			place_terms(rules, &e->in->people[e->jun[j]], mentee, &t);
+			if (e->big + (int64_t)terms_sum(&t) * e->tie <= u + e->jdual[j])
+				continue;
+		}
+		if (!pair_ok(e, &sc->mismatch, j, s, row, &score))
 			continue;
 		weight = e->big + (int64_t)score * e->tie;
 		if (weight <= u + e->jdual[j])
