@@ -175,14 +175,19 @@ static int tz_known(const struct match_person *a, const struct match_person *b)
 	return a->tz != MATCH_TZ_UNKNOWN && b->tz != MATCH_TZ_UNKNOWN;
 }
 
+/* Where a person works, as far as the bonuses go. */
+struct place {
+	int department, tz;
+};
+
 /* The department and time-zone terms of a pair. */
-static void place_terms(const struct match_rules *r, const struct match_person *mentor,
-			const struct match_person *mentee, struct match_terms *t)
+static void place_terms(const struct match_rules *r, struct place mentor, struct place mentee, struct match_terms *t)
 {
-	if (mentor->department >= 0 && mentee->department >= 0 && mentor->department != mentee->department)
+	if (mentor.department >= 0 && mentee.department >= 0 && mentor.department != mentee.department)
 		t->cross_department = r->bonus_cross_department;
-	if (tz_known(mentor, mentee)) {
-		int d = tz_apart(mentor, mentee);
+	if (mentor.tz != MATCH_TZ_UNKNOWN && mentee.tz != MATCH_TZ_UNKNOWN) {
+		int d = mentor.tz - mentee.tz;
+		d = d < 0 ? -d : d;
 		t->timezone = d == 0 ? r->bonus_same_tz : d <= r->near_tz ? r->bonus_near_tz : 0;
 	}
 }
@@ -193,7 +198,7 @@ void match_terms(const struct match_input *in, size_t j, size_t s, struct match_
 	const struct match_person *mentor = &in->people[j], *mentee = &in->people[s];
 	memset(t, 0, sizeof(*t));
 	t->areas = model_pair_score(in->cf, mentor->levels, mentee->levels);
-	place_terms(r, mentor, mentee, t);
+	place_terms(r, (struct place){ mentor->department, mentor->tz }, (struct place){ mentee->department, mentee->tz }, t);
 	if (in->current_mentor && in->current_mentor[s] == j)
 		t->stability = r->bonus_stability;
 }
@@ -561,6 +566,7 @@ struct engine {
 	size_t top_k, add_k, add_per_junior;
 	size_t n_jun, n_sen, n_areas;
 	size_t *jun, *sen;          /* people indices, sorted by id */
+	struct place *jplace;       /* per junior, for the scans */
 	size_t *cap;                /* per junior */
 	size_t *cur;                /* per senior: current mentor's junior number or NO_CLASS */
 	struct classes jc, sc;
@@ -597,6 +603,7 @@ struct engine {
 	struct tnode *trie;
 	size_t n_trie;
 	int64_t *trie_min;          /* per node: the cheapest junior's price below it */
+	int *trie_value;            /* per node: its value, packed for the walks */
 	int level_max;              /* the highest capped level */
 
 	/* incremental certification: what the last scan proved */
@@ -1046,6 +1053,9 @@ static void build_trie(struct engine *e)
 	}
 	free(depth);
 	e->trie_min = xmalloc((e->n_trie + 1) * sizeof(*e->trie_min));
+	e->trie_value = xmalloc((e->n_trie + 1) * sizeof(*e->trie_value));
+	for (size_t v = 0; v < e->n_trie; v++)
+		e->trie_value[v] = e->trie[v].value;
 	e->level_max = 0;
 	for (size_t i = 0; i < e->jc.n * e->n_areas; i++)
 		e->level_max = e->jc.key[i] > e->level_max ? e->jc.key[i] : e->level_max;
@@ -1130,7 +1140,8 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 {
 	const struct engine *e = sc->e;
 	const struct match_rules *rules = rules_of(e->in);
-	const struct match_person *mentee = &e->in->people[e->sen[s]];
+	const struct match_person *p = &e->in->people[e->sen[s]];
+	struct place mentee = { p->department, p->tz };
 	int64_t u = e->sdual[s];
 	size_t lo = v->first[c], hi = v->first[c + 1], taken = 0;
 	if (*n_found == e->add_k && u + v->cmin[c] - w >= sc->found[*n_found - 1].rc) {
@@ -1153,7 +1164,7 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 		/* the class's score and this pair's own bonuses first: most pairs stop here, before the rules */
 		{
 			struct match_terms t = { row, 0, 0, 0 };
-			place_terms(rules, &e->in->people[e->jun[j]], mentee, &t);
+			place_terms(rules, e->jplace[j], mentee, &t);
 			if (e->big + (int64_t)terms_sum(&t) * e->tie <= u + e->jdual[j])
 				continue;
 		}
@@ -1199,10 +1210,10 @@ static size_t scan_senior_trie(struct scanner *sc, const struct view *v, size_t 
 		/* children are tested before they are stacked, last first so that they come off in order */
 		for (uint32_t k = t->child_end; k-- > t->child;) {
 			long long p = f.partial, bound;
-			if (f.depth == 0 && e->trie[k].value < min_rank)
+			if (f.depth == 0 && e->trie_value[k] < min_rank)
 				break; /* ranks rise from child to child: none before k may mentor s */
 			if (f.depth >= 1)
-				p += table[(size_t)(f.depth - 1) * width + (size_t)e->trie[k].value];
+				p += table[(size_t)(f.depth - 1) * width + (size_t)e->trie_value[k]];
 			bound = p + suffix[f.depth];
 			if (bound < min_score || v->tmin[k] == INT64_MAX ||
 			    e->big + (bound + bonus) * e->tie <= u + v->tmin[k])
@@ -1457,6 +1468,9 @@ static void setup(struct engine *e)
 		usable[j] = p->capacity > 0 && person_rank(rules_of(in), p) != INT_MIN;
 		junior_no[e->jun[j]] = j;
 	}
+	e->jplace = xmalloc((e->n_jun + 1) * sizeof(*e->jplace));
+	for (size_t j = 0; j < e->n_jun; j++)
+		e->jplace[j] = (struct place){ in->people[e->jun[j]].department, in->people[e->jun[j]].tz };
 	build_classes(in, e->jun, e->n_jun, usable, &e->jc);
 	for (size_t s = 0; s < e->n_sen; s++) {
 		size_t m = in->current_mentor ? in->current_mentor[e->sen[s]] : MATCH_NONE;
@@ -1535,9 +1549,9 @@ static void alloc_rounds(struct engine *e)
 static void engine_free(struct engine *e)
 {
 	void *owned[] = {
-		e->jun, e->sen, e->cap, e->cur, e->weights, e->digital, e->cand, e->mate, e->jdual, e->sdual,
+		e->jun, e->sen, e->jplace, e->cap, e->cur, e->weights, e->digital, e->cand, e->mate, e->jdual, e->sdual,
 		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->best,
-		e->trie, e->trie_min, e->prev_jdual, e->prev_sdual, e->dirty,
+		e->trie, e->trie_min, e->trie_value, e->prev_jdual, e->prev_sdual, e->dirty,
 		e->lowered, e->low_first, e->low_members, e->low_min, e->trie_min_low, e->listed,
 	};
 	scanners_free(e);
