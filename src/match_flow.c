@@ -1138,7 +1138,8 @@ static void gu_scan(struct scaler *c, size_t u, int64_t d, int64_t limit)
 		size_t j = u - c->n_sen;
 		for (size_t e = g->first[j]; e < g->first[j + 1]; e++) {
 			size_t s = g->arcs[e].senior;
-			if (c->mate[s] != j)
+			/* most heads are settled by now: that byte first, the senior's state only if not */
+			if (!c->settled[s] && c->mate[s] != j)
 				gu_relax(c, s, d, -g->arcs[e].weight * c->scale + c->ps[s] - c->pj[j], limit);
 		}
 		if (c->to_sink[j] > 0)
