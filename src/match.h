@@ -175,7 +175,7 @@ struct match_arc;
 struct match_options {
 	size_t top_k;          /* candidates per senior before certification; 0: 4 */
 	size_t add_k;          /* most pairs one certification round adds per senior; 0: 32 */
-	size_t add_per_junior; /* and per junior (its most negative); 0: 32 */
+	size_t add_per_junior; /* and per junior (its most negative); 0: 64 */
 	int want_graph;        /* MATCH_GRAPH_ALL or _TIGHT: return the final candidate graph in the stats */
 	/*
 	 * Warm start from an earlier solve (e.g. the last cycle's): NULL, or per
