@@ -33,16 +33,16 @@
  *    a class juniors are visited cheapest first until none can violate.
  *    Violating pairs (at most add_k per senior and add_per_junior per
  *    junior, most negative first) join the graph and it is solved again,
- *    until a scan finds none: then the
- *    duals prove the result over all pairs. After the first scan a senior
- *    is scanned against every junior only if its price fell or its last
- *    scan left violations out; otherwise only juniors whose price fell can
- *    give it a violation, and they have a trie of their own. Each solve's
- *    duals are checked against the graph before use (duals_prove), so the
- *    certificate does not rest on the solver.
+ *    until a scan finds none: then the duals prove the result over all
+ *    pairs. After the first scan a senior is scanned against every junior
+ *    only if its price fell or its last scan did not add every violation
+ *    there was (add_k, add_per_junior); otherwise only juniors whose price
+ *    fell can give it a violation, and they have a trie of their own. Each
+ *    solve's duals are checked against the graph before use (duals_prove),
+ *    so the certificate does not rest on the solver.
  *
- * Where the time goes at scale: the solves of a graph that certification
- * grows round by round (bench/match prints the split).
+ * Where the time goes at scale: the scans (on several threads) and the
+ * solves, round by round (bench/match prints the split).
  *
  * Determinism: juniors and seniors are sorted by id first and every later
  * order derives from that and from the data, so the same people give the
@@ -709,11 +709,6 @@ static void build_order_sorted(struct engine *e, size_t scl, size_t start)
 	free(v);
 }
 
-/*
- * For senior class scl: every junior class that may mentor it (rank) and
- * whose score with the most bonuses reaches min_score, best class score
- * first (equal scores in class order).
- */
 static void senior_table(struct scanner *sc, size_t scl);
 
 /*
@@ -735,6 +730,11 @@ static void class_rows(struct engine *e, size_t scl, size_t start)
 	}
 }
 
+/*
+ * For senior class scl: every junior class that may mentor it (rank) and
+ * whose score with the most bonuses reaches min_score, best class score
+ * first (equal scores in class order).
+ */
 static void build_order(struct engine *e, size_t scl)
 {
 	size_t start = 0, n = 0;
