@@ -1,8 +1,8 @@
 /*
  * bench/match: the matching engine on a deterministic synthetic programme.
  *
- *   match -j J -s S [--seed N] [-k TOP_K] [--add-k N] [--dimacs FILE] [--no-greedy]
- *         [--no-incumbents] [--seniority-gap N] [--mentors N]
+ *   match -j J -s S [--seed N] [-k TOP_K] [--add-k N] [--add-per-junior N] [-t THREADS]
+ *         [--dimacs FILE] [--no-greedy] [--no-incumbents] [--seniority-gap N] [--mentors N]
  *
  * The programme: J juniors and S seniors among J + S + (J + S) / 8 staff; the
  * rest are managers in an org tree (each manager under an earlier one),
@@ -28,6 +28,8 @@
  * and from the first solve's prices and final graph, as a daemon's next
  * cycle does. --mentors N lets a senior take up to N mentors (the greedy
  * baseline and --dimacs only know one; the oracle runs with J <= 100 then).
+ * -t sets the certification scans' threads (default: the online CPUs); the
+ * pairs do not depend on it.
  */
 #include "config.h"
 
@@ -467,9 +469,9 @@ static int check_oracle(const struct programme *p, const struct match_stats *st)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: match -j JUNIORS -s SENIORS [--seed N] [-k TOP_K] [--add-k N]\n"
-			"             [--dimacs FILE] [--no-greedy] [--no-incumbents] [--seniority-gap N]\n"
-			"             [--next-cycle] [--mentors N]\n");
+	fprintf(stderr, "usage: match -j JUNIORS -s SENIORS [--seed N] [-k TOP_K] [--add-k N] [--add-per-junior N]\n"
+			"             [-t THREADS] [--dimacs FILE] [--no-greedy] [--no-incumbents]\n"
+			"             [--seniority-gap N] [--next-cycle] [--mentors N]\n");
 	exit(2);
 }
 
@@ -490,6 +492,8 @@ static void parse_args(int argc, char **argv, struct args *a)
 		{ "seniority-gap", required_argument, NULL, 'y' },
 		{ "next-cycle", no_argument, NULL, 'n' },
 		{ "mentors", required_argument, NULL, 'm' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "add-per-junior", required_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -498,7 +502,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 	a->juniors = a->seniors = -1;
 	a->seed = 1;
 	a->greedy = 1;
-	while ((c = getopt_long(argc, argv, "j:s:k:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:s:k:t:", longopts, NULL)) != -1) {
 		if (c == 'g' || c == 'G') {
 			a->greedy = c == 'g';
 			continue;
@@ -531,6 +535,10 @@ static void parse_args(int argc, char **argv, struct args *a)
 			a->opt.top_k = (size_t)v;
 		else if (c == 'a')
 			a->opt.add_k = (size_t)v;
+		else if (c == 't')
+			a->opt.threads = (size_t)v;
+		else if (c == 'J')
+			a->opt.add_per_junior = (size_t)v;
 	}
 	if (a->juniors < 1 || a->seniors < 1 || optind != argc || (a->mentors > 1 && a->dimacs) ||
 	    a->mentors > 1000)

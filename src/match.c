@@ -32,14 +32,15 @@
  *    bound from the levels fixed so far, the most the other areas and the
  *    bonuses can add, and the cheapest junior price below each node; within
  *    a class juniors are visited cheapest first until none can violate.
- *    Violating pairs (at most add_k per senior, most negative first) join
- *    the graph and it is solved again, until a scan finds none: then the
- *    duals prove the result over all pairs. After the first scan a senior
- *    is scanned against every junior only if its price fell or its last
- *    scan left violations out; otherwise only juniors whose price fell can
- *    give it a violation, and they have a trie of their own. Each solve's
- *    duals are checked against the graph before use (duals_prove), so the
- *    certificate does not rest on the solver.
+ *    Violating pairs (at most add_k per senior and add_per_junior per
+ *    junior, most negative first) join the graph and it is solved again,
+ *    until a scan finds none: then the duals prove the result over all
+ *    pairs. After the first scan a senior is scanned against every junior
+ *    only if its price fell or its last scan did not add every violation
+ *    there was (add_k, add_per_junior); otherwise only juniors whose price
+ *    fell can give it a violation, and they have a trie of their own. Each
+ *    solve's duals are checked against the graph before use (duals_prove),
+ *    so the certificate does not rest on the solver.
  *
  * Several mentors per senior (rules->mentors_per_senior = N > 1): the same
  * scheme on a network where a senior has N places, its first worth big
@@ -53,20 +54,25 @@
  * their weight. Pins keep up to N per senior; a pinned senior keeps its
  * other places, its first no longer worth big.
  *
- * Where the time goes at scale: the solves of a graph that certification
- * grows round by round (bench/match prints the split).
+ * Where the time goes at scale: the scans (on several threads) and the
+ * solves, round by round (bench/match prints the split).
  *
  * Determinism: juniors and seniors are sorted by id first and every later
  * order derives from that and from the data, so the same people give the
- * same pairs whatever order the input arrays list them in. Single-threaded.
+ * same pairs whatever order the input arrays list them in. The scans run on
+ * several threads (match_options.threads), each senior's scan on its own, and
+ * their findings join the graph in senior class order: the same pairs
+ * whatever the number of threads.
  */
 #include "config.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "match.h"
 #include "match_internal.h"
@@ -77,8 +83,12 @@
 #define NO_CLASS SIZE_MAX
 #define DEFAULT_TOP_K 4
 #define DEFAULT_ADD_K 32
+#define DEFAULT_ADD_PER_JUNIOR 64
 #define MAX_BUCKETS (1 << 20)
 #define LIST_PER_SLOT 4 /* first lists a junior may be on, per unit of capacity */
+#define MAX_THREADS 8 /* scanning threads by default, at most */
+#define THREADS_LIMIT 64 /* and when asked for more */
+#define CHUNKS_PER_THREAD 16
 
 /* Non-zero if people[boss] is above people[who], at any depth, in the manager links. */
 static int is_above(const struct match_input *in, size_t boss, size_t who)
@@ -208,18 +218,30 @@ static int tz_known(const struct match_person *a, const struct match_person *b)
 	return a->tz != MATCH_TZ_UNKNOWN && b->tz != MATCH_TZ_UNKNOWN;
 }
 
+/* Where a person works, as far as the bonuses go. */
+struct place {
+	int department, tz;
+};
+
+/* The department and time-zone terms of a pair. */
+static void place_terms(const struct match_rules *r, struct place mentor, struct place mentee, struct match_terms *t)
+{
+	if (mentor.department >= 0 && mentee.department >= 0 && mentor.department != mentee.department)
+		t->cross_department = r->bonus_cross_department;
+	if (mentor.tz != MATCH_TZ_UNKNOWN && mentee.tz != MATCH_TZ_UNKNOWN) {
+		int d = mentor.tz - mentee.tz;
+		d = d < 0 ? -d : d;
+		t->timezone = d == 0 ? r->bonus_same_tz : d <= r->near_tz ? r->bonus_near_tz : 0;
+	}
+}
+
 void match_terms(const struct match_input *in, size_t j, size_t s, struct match_terms *t)
 {
 	const struct match_rules *r = rules_of(in);
 	const struct match_person *mentor = &in->people[j], *mentee = &in->people[s];
 	memset(t, 0, sizeof(*t));
 	t->areas = model_pair_score(in->cf, mentor->levels, mentee->levels);
-	if (mentor->department >= 0 && mentee->department >= 0 && mentor->department != mentee->department)
-		t->cross_department = r->bonus_cross_department;
-	if (tz_known(mentor, mentee)) {
-		int d = tz_apart(mentor, mentee);
-		t->timezone = d == 0 ? r->bonus_same_tz : d <= r->near_tz ? r->bonus_near_tz : 0;
-	}
+	place_terms(r, (struct place){ mentor->department, mentor->tz }, (struct place){ mentee->department, mentee->tz }, t);
 	if (is_current_pair(in, j, s))
 		t->stability = r->bonus_stability;
 }
@@ -591,9 +613,10 @@ struct view {
 
 struct engine {
 	const struct match_input *in;
-	size_t top_k, add_k;
+	size_t top_k, add_k, add_per_junior;
 	size_t n_jun, n_sen, n_areas;
 	size_t *jun, *sen;          /* people indices, sorted by id */
+	struct place *jplace;       /* per junior, for the scans */
 	size_t *cap;                /* per junior */
 	size_t *cur;                /* per senior: current mentor's junior number or NO_CLASS */
 	size_t *cur_first, *cur_jun; /* with match_input.current: per senior its current juniors, sorted */
@@ -626,16 +649,13 @@ struct engine {
 	size_t *by_price;           /* junior classes' members, cheapest first */
 	int64_t *class_min;         /* per junior class: its cheapest junior's price */
 	size_t *cheapest;           /* per junior class: how many share that price */
-	struct violation *found;    /* add_k slots */
 	struct cand *best;          /* top_k slots, for seeding */
 
 	/* the junior classes as a trie: rank, then capped level area by area */
 	struct tnode *trie;
 	size_t n_trie;
 	int64_t *trie_min;          /* per node: the cheapest junior's price below it */
-	struct tframe *stack;       /* depth-first walk, n_areas + 2 frames per level */
-	int *table;                 /* per senior: area x level -> the area's term */
-	int *suffix;                /* per senior: the most areas a.. can add */
+	int *trie_value;            /* per node: its value, packed for the walks */
 	int level_max;              /* the highest capped level */
 
 	/* incremental certification: what the last scan proved */
@@ -655,6 +675,35 @@ struct engine {
 	int64_t *first_value;       /* per senior: what its first mentor adds, 0 if a pin matched it */
 	int have_duals;             /* jdual and sdual hold the last solve's */
 	size_t *mates;              /* per senior: units slots, its juniors in the result, else NO_CLASS */
+
+	/* the scans' workers (one per thread) and the chunks of senior classes they share */
+	size_t threads;
+	struct scanner *scanners;
+	struct chunk *chunks;
+	size_t n_chunks;
+};
+
+/*
+ * One scanning thread's scratch and findings. Each senior's scan reads only
+ * shared state that stays fixed during the scan, so what it finds does not
+ * depend on which thread scans it.
+ */
+struct scanner {
+	struct engine *e;
+	struct tframe *stack;       /* depth-first walk, n_areas + 2 frames per level */
+	int *table;                 /* per senior class: area x level -> the area's term */
+	int *suffix;                /* per senior class: the most areas a.. can add */
+	struct violation *found;    /* add_k slots */
+	int truncated;              /* the senior's scan left violations out */
+	int mismatch;               /* a score disagreed with its class */
+	struct cand *out;           /* pairs found, chunk after chunk */
+	size_t n_out, cap_out;
+};
+
+/* Senior classes [scl_lo, scl_hi), and where their pairs sit in a scanner's out. */
+struct chunk {
+	size_t scl_lo, scl_hi;
+	size_t worker, out_lo, out_hi;
 };
 
 /*
@@ -720,6 +769,27 @@ static void build_order_sorted(struct engine *e, size_t scl, size_t start)
 	free(v);
 }
 
+static void senior_table(struct scanner *sc, size_t scl);
+
+/*
+ * row[c] = class_score(c, scl) for the junior classes from start on, from
+ * senior class scl's table of area terms (one lookup per area instead of
+ * the term's arithmetic; per-term clamping leaves the clamped sum alike).
+ */
+static void class_rows(struct engine *e, size_t scl, size_t start)
+{
+	struct scanner *sc = &e->scanners[0];
+	size_t na = e->n_areas, width = (size_t)e->level_max + 1;
+	senior_table(sc, scl);
+	for (size_t c = start; c < e->jc.n; c++) {
+		const int *key = e->jc.key + c * na;
+		long long sum = 0;
+		for (size_t a = 0; a < na; a++)
+			sum += sc->table[a * width + (size_t)key[a]];
+		e->row[c] = sum > INT_MAX ? INT_MAX : (int)sum;
+	}
+}
+
 /*
  * For senior class scl: every junior class that may mentor it (rank) and
  * whose score with the most bonuses reaches min_score, best class score
@@ -737,8 +807,8 @@ static void build_order(struct engine *e, size_t scl)
 		return;
 	}
 	memset(e->count, 0, ((size_t)e->max_score + 2) * sizeof(*e->count));
+	class_rows(e, scl, start);
 	for (size_t c = start; c < e->jc.n; c++) {
-		e->row[c] = class_score(e, c, scl);
 		if (e->row[c] >= min_score)
 			e->count[e->max_score - e->row[c]]++;
 	}
@@ -772,15 +842,15 @@ static int is_current(const struct engine *e, size_t j, size_t s)
 	return 0;
 }
 
-/* match_check for junior j and senior s by number; checks the class score too. */
-static int pair_ok(struct engine *e, size_t j, size_t s, int class_sc, int *score)
+/* match_check for junior j and senior s by number; checks the class score too (*mismatch set if not). */
+static int pair_ok(const struct engine *e, int *mismatch, size_t j, size_t s, int class_sc, int *score)
 {
 	struct match_terms t = { 0, 0, 0, 0 }; /* set whenever the rules but min_score pass */
 	enum match_reason why = check_scored(e->in, &e->chain, e->jun[j], e->sen[s], &t, score);
 	if (why != MATCH_OK && why != MATCH_R_MIN_SCORE)
 		return 0;
 	if (t.areas != class_sc)
-		e->model_mismatch = 1;
+		*mismatch = 1;
 	return why == MATCH_OK;
 }
 
@@ -851,7 +921,7 @@ static void seed_senior(struct engine *e, size_t s)
 			if (is_current(e, j, s) || e->listed[j] >= LIST_PER_SLOT * e->cap[j] || e->cap[j] == 0)
 				continue;
 			tried++;
-			if (pair_ok(e, j, s, e->row[c], &score))
+			if (pair_ok(e, &e->model_mismatch, j, s, e->row[c], &score))
 				keep_best(e->best, &found, e->top_k, j, s, score);
 		}
 	}
@@ -1128,24 +1198,24 @@ static void price_classes(struct engine *e)
 }
 
 /* Keep violation v among senior's best add_k (most negative first, then junior order). */
-static void keep_violation(struct engine *e, size_t *n_found, struct violation v)
+static void keep_violation(struct scanner *sc, size_t *n_found, struct violation v)
 {
+	struct violation *found = sc->found;
 	size_t i = *n_found;
-	if (i == e->add_k) {
-		const struct violation *w = &e->found[i - 1];
-		e->truncated = 1; /* one of the two is left out */
+	if (i == sc->e->add_k) {
+		const struct violation *w = &found[i - 1];
+		sc->truncated = 1; /* one of the two is left out */
 		if (v.rc > w->rc || (v.rc == w->rc && v.j > w->j))
 			return;
 		i--;
 	} else {
 		(*n_found)++;
 	}
-	while (i > 0 && (e->found[i - 1].rc > v.rc ||
-			 (e->found[i - 1].rc == v.rc && e->found[i - 1].j > v.j))) {
-		e->found[i] = e->found[i - 1];
+	while (i > 0 && (found[i - 1].rc > v.rc || (found[i - 1].rc == v.rc && found[i - 1].j > v.j))) {
+		found[i] = found[i - 1];
 		i--;
 	}
-	e->found[i] = v;
+	found[i] = v;
 }
 
 /* What junior class c has at trie depth d: its rank, then its levels. */
@@ -1182,14 +1252,14 @@ static void build_trie(struct engine *e)
 	}
 	free(depth);
 	e->trie_min = xmalloc((e->n_trie + 1) * sizeof(*e->trie_min));
-	e->stack = xmalloc(((e->n_areas + 2) * (e->n_trie + 1) + 1) * sizeof(*e->stack));
+	e->trie_value = xmalloc((e->n_trie + 1) * sizeof(*e->trie_value));
+	for (size_t v = 0; v < e->n_trie; v++)
+		e->trie_value[v] = e->trie[v].value;
 	e->level_max = 0;
 	for (size_t i = 0; i < e->jc.n * e->n_areas; i++)
 		e->level_max = e->jc.key[i] > e->level_max ? e->jc.key[i] : e->level_max;
 	for (size_t i = 0; i < e->sc.n * e->n_areas; i++)
 		e->level_max = e->sc.key[i] > e->level_max ? e->sc.key[i] : e->level_max;
-	e->table = xmalloc((e->n_areas * ((size_t)e->level_max + 1) + 1) * sizeof(*e->table));
-	e->suffix = xmalloc((e->n_areas + 2) * sizeof(*e->suffix));
 	e->prev_jdual = xmalloc((e->n_jun + 1) * sizeof(*e->prev_jdual));
 	e->prev_sdual = xmalloc((e->n_sen + 1) * sizeof(*e->prev_sdual));
 	e->dirty = xcalloc(e->n_sen + 1, 1);
@@ -1241,20 +1311,22 @@ static void price_lowered(struct engine *e, size_t n_low)
 }
 
 /* Senior class scl's area terms per junior level, and the most the areas a.. can add. */
-static void senior_table(struct engine *e, size_t scl)
+static void senior_table(struct scanner *sc, size_t scl)
 {
+	const struct engine *e = sc->e;
 	const int *m = e->sc.key + scl * e->n_areas;
 	size_t width = (size_t)e->level_max + 1;
-	e->suffix[e->n_areas] = 0;
+	int *table = sc->table, *suffix = sc->suffix;
+	suffix[e->n_areas] = 0;
 	for (size_t a = e->n_areas; a-- > 0;) {
 		int best = 0;
 		for (size_t v = 0; v < width; v++) {
 			int teach = e->digital[a] ? (int)v : m[a], learn = e->digital[a] ? m[a] : (int)v;
 			long long t = teach > learn ? (long long)e->weights[a] * (teach - learn) : 0;
-			e->table[a * width + v] = t > INT_MAX ? INT_MAX : (int)t;
-			best = e->table[a * width + v] > best ? e->table[a * width + v] : best;
+			table[a * width + v] = t > INT_MAX ? INT_MAX : (int)t;
+			best = table[a * width + v] > best ? table[a * width + v] : best;
 		}
-		e->suffix[a] = (int)((long long)e->suffix[a + 1] + best > INT_MAX ? INT_MAX : e->suffix[a + 1] + best);
+		suffix[a] = (int)((long long)suffix[a + 1] + best > INT_MAX ? INT_MAX : suffix[a + 1] + best);
 	}
 }
 
@@ -1262,13 +1334,17 @@ static void senior_table(struct engine *e, size_t scl)
  * Senior s's violations in junior class c (area score row, weight bound w):
  * juniors cheapest first until the bound cannot beat their price.
  */
-static void scan_class(struct engine *e, const struct view *v, size_t s, size_t c, int row, int64_t w,
+static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_t c, int row, int64_t w,
 		       size_t *n_found)
 {
+	const struct engine *e = sc->e;
+	const struct match_rules *rules = rules_of(e->in);
+	const struct match_person *p = &e->in->people[e->sen[s]];
+	struct place mentee = { p->department, p->tz };
 	int64_t u = e->sdual[s];
 	size_t lo = v->first[c], hi = v->first[c + 1], taken = 0;
-	if (*n_found == e->add_k && u + v->cmin[c] - w >= e->found[*n_found - 1].rc) {
-		e->truncated = 1;
+	if (*n_found == e->add_k && u + v->cmin[c] - w >= sc->found[*n_found - 1].rc) {
+		sc->truncated = 1;
 		return;
 	}
 	for (size_t k = 0; lo + k < hi; k++) {
@@ -1279,15 +1355,24 @@ static void scan_class(struct engine *e, const struct view *v, size_t s, size_t 
 		if (w <= u + e->jdual[j])
 			break;
 		if (taken == e->add_k) {
-			e->truncated = 1;
+			sc->truncated = 1;
 			break;
 		}
-		if (is_current(e, j, s) || (e->units > 1 && in_result(e, j, s)) || !pair_ok(e, j, s, row, &score))
+		if (is_current(e, j, s) || (e->units > 1 && in_result(e, j, s)))
+			continue;
+		/* the class's score and this pair's own bonuses first: most pairs stop here, before the rules */
+		{
+			struct match_terms t = { row, 0, 0, 0 };
+			place_terms(rules, e->jplace[j], mentee, &t);
+			if (e->big + (int64_t)terms_sum(&t) * e->tie <= u + e->jdual[j])
+				continue;
+		}
+		if (!pair_ok(e, &sc->mismatch, j, s, row, &score))
 			continue;
 		weight = e->big + (int64_t)score * e->tie;
 		if (weight <= u + e->jdual[j])
 			continue;
-		keep_violation(e, n_found, (struct violation){ j, score, u + e->jdual[j] - weight });
+		keep_violation(sc, n_found, (struct violation){ j, score, u + e->jdual[j] - weight });
 		taken++;
 	}
 }
@@ -1301,47 +1386,194 @@ static void scan_class(struct engine *e, const struct view *v, size_t s, size_t 
  * or its rank may not mentor s. The current pair is always in the graph, so
  * its stability bonus is left out.
  */
-static size_t scan_senior_trie(struct engine *e, const struct view *v, size_t s, size_t scl)
+static size_t scan_senior_trie(struct scanner *sc, const struct view *v, size_t s, size_t scl)
 {
+	const struct engine *e = sc->e;
+	struct tframe *stack = sc->stack;
+	const int *table = sc->table, *suffix = sc->suffix;
 	int64_t u = e->sdual[s];
 	int bonus = senior_bonus(e, s), leaf = (int)e->n_areas + 1;
 	long long min_score = (long long)e->in->cf->min_score - e->bonus_all;
 	long long min_rank = (long long)e->sc.rank[scl] + rank_gap(rules_of(e->in));
 	size_t width = (size_t)e->level_max + 1, n_found = 0, top = 0;
-	e->stack[top++] = (struct tframe){ 0, 0, 0 };
+	if (suffix[0] < min_score || v->tmin[0] == INT64_MAX || e->big + (suffix[0] + bonus) * e->tie <= u + v->tmin[0])
+		return 0;
+	stack[top++] = (struct tframe){ 0, 0, 0 };
 	while (top > 0) {
-		struct tframe f = e->stack[--top];
+		struct tframe f = stack[--top];
 		const struct tnode *t = &e->trie[f.node];
-		long long bound = f.partial + e->suffix[f.depth > 0 ? f.depth - 1 : 0];
-		if (f.depth == 1 && t->value < min_rank)
-			continue;
-		if (bound < min_score || v->tmin[f.node] == INT64_MAX ||
-		    e->big + (bound + bonus) * e->tie <= u + v->tmin[f.node])
-			continue;
 		if (f.depth == leaf) {
-			scan_class(e, v, s, t->lo, (int)f.partial, e->big + (f.partial + bonus) * e->tie, &n_found);
+			scan_class(sc, v, s, t->lo, (int)f.partial, e->big + (f.partial + bonus) * e->tie, &n_found);
 			continue;
 		}
+		/* children are tested before they are stacked, last first so that they come off in order */
 		for (uint32_t k = t->child_end; k-- > t->child;) {
-			long long p = f.partial;
+			long long p = f.partial, bound;
+			if (f.depth == 0 && e->trie_value[k] < min_rank)
+				break; /* ranks rise from child to child: none before k may mentor s */
 			if (f.depth >= 1)
-				p += e->table[(size_t)(f.depth - 1) * width + (size_t)e->trie[k].value];
-			e->stack[top++] = (struct tframe){ k, f.depth + 1, p };
+				p += table[(size_t)(f.depth - 1) * width + (size_t)e->trie_value[k]];
+			bound = p + suffix[f.depth];
+			if (bound < min_score || v->tmin[k] == INT64_MAX ||
+			    e->big + (bound + bonus) * e->tie <= u + v->tmin[k])
+				continue;
+			stack[top++] = (struct tframe){ k, f.depth + 1, p };
 		}
 	}
 	return n_found;
 }
 
+/* Append the pair (j, s) to a scanner's findings. */
+static void scanner_add(struct scanner *sc, size_t j, size_t s, int score)
+{
+	sc->out = xgrow(sc->out, &sc->cap_out, sc->n_out + 1, sizeof(*sc->out));
+	sc->out[sc->n_out++] = (struct cand){ (uint32_t)j, (uint32_t)s, score };
+}
+
+/* Scan the seniors of one chunk (whole: against every junior, else see certify). */
+static void scan_chunk(struct scanner *sc, struct chunk *ch, int whole)
+{
+	struct engine *e = sc->e;
+	ch->out_lo = sc->n_out;
+	for (size_t scl = ch->scl_lo; scl < ch->scl_hi; scl++) {
+		senior_table(sc, scl);
+		for (size_t i = e->sc.first[scl]; i < e->sc.first[scl + 1]; i++) {
+			size_t s = e->sc.members[i], n;
+			sc->truncated = 0;
+			if (whole || e->dirty[s] || e->sdual[s] < e->prev_sdual[s])
+				n = scan_senior_trie(sc, &e->all, s, scl);
+			else
+				n = scan_senior_trie(sc, &e->low, s, scl);
+			e->dirty[s] = (char)sc->truncated;
+			for (size_t k = 0; k < n; k++)
+				scanner_add(sc, sc->found[k].j, s, sc->found[k].score);
+		}
+	}
+	ch->out_hi = sc->n_out;
+}
+
+/* A pair a scan found, by junior, then reduced cost, then senior; at: its place in the graph. */
+struct found_pair {
+	uint32_t j, s;
+	int64_t rc;
+	size_t at;
+};
+
+static int cmp_found_pair(const void *a, const void *b)
+{
+	const struct found_pair *x = a, *y = b;
+	if (x->j != y->j)
+		return x->j < y->j ? -1 : 1;
+	if (x->rc != y->rc)
+		return x->rc < y->rc ? -1 : 1;
+	return x->s < y->s ? -1 : x->s > y->s;
+}
+
+/*
+ * Of the pairs a scan added (the graph from first on), keep each junior's
+ * add_per_junior most negative (then lowest senior number) and drop the
+ * rest; returns how many stay. A junior whose price is far too low shows up
+ * in the scans of most seniors, but only a few of them can take it: the
+ * next solve raises its price and leaves nearly all of those pairs slack,
+ * yet every later solve would carry them. The seniors of dropped pairs are
+ * scanned whole next time, as after a truncated scan, so nothing is lost.
+ */
+static size_t limit_per_junior(struct engine *e, size_t first)
+{
+	size_t n = e->n_cand - first, m = 0, run = 0;
+	struct found_pair *v = xmalloc((n + 1) * sizeof(*v));
+	char *keep = xcalloc(n + 1, 1);
+	for (size_t i = 0; i < n; i++) {
+		const struct cand *c = &e->cand[first + i];
+		v[i] = (struct found_pair){ c->j, c->s, e->jdual[c->j] + e->sdual[c->s] - cand_weight(e, c), i };
+	}
+	qsort(v, n, sizeof(*v), cmp_found_pair);
+	for (size_t i = 0; i < n; i++) {
+		run = i > 0 && v[i].j == v[i - 1].j ? run + 1 : 0;
+		if (run < e->add_per_junior)
+			keep[v[i].at] = 1;
+		else
+			e->dirty[v[i].s] = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (keep[i])
+			e->cand[first + m++] = e->cand[first + i];
+	e->n_cand = first + m;
+	free(v);
+	free(keep);
+	return m;
+}
+
+/* What a scanning thread does: every n_workers-th chunk from its own number on. */
+struct scan_job {
+	struct scanner *sc;
+	size_t worker, n_workers;
+	int whole;
+};
+
+static void *scan_worker(void *arg)
+{
+	struct scan_job *job = arg;
+	struct engine *e = job->sc->e;
+	for (size_t k = job->worker; k < e->n_chunks; k += job->n_workers) {
+		e->chunks[k].worker = job->worker;
+		scan_chunk(job->sc, &e->chunks[k], job->whole);
+	}
+	return NULL;
+}
+
+/*
+ * Every senior's scan, on e->threads threads taking the chunks of senior
+ * classes in turn (chunks are small, so each thread gets a fair share of
+ * cheap and costly ones); then the pairs found join the graph chunk by
+ * chunk, so the graph is the same whatever the number of threads. The
+ * share of a thread that cannot be started is scanned here.
+ */
+static size_t scan_all(struct engine *e, int whole)
+{
+	size_t n_workers = e->threads < e->n_chunks ? e->threads : e->n_chunks, first = e->n_cand;
+	pthread_t *tid = xmalloc((n_workers + 1) * sizeof(*tid));
+	struct scan_job *jobs = xmalloc((n_workers + 1) * sizeof(*jobs));
+	char *started = xcalloc(n_workers + 1, 1);
+	for (size_t w = 0; w < n_workers; w++) {
+		e->scanners[w].n_out = 0;
+		jobs[w] = (struct scan_job){ &e->scanners[w], w, n_workers, whole };
+	}
+	for (size_t w = 1; w < n_workers; w++)
+		started[w] = pthread_create(&tid[w], NULL, scan_worker, &jobs[w]) == 0;
+	if (n_workers > 0)
+		scan_worker(&jobs[0]);
+	for (size_t w = 1; w < n_workers; w++) {
+		if (started[w])
+			pthread_join(tid[w], NULL);
+		else
+			scan_worker(&jobs[w]);
+	}
+	for (size_t k = 0; k < e->n_chunks; k++) {
+		const struct chunk *ch = &e->chunks[k];
+		const struct scanner *sc = &e->scanners[ch->worker];
+		for (size_t i = ch->out_lo; i < ch->out_hi; i++)
+			add_cand(e, sc->out[i].j, sc->out[i].s, sc->out[i].score);
+	}
+	for (size_t w = 0; w < n_workers; w++)
+		e->model_mismatch |= e->scanners[w].mismatch;
+	free(tid);
+	free(jobs);
+	free(started);
+	return limit_per_junior(e, first);
+}
+
 /*
  * One certification scan over all pairs; returns how many pairs it added to
  * the graph. After the first, a senior is scanned against every junior only
- * if its price fell or its last scan left violations out; otherwise only
+ * if its price fell or its last scan left violations out (or added only some
+ * of them: limit_per_junior); otherwise only
  * its pairs with juniors whose price fell can have become violations, since
  * every other pair was covered by the last scan's prices and still is.
  */
 static size_t certify(struct engine *e)
 {
-	size_t added = 0, n_low = 0;
+	size_t added, n_low = 0;
 	int whole = !e->have_prev;
 	price_classes(e);
 	price_trie(e, e->class_min, e->trie_min);
@@ -1350,25 +1582,67 @@ static size_t certify(struct engine *e)
 			e->lowered[n_low++] = j;
 	if (!whole)
 		price_lowered(e, n_low);
-	for (size_t scl = 0; scl < e->sc.n; scl++) {
-		senior_table(e, scl);
-		for (size_t i = e->sc.first[scl]; i < e->sc.first[scl + 1]; i++) {
-			size_t s = e->sc.members[i], n;
-			e->truncated = 0;
-			if (whole || e->dirty[s] || e->sdual[s] < e->prev_sdual[s])
-				n = scan_senior_trie(e, &e->all, s, scl);
-			else
-				n = scan_senior_trie(e, &e->low, s, scl);
-			e->dirty[s] = (char)e->truncated;
-			for (size_t k = 0; k < n; k++)
-				add_cand(e, e->found[k].j, s, e->found[k].score);
-			added += n;
-		}
-	}
+	added = scan_all(e, whole);
 	memcpy(e->prev_jdual, e->jdual, e->n_jun * sizeof(*e->jdual));
 	memcpy(e->prev_sdual, e->sdual, e->n_sen * sizeof(*e->sdual));
 	e->have_prev = 1;
 	return added;
+}
+
+/* How many threads to scan on: the option, or the online CPUs (at most MAX_THREADS). */
+static size_t thread_count(const struct match_options *opt)
+{
+	long n;
+	if (opt && opt->threads > 0)
+		return opt->threads < THREADS_LIMIT ? opt->threads : THREADS_LIMIT;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (size_t)n;
+}
+
+/*
+ * The scanners and the chunks: senior classes in order, cut where a chunk
+ * has about CHUNKS_PER_THREAD times fewer seniors than a thread's share,
+ * so that taking every n-th chunk spreads the costly ones evenly.
+ */
+static void alloc_scanners(struct engine *e, const struct match_options *opt)
+{
+	size_t n_stack = (e->n_areas + 2) * (e->n_trie + 1) + 1, per = 0, want;
+	size_t n_table = e->n_areas * ((size_t)e->level_max + 1) + 1;
+	e->threads = thread_count(opt);
+	want = e->n_sen / (e->threads * CHUNKS_PER_THREAD) + 1;
+	e->chunks = xmalloc((e->sc.n + 1) * sizeof(*e->chunks));
+	e->n_chunks = 0;
+	for (size_t scl = 0; scl < e->sc.n; scl++) {
+		if (per == 0)
+			e->chunks[e->n_chunks++] = (struct chunk){ scl, scl + 1, 0, 0, 0 };
+		e->chunks[e->n_chunks - 1].scl_hi = scl + 1;
+		per += e->sc.first[scl + 1] - e->sc.first[scl];
+		if (per >= want)
+			per = 0;
+	}
+	e->scanners = xcalloc(e->threads, sizeof(*e->scanners));
+	for (size_t w = 0; w < e->threads; w++) {
+		struct scanner *sc = &e->scanners[w];
+		sc->e = e;
+		sc->stack = xmalloc(n_stack * sizeof(*sc->stack));
+		sc->table = xmalloc(n_table * sizeof(*sc->table));
+		sc->suffix = xmalloc((e->n_areas + 2) * sizeof(*sc->suffix));
+		sc->found = xmalloc((e->add_k + 1) * sizeof(*sc->found));
+	}
+}
+
+static void scanners_free(struct engine *e)
+{
+	for (size_t w = 0; e->scanners && w < e->threads; w++) {
+		struct scanner *sc = &e->scanners[w];
+		free(sc->stack);
+		free(sc->table);
+		free(sc->suffix);
+		free(sc->found);
+		free(sc->out);
+	}
+	free(e->scanners);
+	free(e->chunks);
 }
 
 /* --- set-up, result, entry points ------------------------------------------- */
@@ -1446,6 +1720,9 @@ static void setup(struct engine *e)
 		usable[j] = p->capacity > 0 && person_rank(rules_of(in), p) != INT_MIN;
 		junior_no[e->jun[j]] = j;
 	}
+	e->jplace = xmalloc((e->n_jun + 1) * sizeof(*e->jplace));
+	for (size_t j = 0; j < e->n_jun; j++)
+		e->jplace[j] = (struct place){ in->people[e->jun[j]].department, in->people[e->jun[j]].tz };
 	build_classes(in, e->jun, e->n_jun, usable, &e->jc);
 	for (size_t s = 0; s < e->n_sen; s++) {
 		size_t m = in->current_mentor ? in->current_mentor[e->sen[s]] : MATCH_NONE;
@@ -1555,7 +1832,6 @@ static void alloc_rounds(struct engine *e)
 	e->by_price = xmalloc((e->jc.first[e->jc.n] + 1) * sizeof(*e->by_price));
 	e->class_min = xmalloc((e->jc.n + 1) * sizeof(*e->class_min));
 	e->cheapest = xmalloc((e->jc.n + 1) * sizeof(*e->cheapest));
-	e->found = xmalloc((e->add_k + 1) * sizeof(*e->found));
 	e->best = xmalloc((e->top_k + 1) * sizeof(*e->best));
 	e->listed = xcalloc(e->n_jun + 1, sizeof(*e->listed));
 	e->flow = flow_state_new();
@@ -1564,12 +1840,13 @@ static void alloc_rounds(struct engine *e)
 static void engine_free(struct engine *e)
 {
 	void *owned[] = {
-		e->jun, e->sen, e->cap, e->cur, e->weights, e->digital, e->cand, e->mate, e->jdual, e->sdual,
-		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->found, e->best,
-		e->trie, e->trie_min, e->stack, e->table, e->suffix, e->prev_jdual, e->prev_sdual, e->dirty,
+		e->jun, e->sen, e->jplace, e->cap, e->cur, e->weights, e->digital, e->cand, e->mate, e->jdual, e->sdual,
+		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->best,
+		e->trie, e->trie_min, e->trie_value, e->prev_jdual, e->prev_sdual, e->dirty,
 		e->lowered, e->low_first, e->low_members, e->low_min, e->trie_min_low, e->listed,
 		e->cur_first, e->cur_jun, e->used, e->sunits, e->first_value, e->mates,
 	};
+	scanners_free(e);
 	classes_free(&e->jc);
 	classes_free(&e->sc);
 	chain_free(&e->chain);
@@ -1739,6 +2016,7 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	e.in = in;
 	e.units = units_of(in);
 	e.add_k = opt && opt->add_k ? opt->add_k : DEFAULT_ADD_K;
+	e.add_per_junior = opt && opt->add_per_junior ? opt->add_per_junior : DEFAULT_ADD_PER_JUNIOR;
 	setup(&e);
 	/* no senior can have more distinct mentors than there are juniors */
 	if (e.units > 2 && e.units > e.n_jun)
@@ -1749,6 +2027,7 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	set_scales(&e);
 	alloc_rounds(&e);
 	build_trie(&e);
+	alloc_scanners(&e, opt);
 	chain_build(in, &e.chain);
 	if (opt)
 		set_hint(&e, opt);

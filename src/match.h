@@ -203,6 +203,7 @@ struct match_options {
 	size_t top_k;          /* candidates per senior before certification; 0: 4 (times
 				* mentors_per_senior with several mentors) */
 	size_t add_k;          /* most pairs one certification round adds per senior; 0: 32 */
+	size_t add_per_junior; /* and per junior (its most negative); 0: 64 */
 	int want_graph;        /* MATCH_GRAPH_ALL or _TIGHT: return the final candidate graph in the stats */
 	/*
 	 * Warm start from an earlier solve (e.g. the last cycle's): NULL, or per
@@ -216,6 +217,8 @@ struct match_options {
 	const struct match_arc *graph_in;
 	size_t n_graph_in;
 	int want_prices;       /* non-zero: return every junior's final price in the stats */
+	size_t threads;        /* threads for the certification scans; 0: the online CPUs, at most 8.
+				* The result does not depend on it. */
 };
 
 /* One arc of the candidate graph: matching it is worth weight (see below). */

@@ -613,6 +613,8 @@ struct flow_state {
 
 struct gu_entry;
 
+#define GU_BUCKETS 65            /* radix heap buckets: one per bit of a distance, and "equal" */
+
 /* One residual arc out of the sink, by the potential at its head when it was noted. */
 struct sink_arc {
 	int64_t p;
@@ -644,8 +646,10 @@ struct scaler {
 	unsigned long bids_since_update;
 	/* global price update scratch: per node (seniors, juniors, sink) */
 	int64_t *dist;
-	struct gu_entry *gu_heap;
-	size_t gu_len, gu_cap;
+	struct gu_entry *gu_bucket[GU_BUCKETS];
+	size_t gu_len[GU_BUCKETS], gu_cap[GU_BUCKETS];
+	size_t gu_n;                /* entries in all buckets */
+	uint64_t gu_last;           /* the last distance taken out */
 	char *settled;
 	int failed;
 	size_t update_every;        /* bids between global price updates */
@@ -728,10 +732,12 @@ static void scaler_free(struct scaler *c)
 	void *owned[] = {
 		c->sfirst, c->sjun, c->sw, c->ps, c->best_e, c->bound, c->scanned, c->pj, c->mate_w, c->pos, c->queue,
 		c->slot_first, c->load, c->to_sink, c->had_room, c->slots, c->heap,
-		c->dist, c->gu_heap, c->settled,
+		c->dist, c->settled,
 	};
 	for (size_t i = 0; i < ARRAY_LEN(owned); i++)
 		free(owned[i]);
+	for (size_t k = 0; k < GU_BUCKETS; k++)
+		free(c->gu_bucket[k]);
 }
 
 static void enqueue(struct scaler *c, size_t s)
@@ -1035,50 +1041,73 @@ static void bid(struct scaler *c, size_t s)
  * a path to a deficit admissible for every active senior in one go, where
  * bidding would get there eps by eps (price wars among equal offers).
  */
-/* A node's tentative distance in the update's heap (stale entries skipped). */
+/*
+ * A node's tentative distance in the update's queue (stale entries skipped).
+ * The searches take distances out in rising order and only put in ones at
+ * least as far as the last taken out, so the queue is a radix heap: bucket
+ * k > 0 holds the distances whose highest bit differing from the last one
+ * taken out is bit k - 1, bucket 0 those equal to it. Equal distances come
+ * out in any order; the searches' results do not depend on it (every
+ * distance they keep is exact, and the nodes left over all move by the
+ * same amount).
+ */
 struct gu_entry {
 	int64_t d;
 	size_t node;
 };
 
-/* Heap order: nearer first, then lower node number. */
-static int gu_before(const struct gu_entry *a, const struct gu_entry *b)
+/* Which bucket distance d (>= gu_last) belongs in. */
+static size_t gu_bucket_of(const struct scaler *c, uint64_t d)
 {
-	return a->d < b->d || (a->d == b->d && a->node < b->node);
+	return d == c->gu_last ? 0 : (size_t)(64 - __builtin_clzll(d ^ c->gu_last));
 }
 
+static void gu_put(struct scaler *c, struct gu_entry x)
+{
+	size_t k = gu_bucket_of(c, (uint64_t)x.d);
+	c->gu_bucket[k] = xgrow(c->gu_bucket[k], &c->gu_cap[k], c->gu_len[k] + 1, sizeof(*c->gu_bucket[k]));
+	c->gu_bucket[k][c->gu_len[k]++] = x;
+}
+
+/* An empty queue. */
+static void gu_reset(struct scaler *c)
+{
+	memset(c->gu_len, 0, sizeof(c->gu_len));
+	c->gu_n = 0;
+	c->gu_last = 0;
+}
+
+/* Queue node v at distance d (never nearer than the last taken out: such a d is raised to it). */
 static void gu_push(struct scaler *c, size_t v, int64_t d)
 {
-	struct gu_entry x = { d, v };
-	size_t i;
-	c->gu_heap = xgrow(c->gu_heap, &c->gu_cap, c->gu_len + 1, sizeof(*c->gu_heap));
-	i = c->gu_len++;
-	while (i > 0 && gu_before(&x, &c->gu_heap[(i - 1) / 2])) {
-		c->gu_heap[i] = c->gu_heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	c->gu_heap[i] = x;
+	if (d < 0 || (uint64_t)d < c->gu_last)
+		d = (int64_t)c->gu_last;
+	gu_put(c, (struct gu_entry){ d, v });
+	c->gu_n++;
 	c->dist[v] = d;
 }
 
+/* Take out a nearest entry (the queue is not empty). */
 static struct gu_entry gu_pop(struct scaler *c)
 {
-	struct gu_entry top = c->gu_heap[0], x = c->gu_heap[--c->gu_len];
-	size_t i = 0;
-	for (;;) {
-		size_t k = 2 * i + 1;
-		if (k >= c->gu_len)
-			break;
-		if (k + 1 < c->gu_len && gu_before(&c->gu_heap[k + 1], &c->gu_heap[k]))
+	if (c->gu_len[0] == 0) {
+		size_t k = 1, n;
+		struct gu_entry *from;
+		uint64_t lo = UINT64_MAX;
+		while (c->gu_len[k] == 0)
 			k++;
-		if (!gu_before(&c->gu_heap[k], &x))
-			break;
-		c->gu_heap[i] = c->gu_heap[k];
-		i = k;
+		from = c->gu_bucket[k];
+		n = c->gu_len[k];
+		for (size_t i = 0; i < n; i++)
+			lo = (uint64_t)from[i].d < lo ? (uint64_t)from[i].d : lo;
+		c->gu_last = lo;
+		c->gu_len[k] = 0;
+		/* every entry moves to a lower bucket, never back into k */
+		for (size_t i = 0; i < n; i++)
+			gu_put(c, from[i]);
 	}
-	if (c->gu_len)
-		c->gu_heap[i] = x;
-	return top;
+	c->gu_n--;
+	return c->gu_bucket[0][--c->gu_len[0]];
 }
 
 /* Reach node v from a settled node at distance d over an arc of reduced cost rc. */
@@ -1109,7 +1138,8 @@ static void gu_scan(struct scaler *c, size_t u, int64_t d, int64_t limit)
 		size_t j = u - c->n_sen;
 		for (size_t e = g->first[j]; e < g->first[j + 1]; e++) {
 			size_t s = g->arcs[e].senior;
-			if (c->mate[s] != j)
+			/* most heads are settled by now: that byte first, the senior's state only if not */
+			if (!c->settled[s] && c->mate[s] != j)
 				gu_relax(c, s, d, -g->arcs[e].weight * c->scale + c->ps[s] - c->pj[j], limit);
 		}
 		if (c->to_sink[j] > 0)
@@ -1140,7 +1170,7 @@ static void global_update(struct scaler *c)
 	for (size_t v = 0; v < n; v++)
 		c->dist[v] = INT64_MAX;
 	memset(c->settled, 0, n);
-	c->gu_len = 0;
+	gu_reset(c);
 	if (c->excess_t < 0)
 		gu_push(c, t, 0);
 	for (size_t j = 0; j < c->n_jun; j++)
@@ -1151,7 +1181,7 @@ static void global_update(struct scaler *c)
 	waiting += c->excess_t > 0;
 	/* done once every active senior is settled: the rest then shift by the
 	 * last distance settled, which no arc into the settled part undercuts */
-	while (c->gu_len && waiting) {
+	while (c->gu_n && waiting) {
 		struct gu_entry x = gu_pop(c);
 		if (c->settled[x.node] || c->dist[x.node] != x.d)
 			continue;
@@ -1390,9 +1420,9 @@ static void raise_junior_prices(struct scaler *c, int64_t *q)
 	for (size_t v = 0; v < n; v++)
 		c->dist[v] = INT64_MAX;
 	memset(c->settled, 0, n);
-	c->gu_len = 0;
+	gu_reset(c);
 	gu_push(c, t, 0);
-	while (c->gu_len) {
+	while (c->gu_n) {
 		struct gu_entry x = gu_pop(c);
 		size_t v = x.node;
 		if (c->settled[v] || c->dist[v] != x.d)

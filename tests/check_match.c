@@ -1543,6 +1543,49 @@ START_TEST(engine_equals_oracle)
 }
 END_TEST
 
+/*
+ * Certification adding at most one or two pairs per junior a round (the
+ * scans then leave most of what they find out and rescan those seniors
+ * whole): still the oracle's optimum, certified, and the limit must really
+ * have left pairs out.
+ */
+START_TEST(engine_limits_pairs_per_junior)
+{
+	size_t limited = 0;
+	for (uint64_t seed = 1; seed <= 300; seed++) {
+		struct match_options opt = { .top_k = 1 + seed % 2, .add_k = 2 + seed % 3,
+					     .add_per_junior = 1 + seed % 2 };
+		struct match_options loose = opt;
+		struct match_stats st, st_loose;
+		struct match_pair *pairs;
+		size_t n, n_loose, *current;
+		long total;
+		struct inst *t;
+		rng_state = seed * 9973;
+		t = random_inst(seed, 2 + (size_t)rnd(15), 10 + (size_t)rnd(60), (size_t)rnd(8), 1 + rnd(5));
+		if (seed % 3 == 0)
+			for (size_t i = 0; i < t->n_people; i++)
+				for (size_t a = 0; a < t->cf.n_areas; a++)
+					t->levels[i][a] = rnd(3) * 3;
+		if (seed % 2)
+			random_rules(t);
+		current = random_current(t);
+		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &st), 0);
+		total = check_feasible(t, pairs, n);
+		engine_matches_oracle(t, &opt, n, total, pairs);
+		ck_assert(st.certified);
+		free(pairs);
+		loose.add_per_junior = 1000;
+		ck_assert_int_eq(match_solve_stats(input(t), &loose, &pairs, &n_loose, &st_loose), 0);
+		limited += st.rounds > st_loose.rounds;
+		free(pairs);
+		free(current);
+		inst_free(t);
+	}
+	ck_assert_uint_gt(limited, 20);
+}
+END_TEST
+
 /* Areas the senior teaches (leadership, business) score the other way round: engine, oracle and model agree. */
 START_TEST(engine_scores_both_directions)
 {
@@ -2243,6 +2286,68 @@ START_TEST(multi_current_malformed)
 }
 END_TEST
 
+/* The same solve on threads threads; *pairs and *st the caller's to free and read. */
+static size_t solve_threads(struct inst *t, size_t threads, size_t top_k, size_t add_k,
+			    struct match_pair **pairs, struct match_stats *st)
+{
+	struct match_options opt = { .top_k = top_k, .add_k = add_k, .threads = threads,
+				     .add_per_junior = 1 + add_k % 2 };
+	size_t n;
+	ck_assert_int_eq(match_solve_stats(input(t), &opt, pairs, &n, st), 0);
+	ck_assert(st->certified);
+	return n;
+}
+
+/* The solves on 1 and on several threads: the same pairs, graph and rounds; returns the rounds. */
+static unsigned expect_same_any_threads(struct inst *t, size_t top_k, size_t add_k, uint64_t seed)
+{
+	struct match_pair *one, *many;
+	struct match_stats st1, st;
+	size_t n1 = solve_threads(t, 1, top_k, add_k, &one, &st1);
+	for (size_t threads = 2; threads <= 5; threads += 3) {
+		size_t n = solve_threads(t, threads, top_k, add_k, &many, &st);
+		ck_assert_msg(n == n1, "seed %llu, %zu threads: %zu pairs, 1 thread: %zu",
+			      (unsigned long long)seed, threads, n, n1);
+		expect_same_pairs(one, n1, many, n);
+		ck_assert_uint_eq(st.rounds, st1.rounds);
+		ck_assert_uint_eq(st.candidates, st1.candidates);
+		ck_assert_uint_eq(st.added, st1.added);
+		free(many);
+	}
+	free(one);
+	return st1.rounds;
+}
+
+/*
+ * Random instances and companies, with short candidate lists so that the
+ * scans add pairs over several rounds: one thread and several give the
+ * same pairs.
+ */
+START_TEST(engine_same_pairs_any_thread_count)
+{
+	size_t rounds_over_one = 0;
+	for (uint64_t seed = 1; seed <= 120; seed++) {
+		struct inst *t;
+		size_t *current;
+		rng_state = seed * 6007;
+		if (seed % 10 == 0)
+			t = company(seed, 60 + (size_t)rnd(80), 150 + (size_t)rnd(200));
+		else
+			t = random_inst(seed, 2 + (size_t)rnd(30), 2 + (size_t)rnd(90), (size_t)rnd(8), 1 + rnd(5));
+		if (seed % 4 == 0) /* many equal scores */
+			for (size_t i = 0; i < t->n_people; i++)
+				t->levels[i][0] = rnd(2) * 4;
+		if (seed % 10 != 0 && seed % 3 != 0)
+			random_rules(t);
+		current = random_current(t);
+		rounds_over_one += expect_same_any_threads(t, 1 + seed % 3, 1 + seed % 2, seed) > 1;
+		free(current);
+		inst_free(t);
+	}
+	ck_assert_uint_gt(rounds_over_one, 30);
+}
+END_TEST
+
 static Suite *match_suite(void)
 {
 	Suite *s = suite_create("match");
@@ -2288,9 +2393,11 @@ static Suite *match_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, engine_equals_oracle);
 	tcase_add_test(tc, engine_scores_both_directions);
+	tcase_add_test(tc, engine_limits_pairs_per_junior);
 	tcase_add_test(tc, engine_warm_start_from_last_prices);
 	tcase_add_test(tc, engine_certifies_medium_company);
 	tcase_add_test(tc, engine_deterministic_under_shuffles);
+	tcase_add_test(tc, engine_same_pairs_any_thread_count);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("several mentors");
 	tcase_set_timeout(tc, 300);
