@@ -1496,6 +1496,27 @@ static size_t *random_current(struct inst *t)
 }
 
 /*
+ * The edge cases random instances share, by seed: coarse levels (many ties)
+ * one seed in four; nobody with capacity, no cohort known, or a min_score
+ * nobody reaches, one seed in fifty each. Returns 1 if one of the last
+ * three was applied.
+ */
+static int shape_edge_cases(struct inst *t, uint64_t seed)
+{
+	if (seed % 4 == 0)
+		for (size_t i = 0; i < t->n_people; i++)
+			for (size_t a = 0; a < t->cf.n_areas; a++)
+				t->levels[i][a] = rnd(3) * 3;
+	for (size_t i = 0; seed % 50 == 0 && i < t->n_people; i++)
+		t->people[i].capacity = 0;
+	for (size_t i = 0; seed % 50 == 1 && i < t->n_people; i++)
+		t->people[i].cohort = -1;
+	if (seed % 50 == 2)
+		t->cf.min_score = 1000;
+	return seed % 50 <= 2;
+}
+
+/*
  * Hundreds of random instances, solved with one to three candidates per
  * senior so that the first graph is rarely enough: the engine must still
  * reach the oracle's optimum, certified. Every 50 seeds: all capacities 0,
@@ -1514,17 +1535,7 @@ START_TEST(engine_equals_oracle)
 		rng_state = seed * 31337;
 		t = random_inst(seed, 2 + (size_t)rnd(25), 2 + (size_t)rnd(60), (size_t)rnd(8),
 				1 + rnd(5));
-		if (seed % 4 == 0)
-			for (size_t i = 0; i < t->n_people; i++)
-				for (size_t a = 0; a < t->cf.n_areas; a++)
-					t->levels[i][a] = rnd(3) * 3;
-		for (size_t i = 0; seed % 50 == 0 && i < t->n_people; i++)
-			t->people[i].capacity = 0;
-		for (size_t i = 0; seed % 50 == 1 && i < t->n_people; i++)
-			t->people[i].cohort = -1;
-		if (seed % 50 == 2)
-			t->cf.min_score = 1000;
-		else if (seed % 50 > 2 && seed % 3 != 0)
+		if (!shape_edge_cases(t, seed) && seed % 3 != 0)
 			random_rules(t);
 		current = random_current(t);
 		ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &st), 0);
@@ -1874,17 +1885,8 @@ START_TEST(multi_engine_equals_oracle)
 		t = random_inst(seed * 3 + units, 2 + (size_t)rnd(14), 2 + (size_t)rnd(25), (size_t)rnd(6),
 				1 + rnd(4));
 		t->rules.mentors_per_senior = (int)units;
-		if (seed % 4 == 0)
-			for (size_t i = 0; i < t->n_people; i++)
-				for (size_t a = 0; a < t->cf.n_areas; a++)
-					t->levels[i][a] = rnd(3) * 3;
-		for (size_t i = 0; seed % 50 == 0 && i < t->n_people; i++)
-			t->people[i].capacity = 0;
-		for (size_t i = 0; seed % 50 == 1 && i < t->n_people; i++)
-			t->people[i].cohort = -1;
-		if (seed % 50 == 2)
-			t->cf.min_score = 1000;
-		else if (seed % 50 == 3) {
+		shape_edge_cases(t, seed);
+		if (seed % 50 == 3) {
 			t->n_bans = 0;
 			for (size_t j = 0; j < t->n_people; j++)
 				for (size_t s = 0; s < t->n_people; s++)
