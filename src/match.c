@@ -973,7 +973,8 @@ static void seed_from_graph(struct engine *e, const struct match_arc *graph, siz
 			continue;
 		add_cand(e, j, s, score);
 	}
-	qsort(e->cand, e->n_cand, sizeof(*e->cand), cmp_cand);
+	if (e->n_cand)
+		qsort(e->cand, e->n_cand, sizeof(*e->cand), cmp_cand);
 	for (size_t i = 0; i < e->n_cand; i++)
 		if (m == 0 || cmp_cand(&e->cand[m - 1], &e->cand[i]) != 0)
 			e->cand[m++] = e->cand[i];
@@ -2095,7 +2096,8 @@ static struct match_ban *bans_with_pins(const struct match_input *in, const stru
 					size_t n_fixed, size_t *n_bans)
 {
 	struct match_ban *bans = xmalloc((in->n_bans + n_fixed + 1) * sizeof(*bans));
-	memcpy(bans, in->bans, in->n_bans * sizeof(*bans));
+	if (in->n_bans)
+		memcpy(bans, in->bans, in->n_bans * sizeof(*bans));
 	for (size_t i = 0; i < n_fixed; i++)
 		bans[in->n_bans + i] = (struct match_ban){ fixed[i].junior, fixed[i].senior, MATCH_BAN_FORBID };
 	*n_bans = in->n_bans + n_fixed;
