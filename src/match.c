@@ -32,6 +32,9 @@
  *    bound from the levels fixed so far, the most the other areas and the
  *    bonuses can add, and the cheapest junior price below each node; within
  *    a class juniors are visited cheapest first until none can violate.
+ *    Seniors of one class differ only in price and bonuses, so they share
+ *    one walk at the lowest of their thresholds; each then tests only the
+ *    leaves it reached.
  *    Violating pairs (at most add_k per senior and add_per_junior per
  *    junior, most negative first) join the graph and it is solved again,
  *    until a scan finds none: then the duals prove the result over all
@@ -698,6 +701,16 @@ struct scanner {
 	int mismatch;               /* a score disagreed with its class */
 	struct cand *out;           /* pairs found, chunk after chunk */
 	size_t n_out, cap_out;
+	struct leaf *leaves;        /* the leaves a class's shared walk reached */
+	size_t n_leaves;
+	char *whole;                /* per senior of the class scanned: against every junior */
+};
+
+/* A leaf of the trie a walk reached: its class, area score and side of the test. */
+struct leaf {
+	uint32_t c;
+	int partial;
+	int64_t key;
 };
 
 /* Senior classes [scl_lo, scl_hi), and where their pairs sit in a scanner's out. */
@@ -1378,32 +1391,45 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 }
 
 /*
- * Every eligible pair of senior s (of class scl, whose tables are set) whose
- * weight exceeds the two prices, the add_k most negative kept. The trie is
- * walked depth first; a subtree is skipped when its best possible weight
- * (the areas fixed so far, the most the others can add, every bonus s can
- * get) cannot beat its cheapest junior's price, or cannot reach min_score,
- * or its rank may not mentor s. The current pair is always in the graph, so
- * its stability bonus is left out.
+ * What a senior's walk compares a node with: its best possible weight
+ * big + (bound + bonus) * tie beats the cheapest price u + tmin below it
+ * when bound * tie - tmin > u - big - bonus * tie, the right side being
+ * the senior's threshold. So seniors of one class with equal thresholds
+ * walk alike, and a walk at a lower threshold reaches every leaf a higher
+ * one does.
  */
-static size_t scan_senior_trie(struct scanner *sc, const struct view *v, size_t s, size_t scl)
+static int64_t senior_threshold(const struct engine *e, size_t s)
+{
+	return e->sdual[s] - e->big - (int64_t)senior_bonus(e, s) * e->tie;
+}
+
+/*
+ * The walk of the trie for senior class scl (whose tables are set) at
+ * threshold thr: depth first, a subtree skipped when its best possible
+ * weight (the areas fixed so far, the most the others can add, the
+ * bonuses thr allows for) cannot beat its cheapest junior's price, or
+ * cannot reach min_score, or its rank may not mentor the class. Each leaf
+ * reached goes to visit(sc, ctx, class, area score, key), in trie order,
+ * key being the leaf's side of the test above.
+ */
+static void walk_trie(struct scanner *sc, const struct view *v, size_t scl, int64_t thr,
+		      void (*visit)(struct scanner *, void *, size_t, long long, int64_t), void *ctx)
 {
 	const struct engine *e = sc->e;
 	struct tframe *stack = sc->stack;
 	const int *table = sc->table, *suffix = sc->suffix;
-	int64_t u = e->sdual[s];
-	int bonus = senior_bonus(e, s), leaf = (int)e->n_areas + 1;
+	int leaf = (int)e->n_areas + 1;
 	long long min_score = (long long)e->in->cf->min_score - e->bonus_all;
 	long long min_rank = (long long)e->sc.rank[scl] + rank_gap(rules_of(e->in));
-	size_t width = (size_t)e->level_max + 1, n_found = 0, top = 0;
-	if (suffix[0] < min_score || v->tmin[0] == INT64_MAX || e->big + (suffix[0] + bonus) * e->tie <= u + v->tmin[0])
-		return 0;
+	size_t width = (size_t)e->level_max + 1, top = 0;
+	if (suffix[0] < min_score || v->tmin[0] == INT64_MAX || suffix[0] * e->tie - v->tmin[0] <= thr)
+		return;
 	stack[top++] = (struct tframe){ 0, 0, 0 };
 	while (top > 0) {
 		struct tframe f = stack[--top];
 		const struct tnode *t = &e->trie[f.node];
 		if (f.depth == leaf) {
-			scan_class(sc, v, s, t->lo, (int)f.partial, e->big + (f.partial + bonus) * e->tie, &n_found);
+			visit(sc, ctx, t->lo, f.partial, f.partial * e->tie - v->tmin[f.node]);
 			continue;
 		}
 		/* children are tested before they are stacked, last first so that they come off in order */
@@ -1414,13 +1440,67 @@ static size_t scan_senior_trie(struct scanner *sc, const struct view *v, size_t 
 			if (f.depth >= 1)
 				p += table[(size_t)(f.depth - 1) * width + (size_t)e->trie_value[k]];
 			bound = p + suffix[f.depth];
-			if (bound < min_score || v->tmin[k] == INT64_MAX ||
-			    e->big + (bound + bonus) * e->tie <= u + v->tmin[k])
+			if (bound < min_score || v->tmin[k] == INT64_MAX || bound * e->tie - v->tmin[k] <= thr)
 				continue;
 			stack[top++] = (struct tframe){ k, f.depth + 1, p };
 		}
 	}
-	return n_found;
+}
+
+/* One senior's scan in progress, for walk_trie's visits. */
+struct senior_scan {
+	const struct view *v;
+	size_t s, n_found;
+	int bonus;
+};
+
+/* Scan the class of a leaf the senior's walk reached. */
+static void visit_scan(struct scanner *sc, void *ctx, size_t c, long long partial, int64_t key)
+{
+	struct senior_scan *ss = ctx;
+	const struct engine *e = sc->e;
+	(void)key;
+	scan_class(sc, ss->v, ss->s, c, (int)partial, e->big + (partial + ss->bonus) * e->tie, &ss->n_found);
+}
+
+/*
+ * Every eligible pair of senior s (of class scl, whose tables are set) whose
+ * weight exceeds the two prices, the add_k most negative kept: the classes
+ * its walk of the trie reaches (see walk_trie). The current pair is always
+ * in the graph, so its stability bonus is left out.
+ */
+static size_t scan_senior_trie(struct scanner *sc, const struct view *v, size_t s, size_t scl)
+{
+	struct senior_scan ss = { v, s, 0, senior_bonus(sc->e, s) };
+	walk_trie(sc, v, scl, senior_threshold(sc->e, s), visit_scan, &ss);
+	return ss.n_found;
+}
+
+/* Note a leaf a class's shared walk reached. */
+static void visit_note(struct scanner *sc, void *ctx, size_t c, long long partial, int64_t key)
+{
+	(void)ctx;
+	sc->leaves[sc->n_leaves++] = (struct leaf){ (uint32_t)c, (int)partial, key };
+}
+
+/*
+ * scan_senior_trie from the leaves of a walk at a threshold no higher than
+ * s's: a leaf passes s's test exactly when s's own walk reaches it, since
+ * a node's bound is at least any leaf's below it and its cheapest price at
+ * most theirs (so only leaves need the test), and they come in trie order.
+ */
+static size_t scan_senior_leaves(struct scanner *sc, const struct view *v, size_t s)
+{
+	const struct engine *e = sc->e;
+	struct senior_scan ss = { v, s, 0, senior_bonus(e, s) };
+	int64_t thr = senior_threshold(e, s);
+	for (size_t i = 0; i < sc->n_leaves; i++) {
+		const struct leaf *l = &sc->leaves[i];
+		if (l->key > thr)
+			scan_class(sc, v, s, l->c, l->partial, e->big + ((long long)l->partial + ss.bonus) * e->tie,
+				   &ss.n_found);
+	}
+	return ss.n_found;
 }
 
 /* Append the pair (j, s) to a scanner's findings. */
@@ -1430,23 +1510,65 @@ static void scanner_add(struct scanner *sc, size_t j, size_t s, int score)
 	sc->out[sc->n_out++] = (struct cand){ (uint32_t)j, (uint32_t)s, score };
 }
 
-/* Scan the seniors of one chunk (whole: against every junior, else see certify). */
+/* Which juniors senior s is scanned against (whole: every junior, else see certify). */
+static const struct view *senior_view(const struct engine *e, size_t s, int whole)
+{
+	return whole || e->dirty[s] || e->sdual[s] < e->prev_sdual[s] ? &e->all : &e->low;
+}
+
+/*
+ * The seniors of class scl that are scanned against view v share one walk
+ * of the trie, at the lowest of their thresholds, when there are several
+ * of them (and the areas' bounds are exact sums, which the leaves' test
+ * needs); returns whether sc->leaves holds it.
+ */
+static int share_walk(struct scanner *sc, const struct view *v, size_t scl, char whole)
+{
+	const struct engine *e = sc->e;
+	size_t n = 0, lo = e->sc.first[scl];
+	int64_t thr = INT64_MAX;
+	sc->n_leaves = 0;
+	if (sc->suffix[0] >= INT_MAX)
+		return 0;
+	for (size_t i = lo; i < e->sc.first[scl + 1]; i++) {
+		size_t s = e->sc.members[i];
+		int64_t t;
+		if (sc->whole[i - lo] != whole)
+			continue;
+		n++;
+		t = senior_threshold(e, s);
+		thr = t < thr ? t : thr;
+	}
+	if (n < 2)
+		return 0;
+	walk_trie(sc, v, scl, thr, visit_note, NULL);
+	return 1;
+}
+
+/* Scan the seniors of one chunk. */
 static void scan_chunk(struct scanner *sc, struct chunk *ch, int whole)
 {
 	struct engine *e = sc->e;
 	ch->out_lo = sc->n_out;
 	for (size_t scl = ch->scl_lo; scl < ch->scl_hi; scl++) {
+		size_t lo = e->sc.first[scl];
 		senior_table(sc, scl);
-		for (size_t i = e->sc.first[scl]; i < e->sc.first[scl + 1]; i++) {
-			size_t s = e->sc.members[i], n;
-			sc->truncated = 0;
-			if (whole || e->dirty[s] || e->sdual[s] < e->prev_sdual[s])
-				n = scan_senior_trie(sc, &e->all, s, scl);
-			else
-				n = scan_senior_trie(sc, &e->low, s, scl);
-			e->dirty[s] = (char)sc->truncated;
-			for (size_t k = 0; k < n; k++)
-				scanner_add(sc, sc->found[k].j, s, sc->found[k].score);
+		/* the views are chosen first: the scans below change dirty[] */
+		for (size_t i = lo; i < e->sc.first[scl + 1]; i++)
+			sc->whole[i - lo] = senior_view(e, e->sc.members[i], whole) == &e->all;
+		for (char pass = 1; pass >= 0; pass--) {
+			const struct view *v = pass ? &e->all : &e->low;
+			int shared = share_walk(sc, v, scl, pass);
+			for (size_t i = lo; i < e->sc.first[scl + 1]; i++) {
+				size_t s = e->sc.members[i], n;
+				if (sc->whole[i - lo] != pass)
+					continue;
+				sc->truncated = 0;
+				n = shared ? scan_senior_leaves(sc, v, s) : scan_senior_trie(sc, v, s, scl);
+				e->dirty[s] = (char)sc->truncated;
+				for (size_t k = 0; k < n; k++)
+					scanner_add(sc, sc->found[k].j, s, sc->found[k].score);
+			}
 		}
 	}
 	ch->out_hi = sc->n_out;
@@ -1607,8 +1729,11 @@ static size_t thread_count(const struct match_options *opt)
 static void alloc_scanners(struct engine *e, const struct match_options *opt)
 {
 	size_t n_stack = (e->n_areas + 2) * (e->n_trie + 1) + 1, per = 0, want;
-	size_t n_table = e->n_areas * ((size_t)e->level_max + 1) + 1;
+	size_t n_table = e->n_areas * ((size_t)e->level_max + 1) + 1, largest = 0;
 	e->threads = thread_count(opt);
+	for (size_t scl = 0; scl < e->sc.n; scl++)
+		if (e->sc.first[scl + 1] - e->sc.first[scl] > largest)
+			largest = e->sc.first[scl + 1] - e->sc.first[scl];
 	want = e->n_sen / (e->threads * CHUNKS_PER_THREAD) + 1;
 	e->chunks = xmalloc((e->sc.n + 1) * sizeof(*e->chunks));
 	e->n_chunks = 0;
@@ -1628,6 +1753,8 @@ static void alloc_scanners(struct engine *e, const struct match_options *opt)
 		sc->table = xmalloc(n_table * sizeof(*sc->table));
 		sc->suffix = xmalloc((e->n_areas + 2) * sizeof(*sc->suffix));
 		sc->found = xmalloc((e->add_k + 1) * sizeof(*sc->found));
+		sc->leaves = xmalloc((e->jc.n + 1) * sizeof(*sc->leaves));
+		sc->whole = xmalloc(largest + 1);
 	}
 }
 
@@ -1640,6 +1767,8 @@ static void scanners_free(struct engine *e)
 		free(sc->suffix);
 		free(sc->found);
 		free(sc->out);
+		free(sc->leaves);
+		free(sc->whole);
 	}
 	free(e->scanners);
 	free(e->chunks);
