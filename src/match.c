@@ -33,8 +33,10 @@
  *    bonuses can add, and the cheapest junior price below each node; within
  *    a class juniors are visited cheapest first until none can violate.
  *    Seniors of one class differ only in price and bonuses, so they share
- *    one walk at the lowest of their thresholds; each then tests only the
- *    leaves it reached.
+ *    one walk at the lowest of their thresholds; each then takes the leaves
+ *    it reached best bound first, and stops once its add_k violations are
+ *    found and the next leaf cannot beat them, so what it keeps does not
+ *    depend on the order the classes come in.
  *    Violating pairs (at most add_k per senior and add_per_junior per
  *    junior, most negative first) join the graph and it is solved again,
  *    until a scan finds none: then the duals prove the result over all
@@ -701,8 +703,9 @@ struct scanner {
 	int mismatch;               /* a score disagreed with its class */
 	struct cand *out;           /* pairs found, chunk after chunk */
 	size_t n_out, cap_out;
-	struct leaf *leaves;        /* the leaves a class's shared walk reached */
-	size_t n_leaves;
+	struct leaf *leaves;        /* the leaves a class's shared walk reached, a heap by key */
+	struct leaf *sorted;        /* the first of them by key, taken off the heap as needed */
+	size_t n_leaves, n_sorted;
 	char *whole;                /* per senior of the class scanned: against every junior */
 };
 
@@ -1356,7 +1359,7 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 	struct place mentee = { p->department, p->tz };
 	int64_t u = e->sdual[s];
 	size_t lo = v->first[c], hi = v->first[c + 1], taken = 0;
-	if (*n_found == e->add_k && u + v->cmin[c] - w >= sc->found[*n_found - 1].rc) {
+	if (*n_found == e->add_k && u + v->cmin[c] - w > sc->found[*n_found - 1].rc) {
 		sc->truncated = 1;
 		return;
 	}
@@ -1367,6 +1370,11 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 		int64_t weight;
 		if (w <= u + e->jdual[j])
 			break;
+		/* juniors only get dearer: once the list is full, one that cannot beat its last ends the class */
+		if (*n_found == e->add_k && u + e->jdual[j] - w > sc->found[*n_found - 1].rc) {
+			sc->truncated = 1;
+			break;
+		}
 		if (taken == e->add_k) {
 			sc->truncated = 1;
 			break;
@@ -1483,22 +1491,64 @@ static void visit_note(struct scanner *sc, void *ctx, size_t c, long long partia
 	sc->leaves[sc->n_leaves++] = (struct leaf){ (uint32_t)c, (int)partial, key };
 }
 
+/* Whether leaf a comes before leaf b: higher key, then lower class. */
+static int leaf_before(const struct leaf *a, const struct leaf *b)
+{
+	return a->key > b->key || (a->key == b->key && a->c < b->c);
+}
+
+/* Move the leaf in heap slot i down to its place. */
+static void leaf_down(struct leaf *heap, size_t n, size_t i)
+{
+	struct leaf x = heap[i];
+	for (;;) {
+		size_t k = 2 * i + 1;
+		if (k >= n)
+			break;
+		if (k + 1 < n && leaf_before(&heap[k + 1], &heap[k]))
+			k++;
+		if (!leaf_before(&heap[k], &x))
+			break;
+		heap[i] = heap[k];
+		i = k;
+	}
+	heap[i] = x;
+}
+
+/* The i-th leaf by key (NULL past the last): most seniors stop early, so the heap is sorted only that far. */
+static const struct leaf *leaf_at(struct scanner *sc, size_t i)
+{
+	while (sc->n_sorted <= i && sc->n_leaves > 0) {
+		sc->sorted[sc->n_sorted++] = sc->leaves[0];
+		sc->leaves[0] = sc->leaves[--sc->n_leaves];
+		leaf_down(sc->leaves, sc->n_leaves, 0);
+	}
+	return i < sc->n_sorted ? &sc->sorted[i] : NULL;
+}
+
 /*
  * scan_senior_trie from the leaves of a walk at a threshold no higher than
- * s's: a leaf passes s's test exactly when s's own walk reaches it, since
- * a node's bound is at least any leaf's below it and its cheapest price at
- * most theirs (so only leaves need the test), and they come in trie order.
+ * s's, sorted by key: a leaf passes s's test exactly when s's own walk
+ * reaches it, since a node's bound is at least any leaf's below it and its
+ * cheapest price at most theirs (so only leaves need the test), and those
+ * that pass come first. thr - key is the best reduced cost a leaf's class
+ * can give s, rising from leaf to leaf, so once add_k violations are found
+ * and a leaf cannot beat the last of them, no later one can. What is kept
+ * does not depend on the order the classes come in.
  */
 static size_t scan_senior_leaves(struct scanner *sc, const struct view *v, size_t s)
 {
 	const struct engine *e = sc->e;
 	struct senior_scan ss = { v, s, 0, senior_bonus(e, s) };
 	int64_t thr = senior_threshold(e, s);
-	for (size_t i = 0; i < sc->n_leaves; i++) {
-		const struct leaf *l = &sc->leaves[i];
-		if (l->key > thr)
-			scan_class(sc, v, s, l->c, l->partial, e->big + ((long long)l->partial + ss.bonus) * e->tie,
-				   &ss.n_found);
+	const struct leaf *l;
+	for (size_t i = 0; (l = leaf_at(sc, i)) != NULL && l->key > thr; i++) {
+		if (ss.n_found == e->add_k && thr - l->key > sc->found[ss.n_found - 1].rc) {
+			sc->truncated = 1;
+			break;
+		}
+		scan_class(sc, v, s, l->c, l->partial, e->big + ((long long)l->partial + ss.bonus) * e->tie,
+			   &ss.n_found);
 	}
 	return ss.n_found;
 }
@@ -1518,16 +1568,16 @@ static const struct view *senior_view(const struct engine *e, size_t s, int whol
 
 /*
  * The seniors of class scl that are scanned against view v share one walk
- * of the trie, at the lowest of their thresholds, when there are several
- * of them (and the areas' bounds are exact sums, which the leaves' test
- * needs); returns whether sc->leaves holds it.
+ * of the trie, at the lowest of their thresholds, its leaves sorted by key
+ * (when the areas' bounds are exact sums, which the leaves' test needs);
+ * returns whether sc->leaves holds it.
  */
 static int share_walk(struct scanner *sc, const struct view *v, size_t scl, char whole)
 {
 	const struct engine *e = sc->e;
 	size_t n = 0, lo = e->sc.first[scl];
 	int64_t thr = INT64_MAX;
-	sc->n_leaves = 0;
+	sc->n_leaves = sc->n_sorted = 0;
 	if (sc->suffix[0] >= INT_MAX)
 		return 0;
 	for (size_t i = lo; i < e->sc.first[scl + 1]; i++) {
@@ -1539,9 +1589,11 @@ static int share_walk(struct scanner *sc, const struct view *v, size_t scl, char
 		t = senior_threshold(e, s);
 		thr = t < thr ? t : thr;
 	}
-	if (n < 2)
+	if (n == 0)
 		return 0;
 	walk_trie(sc, v, scl, thr, visit_note, NULL);
+	for (size_t i = sc->n_leaves / 2; i-- > 0;)
+		leaf_down(sc->leaves, sc->n_leaves, i);
 	return 1;
 }
 
@@ -1754,6 +1806,7 @@ static void alloc_scanners(struct engine *e, const struct match_options *opt)
 		sc->suffix = xmalloc((e->n_areas + 2) * sizeof(*sc->suffix));
 		sc->found = xmalloc((e->add_k + 1) * sizeof(*sc->found));
 		sc->leaves = xmalloc((e->jc.n + 1) * sizeof(*sc->leaves));
+		sc->sorted = xmalloc((e->jc.n + 1) * sizeof(*sc->sorted));
 		sc->whole = xmalloc(largest + 1);
 	}
 }
@@ -1768,6 +1821,7 @@ static void scanners_free(struct engine *e)
 		free(sc->found);
 		free(sc->out);
 		free(sc->leaves);
+		free(sc->sorted);
 		free(sc->whole);
 	}
 	free(e->scanners);
