@@ -1626,9 +1626,9 @@ static void scan_chunk(struct scanner *sc, struct chunk *ch, int whole)
 	ch->out_hi = sc->n_out;
 }
 
-/* A pair a scan found, by junior, then reduced cost, then senior; at: its place in the graph. */
+/* A pair a scan found, by reduced cost, then senior; at: its place among the pairs found. */
 struct found_pair {
-	uint32_t j, s;
+	uint32_t s;
 	int64_t rc;
 	size_t at;
 };
@@ -1636,8 +1636,6 @@ struct found_pair {
 static int cmp_found_pair(const void *a, const void *b)
 {
 	const struct found_pair *x = a, *y = b;
-	if (x->j != y->j)
-		return x->j < y->j ? -1 : 1;
 	if (x->rc != y->rc)
 		return x->rc < y->rc ? -1 : 1;
 	return x->s < y->s ? -1 : x->s > y->s;
@@ -1651,28 +1649,37 @@ static int cmp_found_pair(const void *a, const void *b)
  * next solve raises its price and leaves nearly all of those pairs slack,
  * yet every later solve would carry them. The seniors of dropped pairs are
  * scanned whole next time, as after a truncated scan, so nothing is lost.
+ * The pairs are bucketed by junior; only a bucket over the limit is sorted.
  */
 static size_t limit_per_junior(struct engine *e, size_t first)
 {
-	size_t n = e->n_cand - first, m = 0, run = 0;
+	size_t n = e->n_cand - first, m = 0;
+	size_t *start = xcalloc(e->n_jun + 2, sizeof(*start));
 	struct found_pair *v = xmalloc((n + 1) * sizeof(*v));
-	char *keep = xcalloc(n + 1, 1);
+	char *keep = xmalloc(n + 1);
+	memset(keep, 1, n);
+	for (size_t i = 0; i < n; i++)
+		start[e->cand[first + i].j + 1]++;
+	for (size_t j = 0; j < e->n_jun; j++)
+		start[j + 1] += start[j];
 	for (size_t i = 0; i < n; i++) {
 		const struct cand *c = &e->cand[first + i];
-		v[i] = (struct found_pair){ c->j, c->s, e->jdual[c->j] + e->sdual[c->s] - cand_weight(e, c), i };
+		v[start[c->j]++] = (struct found_pair){ c->s, e->jdual[c->j] + e->sdual[c->s] - cand_weight(e, c), i };
 	}
-	qsort(v, n, sizeof(*v), cmp_found_pair);
-	for (size_t i = 0; i < n; i++) {
-		run = i > 0 && v[i].j == v[i - 1].j ? run + 1 : 0;
-		if (run < e->add_per_junior)
-			keep[v[i].at] = 1;
-		else
+	for (size_t j = 0, lo = 0; j < e->n_jun; lo = start[j++]) {
+		if (start[j] - lo <= e->add_per_junior)
+			continue;
+		qsort(v + lo, start[j] - lo, sizeof(*v), cmp_found_pair);
+		for (size_t i = lo + e->add_per_junior; i < start[j]; i++) {
+			keep[v[i].at] = 0;
 			e->dirty[v[i].s] = 1;
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		if (keep[i])
 			e->cand[first + m++] = e->cand[first + i];
 	e->n_cand = first + m;
+	free(start);
 	free(v);
 	free(keep);
 	return m;
