@@ -843,7 +843,8 @@ static void build_order(struct engine *e, size_t scl)
 /* Append the pair (j, s) to the candidate graph. */
 static void add_cand(struct engine *e, size_t j, size_t s, int score)
 {
-	e->cand = xgrow(e->cand, &e->cap_cand, e->n_cand + 1, sizeof(*e->cand));
+	if (e->n_cand == e->cap_cand)
+		e->cand = xgrow(e->cand, &e->cap_cand, e->n_cand + 1, sizeof(*e->cand));
 	e->cand[e->n_cand++] = (struct cand){ (uint32_t)j, (uint32_t)s, score };
 }
 
@@ -1556,7 +1557,8 @@ static size_t scan_senior_leaves(struct scanner *sc, const struct view *v, size_
 /* Append the pair (j, s) to a scanner's findings. */
 static void scanner_add(struct scanner *sc, size_t j, size_t s, int score)
 {
-	sc->out = xgrow(sc->out, &sc->cap_out, sc->n_out + 1, sizeof(*sc->out));
+	if (sc->n_out == sc->cap_out)
+		sc->out = xgrow(sc->out, &sc->cap_out, sc->n_out + 1, sizeof(*sc->out));
 	sc->out[sc->n_out++] = (struct cand){ (uint32_t)j, (uint32_t)s, score };
 }
 
