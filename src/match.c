@@ -648,6 +648,11 @@ struct engine {
 	size_t n_order;
 	size_t *count;              /* counting-sort buckets */
 	int max_score;              /* the highest class score (areas only) */
+	size_t half;                /* areas [0, half) and [half, n_areas): the two halves of a class's levels */
+	size_t n_part[2];           /* distinct levels per half among the junior classes */
+	uint32_t *part_of;          /* per junior class and half: which of them it has */
+	int *part_key;              /* per half, per distinct one: its levels */
+	long long *part_sum;        /* per half, per distinct one: its score, for one senior class */
 	int bonus_all;              /* the most the bonuses can add to a pair */
 
 	/* certification */
@@ -791,19 +796,75 @@ static void senior_table(struct scanner *sc, size_t scl);
  * row[c] = class_score(c, scl) for the junior classes from start on, from
  * senior class scl's table of area terms (one lookup per area instead of
  * the term's arithmetic; per-term clamping leaves the clamped sum alike).
+ * Far fewer distinct levels occur in each half of the areas than there
+ * are classes, so each half's distinct levels are scored once and a
+ * class's row is the sum of its two halves.
  */
 static void class_rows(struct engine *e, size_t scl, size_t start)
 {
 	struct scanner *sc = &e->scanners[0];
-	size_t na = e->n_areas, width = (size_t)e->level_max + 1;
+	size_t width = (size_t)e->level_max + 1;
+	const long long *lo_sum = e->part_sum, *hi_sum = e->part_sum + e->n_part[0];
 	senior_table(sc, scl);
+	for (size_t h = 0, at = 0, base = 0; h < 2; h++) {
+		size_t a0 = h ? e->half : 0, a1 = h ? e->n_areas : e->half;
+		for (size_t i = 0; i < e->n_part[h]; i++, at++) {
+			const int *key = e->part_key + base + i * (a1 - a0);
+			long long sum = 0;
+			for (size_t a = a0; a < a1; a++)
+				sum += sc->table[a * width + (size_t)key[a - a0]];
+			e->part_sum[at] = sum;
+		}
+		base += e->n_part[h] * (a1 - a0);
+	}
 	for (size_t c = start; c < e->jc.n; c++) {
-		const int *key = e->jc.key + c * na;
-		long long sum = 0;
-		for (size_t a = 0; a < na; a++)
-			sum += sc->table[a * width + (size_t)key[a]];
+		long long sum = lo_sum[e->part_of[2 * c]] + hi_sum[e->part_of[2 * c + 1]];
 		e->row[c] = sum > INT_MAX ? INT_MAX : (int)sum;
 	}
+}
+
+/* Junior classes by their levels in areas [a0, a1) (ctx: the engine and a0, a1), then by number. */
+struct part_ctx {
+	const struct engine *e;
+	size_t a0, a1;
+};
+
+static int cmp_part(const void *x, const void *y, void *ctx)
+{
+	const struct part_ctx *p = ctx;
+	size_t c = *(const size_t *)x, d = *(const size_t *)y, na = p->e->n_areas;
+	int r = memcmp(p->e->jc.key + c * na + p->a0, p->e->jc.key + d * na + p->a0, (p->a1 - p->a0) * sizeof(int));
+	if (r)
+		return r;
+	return c < d ? -1 : c > d;
+}
+
+/* The distinct levels of each half of the areas among the junior classes, for class_rows. */
+static void split_classes(struct engine *e)
+{
+	size_t n = e->jc.n, na = e->n_areas, *idx = xmalloc((n + 1) * sizeof(*idx)), at = 0;
+	e->half = na / 2;
+	e->part_of = xmalloc((2 * n + 1) * sizeof(*e->part_of));
+	e->part_key = xmalloc((n * na + 1) * sizeof(*e->part_key));
+	e->part_sum = xmalloc((2 * n + 1) * sizeof(*e->part_sum));
+	for (size_t h = 0; h < 2; h++) {
+		struct part_ctx p = { e, h ? e->half : 0, h ? na : e->half };
+		size_t w = p.a1 - p.a0;
+		for (size_t c = 0; c < n; c++)
+			idx[c] = c;
+		qsort_r(idx, n, sizeof(*idx), cmp_part, &p);
+		e->n_part[h] = 0;
+		for (size_t i = 0; i < n; i++) {
+			const int *key = e->jc.key + idx[i] * na + p.a0;
+			if (i == 0 || memcmp(key, e->part_key + at - w, w * sizeof(int)) != 0) {
+				memcpy(e->part_key + at, key, w * sizeof(int));
+				at += w;
+				e->n_part[h]++;
+			}
+			e->part_of[2 * idx[i] + h] = (uint32_t)(e->n_part[h] - 1);
+		}
+	}
+	free(idx);
 }
 
 /*
@@ -2037,6 +2098,7 @@ static void engine_free(struct engine *e)
 		e->trie, e->trie_min, e->trie_value, e->prev_jdual, e->prev_sdual, e->dirty,
 		e->lowered, e->low_first, e->low_members, e->low_min, e->trie_min_low, e->listed,
 		e->cur_first, e->cur_jun, e->used, e->sunits, e->first_value, e->mates,
+		e->part_of, e->part_key, e->part_sum,
 	};
 	scanners_free(e);
 	classes_free(&e->jc);
@@ -2219,6 +2281,7 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	set_scales(&e);
 	alloc_rounds(&e);
 	build_trie(&e);
+	split_classes(&e);
 	alloc_scanners(&e, opt);
 	chain_build(in, &e.chain);
 	if (opt)
