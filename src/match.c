@@ -32,6 +32,11 @@
  *    bound from the levels fixed so far, the most the other areas and the
  *    bonuses can add, and the cheapest junior price below each node; within
  *    a class juniors are visited cheapest first until none can violate.
+ *    Seniors of one class differ only in price and bonuses, so they share
+ *    one walk at the lowest of their thresholds; each then takes the leaves
+ *    it reached best bound first, and stops once its add_k violations are
+ *    found and the next leaf cannot beat them, so what it keeps does not
+ *    depend on the order the classes come in.
  *    Violating pairs (at most add_k per senior and add_per_junior per
  *    junior, most negative first) join the graph and it is solved again,
  *    until a scan finds none: then the duals prove the result over all
@@ -643,6 +648,11 @@ struct engine {
 	size_t n_order;
 	size_t *count;              /* counting-sort buckets */
 	int max_score;              /* the highest class score (areas only) */
+	size_t half;                /* areas [0, half) and [half, n_areas): the two halves of a class's levels */
+	size_t n_part[2];           /* distinct levels per half among the junior classes */
+	uint32_t *part_of;          /* per junior class and half: which of them it has */
+	int *part_key;              /* per half, per distinct one: its levels */
+	long long *part_sum;        /* per half, per distinct one: its score, for one senior class */
 	int bonus_all;              /* the most the bonuses can add to a pair */
 
 	/* certification */
@@ -698,6 +708,17 @@ struct scanner {
 	int mismatch;               /* a score disagreed with its class */
 	struct cand *out;           /* pairs found, chunk after chunk */
 	size_t n_out, cap_out;
+	struct leaf *leaves;        /* the leaves a class's shared walk reached, a heap by key */
+	struct leaf *sorted;        /* the first of them by key, taken off the heap as needed */
+	size_t n_leaves, n_sorted;
+	char *whole;                /* per senior of the class scanned: against every junior */
+};
+
+/* A leaf of the trie a walk reached: its class, area score and side of the test. */
+struct leaf {
+	uint32_t c;
+	int partial;
+	int64_t key;
 };
 
 /* Senior classes [scl_lo, scl_hi), and where their pairs sit in a scanner's out. */
@@ -775,19 +796,75 @@ static void senior_table(struct scanner *sc, size_t scl);
  * row[c] = class_score(c, scl) for the junior classes from start on, from
  * senior class scl's table of area terms (one lookup per area instead of
  * the term's arithmetic; per-term clamping leaves the clamped sum alike).
+ * Far fewer distinct levels occur in each half of the areas than there
+ * are classes, so each half's distinct levels are scored once and a
+ * class's row is the sum of its two halves.
  */
 static void class_rows(struct engine *e, size_t scl, size_t start)
 {
 	struct scanner *sc = &e->scanners[0];
-	size_t na = e->n_areas, width = (size_t)e->level_max + 1;
+	size_t width = (size_t)e->level_max + 1;
+	const long long *lo_sum = e->part_sum, *hi_sum = e->part_sum + e->n_part[0];
 	senior_table(sc, scl);
+	for (size_t h = 0, at = 0, base = 0; h < 2; h++) {
+		size_t a0 = h ? e->half : 0, a1 = h ? e->n_areas : e->half;
+		for (size_t i = 0; i < e->n_part[h]; i++, at++) {
+			const int *key = e->part_key + base + i * (a1 - a0);
+			long long sum = 0;
+			for (size_t a = a0; a < a1; a++)
+				sum += sc->table[a * width + (size_t)key[a - a0]];
+			e->part_sum[at] = sum;
+		}
+		base += e->n_part[h] * (a1 - a0);
+	}
 	for (size_t c = start; c < e->jc.n; c++) {
-		const int *key = e->jc.key + c * na;
-		long long sum = 0;
-		for (size_t a = 0; a < na; a++)
-			sum += sc->table[a * width + (size_t)key[a]];
+		long long sum = lo_sum[e->part_of[2 * c]] + hi_sum[e->part_of[2 * c + 1]];
 		e->row[c] = sum > INT_MAX ? INT_MAX : (int)sum;
 	}
+}
+
+/* Junior classes by their levels in areas [a0, a1) (ctx: the engine and a0, a1), then by number. */
+struct part_ctx {
+	const struct engine *e;
+	size_t a0, a1;
+};
+
+static int cmp_part(const void *x, const void *y, void *ctx)
+{
+	const struct part_ctx *p = ctx;
+	size_t c = *(const size_t *)x, d = *(const size_t *)y, na = p->e->n_areas;
+	int r = memcmp(p->e->jc.key + c * na + p->a0, p->e->jc.key + d * na + p->a0, (p->a1 - p->a0) * sizeof(int));
+	if (r)
+		return r;
+	return c < d ? -1 : c > d;
+}
+
+/* The distinct levels of each half of the areas among the junior classes, for class_rows. */
+static void split_classes(struct engine *e)
+{
+	size_t n = e->jc.n, na = e->n_areas, *idx = xmalloc((n + 1) * sizeof(*idx)), at = 0;
+	e->half = na / 2;
+	e->part_of = xmalloc((2 * n + 1) * sizeof(*e->part_of));
+	e->part_key = xmalloc((n * na + 1) * sizeof(*e->part_key));
+	e->part_sum = xmalloc((2 * n + 1) * sizeof(*e->part_sum));
+	for (size_t h = 0; h < 2; h++) {
+		struct part_ctx p = { e, h ? e->half : 0, h ? na : e->half };
+		size_t w = p.a1 - p.a0;
+		for (size_t c = 0; c < n; c++)
+			idx[c] = c;
+		qsort_r(idx, n, sizeof(*idx), cmp_part, &p);
+		e->n_part[h] = 0;
+		for (size_t i = 0; i < n; i++) {
+			const int *key = e->jc.key + idx[i] * na + p.a0;
+			if (i == 0 || memcmp(key, e->part_key + at - w, w * sizeof(int)) != 0) {
+				memcpy(e->part_key + at, key, w * sizeof(int));
+				at += w;
+				e->n_part[h]++;
+			}
+			e->part_of[2 * idx[i] + h] = (uint32_t)(e->n_part[h] - 1);
+		}
+	}
+	free(idx);
 }
 
 /*
@@ -827,7 +904,8 @@ static void build_order(struct engine *e, size_t scl)
 /* Append the pair (j, s) to the candidate graph. */
 static void add_cand(struct engine *e, size_t j, size_t s, int score)
 {
-	e->cand = xgrow(e->cand, &e->cap_cand, e->n_cand + 1, sizeof(*e->cand));
+	if (e->n_cand == e->cap_cand)
+		e->cand = xgrow(e->cand, &e->cap_cand, e->n_cand + 1, sizeof(*e->cand));
 	e->cand[e->n_cand++] = (struct cand){ (uint32_t)j, (uint32_t)s, score };
 }
 
@@ -1344,7 +1422,7 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 	struct place mentee = { p->department, p->tz };
 	int64_t u = e->sdual[s];
 	size_t lo = v->first[c], hi = v->first[c + 1], taken = 0;
-	if (*n_found == e->add_k && u + v->cmin[c] - w >= sc->found[*n_found - 1].rc) {
+	if (*n_found == e->add_k && u + v->cmin[c] - w > sc->found[*n_found - 1].rc) {
 		sc->truncated = 1;
 		return;
 	}
@@ -1355,6 +1433,11 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 		int64_t weight;
 		if (w <= u + e->jdual[j])
 			break;
+		/* juniors only get dearer: once the list is full, one that cannot beat its last ends the class */
+		if (*n_found == e->add_k && u + e->jdual[j] - w > sc->found[*n_found - 1].rc) {
+			sc->truncated = 1;
+			break;
+		}
 		if (taken == e->add_k) {
 			sc->truncated = 1;
 			break;
@@ -1379,32 +1462,45 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 }
 
 /*
- * Every eligible pair of senior s (of class scl, whose tables are set) whose
- * weight exceeds the two prices, the add_k most negative kept. The trie is
- * walked depth first; a subtree is skipped when its best possible weight
- * (the areas fixed so far, the most the others can add, every bonus s can
- * get) cannot beat its cheapest junior's price, or cannot reach min_score,
- * or its rank may not mentor s. The current pair is always in the graph, so
- * its stability bonus is left out.
+ * What a senior's walk compares a node with: its best possible weight
+ * big + (bound + bonus) * tie beats the cheapest price u + tmin below it
+ * when bound * tie - tmin > u - big - bonus * tie, the right side being
+ * the senior's threshold. So seniors of one class with equal thresholds
+ * walk alike, and a walk at a lower threshold reaches every leaf a higher
+ * one does.
  */
-static size_t scan_senior_trie(struct scanner *sc, const struct view *v, size_t s, size_t scl)
+static int64_t senior_threshold(const struct engine *e, size_t s)
+{
+	return e->sdual[s] - e->big - (int64_t)senior_bonus(e, s) * e->tie;
+}
+
+/*
+ * The walk of the trie for senior class scl (whose tables are set) at
+ * threshold thr: depth first, a subtree skipped when its best possible
+ * weight (the areas fixed so far, the most the others can add, the
+ * bonuses thr allows for) cannot beat its cheapest junior's price, or
+ * cannot reach min_score, or its rank may not mentor the class. Each leaf
+ * reached goes to visit(sc, ctx, class, area score, key), in trie order,
+ * key being the leaf's side of the test above.
+ */
+static void walk_trie(struct scanner *sc, const struct view *v, size_t scl, int64_t thr,
+		      void (*visit)(struct scanner *, void *, size_t, long long, int64_t), void *ctx)
 {
 	const struct engine *e = sc->e;
 	struct tframe *stack = sc->stack;
 	const int *table = sc->table, *suffix = sc->suffix;
-	int64_t u = e->sdual[s];
-	int bonus = senior_bonus(e, s), leaf = (int)e->n_areas + 1;
+	int leaf = (int)e->n_areas + 1;
 	long long min_score = (long long)e->in->cf->min_score - e->bonus_all;
 	long long min_rank = (long long)e->sc.rank[scl] + rank_gap(rules_of(e->in));
-	size_t width = (size_t)e->level_max + 1, n_found = 0, top = 0;
-	if (suffix[0] < min_score || v->tmin[0] == INT64_MAX || e->big + (suffix[0] + bonus) * e->tie <= u + v->tmin[0])
-		return 0;
+	size_t width = (size_t)e->level_max + 1, top = 0;
+	if (suffix[0] < min_score || v->tmin[0] == INT64_MAX || suffix[0] * e->tie - v->tmin[0] <= thr)
+		return;
 	stack[top++] = (struct tframe){ 0, 0, 0 };
 	while (top > 0) {
 		struct tframe f = stack[--top];
 		const struct tnode *t = &e->trie[f.node];
 		if (f.depth == leaf) {
-			scan_class(sc, v, s, t->lo, (int)f.partial, e->big + (f.partial + bonus) * e->tie, &n_found);
+			visit(sc, ctx, t->lo, f.partial, f.partial * e->tie - v->tmin[f.node]);
 			continue;
 		}
 		/* children are tested before they are stacked, last first so that they come off in order */
@@ -1415,47 +1511,188 @@ static size_t scan_senior_trie(struct scanner *sc, const struct view *v, size_t 
 			if (f.depth >= 1)
 				p += table[(size_t)(f.depth - 1) * width + (size_t)e->trie_value[k]];
 			bound = p + suffix[f.depth];
-			if (bound < min_score || v->tmin[k] == INT64_MAX ||
-			    e->big + (bound + bonus) * e->tie <= u + v->tmin[k])
+			if (bound < min_score || v->tmin[k] == INT64_MAX || bound * e->tie - v->tmin[k] <= thr)
 				continue;
 			stack[top++] = (struct tframe){ k, f.depth + 1, p };
 		}
 	}
-	return n_found;
+}
+
+/* One senior's scan in progress, for walk_trie's visits. */
+struct senior_scan {
+	const struct view *v;
+	size_t s, n_found;
+	int bonus;
+};
+
+/* Scan the class of a leaf the senior's walk reached. */
+static void visit_scan(struct scanner *sc, void *ctx, size_t c, long long partial, int64_t key)
+{
+	struct senior_scan *ss = ctx;
+	const struct engine *e = sc->e;
+	(void)key;
+	scan_class(sc, ss->v, ss->s, c, (int)partial, e->big + (partial + ss->bonus) * e->tie, &ss->n_found);
+}
+
+/*
+ * Every eligible pair of senior s (of class scl, whose tables are set) whose
+ * weight exceeds the two prices, the add_k most negative kept: the classes
+ * its walk of the trie reaches (see walk_trie). The current pair is always
+ * in the graph, so its stability bonus is left out.
+ */
+static size_t scan_senior_trie(struct scanner *sc, const struct view *v, size_t s, size_t scl)
+{
+	struct senior_scan ss = { v, s, 0, senior_bonus(sc->e, s) };
+	walk_trie(sc, v, scl, senior_threshold(sc->e, s), visit_scan, &ss);
+	return ss.n_found;
+}
+
+/* Note a leaf a class's shared walk reached. */
+static void visit_note(struct scanner *sc, void *ctx, size_t c, long long partial, int64_t key)
+{
+	(void)ctx;
+	sc->leaves[sc->n_leaves++] = (struct leaf){ (uint32_t)c, (int)partial, key };
+}
+
+/* Whether leaf a comes before leaf b: higher key, then lower class. */
+static int leaf_before(const struct leaf *a, const struct leaf *b)
+{
+	return a->key > b->key || (a->key == b->key && a->c < b->c);
+}
+
+/* Move the leaf in heap slot i down to its place. */
+static void leaf_down(struct leaf *heap, size_t n, size_t i)
+{
+	struct leaf x = heap[i];
+	for (;;) {
+		size_t k = 2 * i + 1;
+		if (k >= n)
+			break;
+		if (k + 1 < n && leaf_before(&heap[k + 1], &heap[k]))
+			k++;
+		if (!leaf_before(&heap[k], &x))
+			break;
+		heap[i] = heap[k];
+		i = k;
+	}
+	heap[i] = x;
+}
+
+/* The i-th leaf by key (NULL past the last): most seniors stop early, so the heap is sorted only that far. */
+static const struct leaf *leaf_at(struct scanner *sc, size_t i)
+{
+	while (sc->n_sorted <= i && sc->n_leaves > 0) {
+		sc->sorted[sc->n_sorted++] = sc->leaves[0];
+		sc->leaves[0] = sc->leaves[--sc->n_leaves];
+		leaf_down(sc->leaves, sc->n_leaves, 0);
+	}
+	return i < sc->n_sorted ? &sc->sorted[i] : NULL;
+}
+
+/*
+ * scan_senior_trie from the leaves of a walk at a threshold no higher than
+ * s's, sorted by key: a leaf passes s's test exactly when s's own walk
+ * reaches it, since a node's bound is at least any leaf's below it and its
+ * cheapest price at most theirs (so only leaves need the test), and those
+ * that pass come first. thr - key is the best reduced cost a leaf's class
+ * can give s, rising from leaf to leaf, so once add_k violations are found
+ * and a leaf cannot beat the last of them, no later one can. What is kept
+ * does not depend on the order the classes come in.
+ */
+static size_t scan_senior_leaves(struct scanner *sc, const struct view *v, size_t s)
+{
+	const struct engine *e = sc->e;
+	struct senior_scan ss = { v, s, 0, senior_bonus(e, s) };
+	int64_t thr = senior_threshold(e, s);
+	const struct leaf *l;
+	for (size_t i = 0; (l = leaf_at(sc, i)) != NULL && l->key > thr; i++) {
+		if (ss.n_found == e->add_k && thr - l->key > sc->found[ss.n_found - 1].rc) {
+			sc->truncated = 1;
+			break;
+		}
+		scan_class(sc, v, s, l->c, l->partial, e->big + ((long long)l->partial + ss.bonus) * e->tie,
+			   &ss.n_found);
+	}
+	return ss.n_found;
 }
 
 /* Append the pair (j, s) to a scanner's findings. */
 static void scanner_add(struct scanner *sc, size_t j, size_t s, int score)
 {
-	sc->out = xgrow(sc->out, &sc->cap_out, sc->n_out + 1, sizeof(*sc->out));
+	if (sc->n_out == sc->cap_out)
+		sc->out = xgrow(sc->out, &sc->cap_out, sc->n_out + 1, sizeof(*sc->out));
 	sc->out[sc->n_out++] = (struct cand){ (uint32_t)j, (uint32_t)s, score };
 }
 
-/* Scan the seniors of one chunk (whole: against every junior, else see certify). */
+/* Which juniors senior s is scanned against (whole: every junior, else see certify). */
+static const struct view *senior_view(const struct engine *e, size_t s, int whole)
+{
+	return whole || e->dirty[s] || e->sdual[s] < e->prev_sdual[s] ? &e->all : &e->low;
+}
+
+/*
+ * The seniors of class scl that are scanned against view v share one walk
+ * of the trie, at the lowest of their thresholds, its leaves sorted by key
+ * (when the areas' bounds are exact sums, which the leaves' test needs);
+ * returns whether sc->leaves holds it.
+ */
+static int share_walk(struct scanner *sc, const struct view *v, size_t scl, char whole)
+{
+	const struct engine *e = sc->e;
+	size_t n = 0, lo = e->sc.first[scl];
+	int64_t thr = INT64_MAX;
+	sc->n_leaves = sc->n_sorted = 0;
+	if (sc->suffix[0] >= INT_MAX)
+		return 0;
+	for (size_t i = lo; i < e->sc.first[scl + 1]; i++) {
+		size_t s = e->sc.members[i];
+		int64_t t;
+		if (sc->whole[i - lo] != whole)
+			continue;
+		n++;
+		t = senior_threshold(e, s);
+		thr = t < thr ? t : thr;
+	}
+	if (n == 0)
+		return 0;
+	walk_trie(sc, v, scl, thr, visit_note, NULL);
+	for (size_t i = sc->n_leaves / 2; i-- > 0;)
+		leaf_down(sc->leaves, sc->n_leaves, i);
+	return 1;
+}
+
+/* Scan the seniors of one chunk. */
 static void scan_chunk(struct scanner *sc, struct chunk *ch, int whole)
 {
 	struct engine *e = sc->e;
 	ch->out_lo = sc->n_out;
 	for (size_t scl = ch->scl_lo; scl < ch->scl_hi; scl++) {
+		size_t lo = e->sc.first[scl];
 		senior_table(sc, scl);
-		for (size_t i = e->sc.first[scl]; i < e->sc.first[scl + 1]; i++) {
-			size_t s = e->sc.members[i], n;
-			sc->truncated = 0;
-			if (whole || e->dirty[s] || e->sdual[s] < e->prev_sdual[s])
-				n = scan_senior_trie(sc, &e->all, s, scl);
-			else
-				n = scan_senior_trie(sc, &e->low, s, scl);
-			e->dirty[s] = (char)sc->truncated;
-			for (size_t k = 0; k < n; k++)
-				scanner_add(sc, sc->found[k].j, s, sc->found[k].score);
+		/* the views are chosen first: the scans below change dirty[] */
+		for (size_t i = lo; i < e->sc.first[scl + 1]; i++)
+			sc->whole[i - lo] = senior_view(e, e->sc.members[i], whole) == &e->all;
+		for (char pass = 1; pass >= 0; pass--) {
+			const struct view *v = pass ? &e->all : &e->low;
+			int shared = share_walk(sc, v, scl, pass);
+			for (size_t i = lo; i < e->sc.first[scl + 1]; i++) {
+				size_t s = e->sc.members[i], n;
+				if (sc->whole[i - lo] != pass)
+					continue;
+				sc->truncated = 0;
+				n = shared ? scan_senior_leaves(sc, v, s) : scan_senior_trie(sc, v, s, scl);
+				e->dirty[s] = (char)sc->truncated;
+				for (size_t k = 0; k < n; k++)
+					scanner_add(sc, sc->found[k].j, s, sc->found[k].score);
+			}
 		}
 	}
 	ch->out_hi = sc->n_out;
 }
 
-/* A pair a scan found, by junior, then reduced cost, then senior; at: its place in the graph. */
+/* A pair a scan found, by reduced cost, then senior; at: its place among the pairs found. */
 struct found_pair {
-	uint32_t j, s;
+	uint32_t s;
 	int64_t rc;
 	size_t at;
 };
@@ -1463,8 +1700,6 @@ struct found_pair {
 static int cmp_found_pair(const void *a, const void *b)
 {
 	const struct found_pair *x = a, *y = b;
-	if (x->j != y->j)
-		return x->j < y->j ? -1 : 1;
 	if (x->rc != y->rc)
 		return x->rc < y->rc ? -1 : 1;
 	return x->s < y->s ? -1 : x->s > y->s;
@@ -1478,28 +1713,37 @@ static int cmp_found_pair(const void *a, const void *b)
  * next solve raises its price and leaves nearly all of those pairs slack,
  * yet every later solve would carry them. The seniors of dropped pairs are
  * scanned whole next time, as after a truncated scan, so nothing is lost.
+ * The pairs are bucketed by junior; only a bucket over the limit is sorted.
  */
 static size_t limit_per_junior(struct engine *e, size_t first)
 {
-	size_t n = e->n_cand - first, m = 0, run = 0;
+	size_t n = e->n_cand - first, m = 0;
+	size_t *start = xcalloc(e->n_jun + 2, sizeof(*start));
 	struct found_pair *v = xmalloc((n + 1) * sizeof(*v));
-	char *keep = xcalloc(n + 1, 1);
+	char *keep = xmalloc(n + 1);
+	memset(keep, 1, n);
+	for (size_t i = 0; i < n; i++)
+		start[e->cand[first + i].j + 1]++;
+	for (size_t j = 0; j < e->n_jun; j++)
+		start[j + 1] += start[j];
 	for (size_t i = 0; i < n; i++) {
 		const struct cand *c = &e->cand[first + i];
-		v[i] = (struct found_pair){ c->j, c->s, e->jdual[c->j] + e->sdual[c->s] - cand_weight(e, c), i };
+		v[start[c->j]++] = (struct found_pair){ c->s, e->jdual[c->j] + e->sdual[c->s] - cand_weight(e, c), i };
 	}
-	qsort(v, n, sizeof(*v), cmp_found_pair);
-	for (size_t i = 0; i < n; i++) {
-		run = i > 0 && v[i].j == v[i - 1].j ? run + 1 : 0;
-		if (run < e->add_per_junior)
-			keep[v[i].at] = 1;
-		else
+	for (size_t j = 0, lo = 0; j < e->n_jun; lo = start[j++]) {
+		if (start[j] - lo <= e->add_per_junior)
+			continue;
+		qsort(v + lo, start[j] - lo, sizeof(*v), cmp_found_pair);
+		for (size_t i = lo + e->add_per_junior; i < start[j]; i++) {
+			keep[v[i].at] = 0;
 			e->dirty[v[i].s] = 1;
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		if (keep[i])
 			e->cand[first + m++] = e->cand[first + i];
 	e->n_cand = first + m;
+	free(start);
 	free(v);
 	free(keep);
 	return m;
@@ -1608,8 +1852,11 @@ static size_t thread_count(const struct match_options *opt)
 static void alloc_scanners(struct engine *e, const struct match_options *opt)
 {
 	size_t n_stack = (e->n_areas + 2) * (e->n_trie + 1) + 1, per = 0, want;
-	size_t n_table = e->n_areas * ((size_t)e->level_max + 1) + 1;
+	size_t n_table = e->n_areas * ((size_t)e->level_max + 1) + 1, largest = 0;
 	e->threads = thread_count(opt);
+	for (size_t scl = 0; scl < e->sc.n; scl++)
+		if (e->sc.first[scl + 1] - e->sc.first[scl] > largest)
+			largest = e->sc.first[scl + 1] - e->sc.first[scl];
 	want = e->n_sen / (e->threads * CHUNKS_PER_THREAD) + 1;
 	e->chunks = xmalloc((e->sc.n + 1) * sizeof(*e->chunks));
 	e->n_chunks = 0;
@@ -1629,6 +1876,9 @@ static void alloc_scanners(struct engine *e, const struct match_options *opt)
 		sc->table = xmalloc(n_table * sizeof(*sc->table));
 		sc->suffix = xmalloc((e->n_areas + 2) * sizeof(*sc->suffix));
 		sc->found = xmalloc((e->add_k + 1) * sizeof(*sc->found));
+		sc->leaves = xmalloc((e->jc.n + 1) * sizeof(*sc->leaves));
+		sc->sorted = xmalloc((e->jc.n + 1) * sizeof(*sc->sorted));
+		sc->whole = xmalloc(largest + 1);
 	}
 }
 
@@ -1641,6 +1891,9 @@ static void scanners_free(struct engine *e)
 		free(sc->suffix);
 		free(sc->found);
 		free(sc->out);
+		free(sc->leaves);
+		free(sc->sorted);
+		free(sc->whole);
 	}
 	free(e->scanners);
 	free(e->chunks);
@@ -1846,6 +2099,7 @@ static void engine_free(struct engine *e)
 		e->trie, e->trie_min, e->trie_value, e->prev_jdual, e->prev_sdual, e->dirty,
 		e->lowered, e->low_first, e->low_members, e->low_min, e->trie_min_low, e->listed,
 		e->cur_first, e->cur_jun, e->used, e->sunits, e->first_value, e->mates,
+		e->part_of, e->part_key, e->part_sum,
 	};
 	scanners_free(e);
 	classes_free(&e->jc);
@@ -2028,6 +2282,7 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	set_scales(&e);
 	alloc_rounds(&e);
 	build_trie(&e);
+	split_classes(&e);
 	alloc_scanners(&e, opt);
 	chain_build(in, &e.chain);
 	if (opt)

@@ -1065,7 +1065,9 @@ static size_t gu_bucket_of(const struct scaler *c, uint64_t d)
 static void gu_put(struct scaler *c, struct gu_entry x)
 {
 	size_t k = gu_bucket_of(c, (uint64_t)x.d);
-	c->gu_bucket[k] = xgrow(c->gu_bucket[k], &c->gu_cap[k], c->gu_len[k] + 1, sizeof(*c->gu_bucket[k]));
+	/* the room check inline: this is the update's innermost step */
+	if (c->gu_len[k] == c->gu_cap[k])
+		c->gu_bucket[k] = xgrow(c->gu_bucket[k], &c->gu_cap[k], c->gu_len[k] + 1, sizeof(*c->gu_bucket[k]));
 	c->gu_bucket[k][c->gu_len[k]++] = x;
 }
 
