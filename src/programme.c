@@ -363,7 +363,7 @@ static const char *pin_reason(const struct programme *pg, size_t j, size_t s)
 	why = match_check(&pg->in, j, s, &score);
 	if (why != MATCH_OK && why != MATCH_R_MIN_SCORE)
 		return match_reason_name(why);
-	return "the mentor has no room left for pinned pairs, or the mentee has another pin";
+	return "the mentor has no room left for pinned pairs, or the mentee's places are taken by other pins";
 }
 
 void programme_report_pins(const struct programme *pg, const struct match_pair *pairs, size_t n)
