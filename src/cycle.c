@@ -734,24 +734,10 @@ static enum cycle_result commit_cycle(struct cycle *c)
 /* The stored proposals as the cycle's pairs (people who left are skipped); -2 when none are stored. */
 static int load_proposals(struct cycle *c)
 {
-	struct store_proposal *props;
-	size_t n, j, s;
-	long long run;
-	if (store_proposals_load(c->st, &props, &n, &run) < 0)
-		return -1;
-	c->pairs = xcalloc(n ? n : 1, sizeof(*c->pairs));
-	for (size_t i = 0; i < n; i++) {
-		if (strmap_get(c->roster->by_uuid, props[i].mentor_uuid, &j) < 0 ||
-		    strmap_get(c->roster->by_uuid, props[i].mentee_uuid, &s) < 0) {
-			log_warn("proposed pair %s mentors %s skipped: no longer among the staff",
-			 props[i].mentor_uuid, props[i].mentee_uuid);
-			continue;
-		}
-		c->pairs[c->n_pairs++] = (struct match_pair){ j, s, props[i].score, props[i].pinned };
-	}
-	store_proposals_free(props, n);
-	mark_kept(c);
-	return run ? 0 : -2;
+	int rc = programme_proposals(c->st, c->roster, 1, &c->pairs, &c->n_pairs);
+	if (rc != -1)
+		mark_kept(c);
+	return rc;
 }
 
 /* Publish the stored proposals: the write half of a cycle, on the stored roster. */

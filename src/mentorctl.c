@@ -866,30 +866,28 @@ static const char *not_participant(const struct conf *cf, const struct roster_pe
 	return "is in neither the juniors nor the seniors group (or in both)";
 }
 
-/* The current pairs as engine pairs (people no longer on the roster are left out). */
-static struct match_pair *engine_pairs(const struct roster *r, const struct store_pair *cur, size_t n_cur, size_t *n)
+/* The pairs in force as engine pairs, from the roster indices programme_build found (people who left are left out). */
+static struct match_pair *in_force_pairs(const struct programme *pg, const struct store_pair *cur, size_t n_cur,
+					 size_t *n)
 {
 	struct match_pair *v = xcalloc(n_cur + 1, sizeof(*v));
-	size_t j, s;
 	*n = 0;
 	for (size_t i = 0; i < n_cur; i++)
-		if (strmap_get(r->by_uuid, cur[i].mentor_uuid, &j) == 0 && strmap_get(r->by_uuid, cur[i].mentee_uuid, &s) == 0)
-			v[(*n)++] = (struct match_pair){ j, s, cur[i].score, 0 };
+		if (pg->current_at[i][0] != MATCH_NONE)
+			v[(*n)++] = (struct match_pair){ pg->current_at[i][0], pg->current_at[i][1], cur[i].score, 0 };
 	return v;
 }
 
 /* Why a participant without a pair has none, from match_why. */
-static void explain_unmatched(const struct explain_ctx *x, size_t who, const struct store_pair *cur, size_t n_cur)
+static void explain_unmatched(const struct explain_ctx *x, size_t who, const struct match_pair *pairs,
+			      size_t n_pairs)
 {
 	int role = programme_role(x->pg, who);
-	size_t n_pairs, others = role == 1 ? x->pg->in.n_seniors : x->pg->in.n_juniors;
-	struct match_pair *pairs;
+	size_t others = role == 1 ? x->pg->in.n_seniors : x->pg->in.n_juniors;
 	struct match_why why;
 	printf("%s is an eligible %s without a pair %s\n", x->r->people[who].dn, role == 1 ? "mentor" : "mentee",
 	       x->proposed ? "in the proposed pairs" : "after the last cycle");
-	pairs = engine_pairs(x->r, cur, n_cur, &n_pairs);
 	match_why(&x->pg->in, who, role == 1, pairs, n_pairs, &why);
-	free(pairs);
 	if (why.counts[MATCH_OK] == 0) {
 		printf("no eligible partner among %zu %s; ruled out by:\n", others, role == 1 ? "mentees" : "mentors");
 		for (int k = 1; k < MATCH_N_REASONS; k++)
@@ -904,8 +902,8 @@ static void explain_unmatched(const struct explain_ctx *x, size_t who, const str
 }
 
 /* explain for a person in no pair: not a participant, or why the matching left them out. */
-static void explain_alone(const struct explain_ctx *x, const struct store_found *who, const struct store_pair *cur,
-			  size_t n_cur)
+static void explain_alone(const struct explain_ctx *x, const struct store_found *who, const struct match_pair *pairs,
+			  size_t n_pairs)
 {
 	size_t i;
 	if (strmap_get(x->r->by_uuid, who->uuid, &i) < 0) {
@@ -916,25 +914,7 @@ static void explain_alone(const struct explain_ctx *x, const struct store_found 
 		printf("%s takes no part in matching: %s\n", who->dn, not_participant(x->cf, &x->r->people[i]));
 		return;
 	}
-	explain_unmatched(x, i, cur, n_cur);
-}
-
-/* The proposals as store pairs (for match_why); -2 when none are stored. */
-static int proposals_as_pairs(store *st, struct store_pair **out, size_t *n)
-{
-	struct store_proposal *props;
-	long long run;
-	if (store_proposals_load(st, &props, n, &run) < 0)
-		return -1;
-	*out = xcalloc(*n + 1, sizeof(**out));
-	for (size_t i = 0; i < *n; i++) {
-		(*out)[i].mentor_uuid = xstrdup(props[i].mentor_uuid);
-		(*out)[i].mentee_uuid = xstrdup(props[i].mentee_uuid);
-		(*out)[i].dn = xstrdup("");
-		(*out)[i].score = props[i].score;
-	}
-	store_proposals_free(props, *n);
-	return run ? 0 : -2;
+	explain_unmatched(x, i, pairs, n_pairs);
 }
 
 /*
@@ -946,9 +926,10 @@ static int cmd_explain(const struct conf *cf, int argc, char **argv)
 	struct store_found who = {0};
 	struct explain_ctx x = {cf, NULL, 0, NULL, NULL, 0};
 	struct roster *r = NULL;
-	struct store_pair *cur = NULL, *props = NULL;
+	struct store_pair *cur = NULL;
+	struct match_pair *pairs = NULL;
 	struct programme pg;
-	size_t n_cur = 0, n_props = 0;
+	size_t n_cur = 0, n_pairs = 0;
 	const char *key = NULL;
 	store *st;
 	int rc = 1, got, bad = 0;
@@ -969,7 +950,7 @@ static int cmd_explain(const struct conf *cf, int argc, char **argv)
 	if (find_person(st, "explain", key, &who) || roster_load(st, cf, &r) < 0 ||
 	    store_pairs_load(st, &cur, &n_cur) < 0)
 		goto out;
-	if (x.proposed && (got = proposals_as_pairs(st, &props, &n_props)) < 0) {
+	if (x.proposed && (got = programme_proposals(st, r, 0, &pairs, &n_pairs)) < 0) {
 		if (got == -2)
 			fprintf(stderr, "mentorctl: no proposed pairs: a cycle with matching.publish = \"manual\" "
 					"stores them\n");
@@ -983,15 +964,14 @@ static int cmd_explain(const struct conf *cf, int argc, char **argv)
 	x.pg = &pg;
 	rc = (x.proposed ? store_proposals_each(st, explain_proposal, &x) : store_pairs_each(st, explain_row, &x)) < 0;
 	if (rc == 0 && x.n == 0) {
-		if (x.proposed)
-			explain_alone(&x, &who, props, n_props);
-		else
-			explain_alone(&x, &who, cur, n_cur);
+		if (!x.proposed)
+			pairs = in_force_pairs(&pg, cur, n_cur, &n_pairs);
+		explain_alone(&x, &who, pairs, n_pairs);
 	}
 	programme_clear(&pg);
 out:
 	store_pairs_free(cur, n_cur);
-	store_pairs_free(props, n_props);
+	free(pairs);
 	roster_free(r);
 	store_person_clear(&who);
 	store_close(st);

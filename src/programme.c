@@ -379,3 +379,25 @@ void programme_report_pins(const struct programme *pg, const struct match_pair *
 			  pg->roster->people[j].dn, pg->roster->people[s].dn, pin_reason(pg, j, s));
 	}
 }
+
+int programme_proposals(store *st, const struct roster *r, int log_skipped, struct match_pair **out, size_t *n)
+{
+	struct store_proposal *props;
+	size_t n_props, j, s;
+	long long run;
+	if (store_proposals_load(st, &props, &n_props, &run) < 0)
+		return -1;
+	*out = xcalloc(n_props + 1, sizeof(**out));
+	*n = 0;
+	for (size_t i = 0; i < n_props; i++) {
+		if (pair_index(r, props[i].mentor_uuid, props[i].mentee_uuid, &j, &s) < 0) {
+			if (log_skipped)
+				log_warn("proposed pair %s mentors %s skipped: no longer among the staff",
+					 props[i].mentor_uuid, props[i].mentee_uuid);
+			continue;
+		}
+		(*out)[(*n)++] = (struct match_pair){ j, s, props[i].score, props[i].pinned };
+	}
+	store_proposals_free(props, n_props);
+	return run ? 0 : -2;
+}

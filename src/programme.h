@@ -52,4 +52,12 @@ int programme_role(const struct programme *pg, size_t i);
 /* Log each pin the result pairs[n] does not keep, with the reason. */
 void programme_report_pins(const struct programme *pg, const struct match_pair *pairs, size_t n);
 
+/*
+ * The stored proposals (matching.publish = "manual") as pairs of roster r,
+ * in a new array (*out, caller frees); a proposal naming someone no longer
+ * on r is left out, with a warning when log_skipped. 0; -2 when no cycle
+ * stored proposals; -1 if the store could not be read.
+ */
+int programme_proposals(store *st, const struct roster *r, int log_skipped, struct match_pair **out, size_t *n);
+
 #endif
