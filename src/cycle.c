@@ -170,8 +170,8 @@ static uint64_t fp_participant(const struct conf *cf, const struct match_input *
  * means the same input and therefore, the engine being deterministic and
  * blind to the order it is given people in, the same pairs: the rules, the
  * model, everyone's manager (the chains), both sides with what the engine
- * reads of them, the current pairs, bans and pins. Sets are summed hashes, so the roster's
- * order does not count; each id is hashed once.
+ * reads of them, the current pairs, bans and pins. Sets are summed hashes,
+ * so the roster's order does not count; each id is hashed once.
  */
 static void match_fingerprint(const struct conf *cf, const struct match_input *in, char out[17])
 {

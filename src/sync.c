@@ -990,9 +990,9 @@ static int read_group(dir *d, struct sync_ctx *c, const char *dn, const char *gr
 
 /*
  * Give everyone the roles of the groups they are in, from the members read
- * (or cached) for this sync. The stored memberships are written again only
- * when they can differ from the stored ones: a new roster, people who came,
- * went or changed DN, or a group read again.
+ * (or cached) for this sync, and store the memberships again: only when they
+ * can differ from the ones in place, that is for a new roster, people who
+ * came, went or changed DN, or a group read again.
  */
 static int apply_groups(struct sync_ctx *c)
 {
@@ -1000,7 +1000,6 @@ static int apply_groups(struct sync_ctx *c)
 	struct roster_state *rs = r->state;
 	int rewrite = c->rebuilt || c->reshaped || c->groups_changed, rc = 0;
 	size_t idx;
-	/* the same members and the same people under the same DNs: the roles in place stand */
 	if (!rewrite)
 		return 0;
 	for (size_t i = 0; i < r->n; i++)
