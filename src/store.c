@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,16 +17,21 @@
 struct store {
 	sqlite3 *db;
 	char *path;
-	sqlite3_stmt *put_staff, *put_competence, *put_member, *put_assessment;
-	sqlite3_stmt *del_staff[3], *clear_competence, *put_seen;
-	sqlite3_stmt *put_levels[STORE_LEVELS_BATCH + 1]; /* [n]: n rows at once, prepared on first use */
-	sqlite3_stmt *load_staff[STORE_LOAD_PEOPLE + 1], *load_levels[STORE_LOAD_LEVELS + 1]; /* store_staff_load's */
+	sqlite3_stmt *put_staff, *put_member, *put_assessment;
+	sqlite3_stmt *del_staff[2], *put_seen;
+	sqlite3_stmt *load_staff[STORE_LOAD_PEOPLE + 1]; /* store_staff_load's: [n] for n people, prepared on first use */
+	struct sbuf levels[STORE_LOAD_PEOPLE];            /* the bound people's levels as JSON */
 	int in_txn;
 };
 
 /* A person's avoid list goes with them (also recreated by store_staff_reset). */
 #define AVOID_GONE_TRIGGER \
 	"CREATE TRIGGER avoid_gone AFTER DELETE ON staff BEGIN DELETE FROM avoid WHERE uuid = old.uuid; END;"
+
+/* Everyone's levels as rows (uuid, area: an area or competence id, level). */
+#define STAFF_LEVELS_VIEW \
+	"CREATE VIEW competence (uuid, area, level) AS" \
+	"  SELECT s.uuid, j.key, j.value FROM staff s, json_each(s.levels) j;"
 
 /* The migrations, in order; user_version counts how many have run. */
 static const char *const migrations[] = {
@@ -91,6 +97,18 @@ static const char *const migrations[] = {
 	"CREATE TABLE warm_prices (uuid TEXT PRIMARY KEY, price INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE warm_pairs (junior TEXT NOT NULL, senior TEXT NOT NULL,"
 	"  PRIMARY KEY (junior, senior)) WITHOUT ROWID;",
+	/*
+	 * 6: a person's levels move into their staff row, as one JSON object of
+	 * id -> level: a table of a row per level cost a complete read more than
+	 * half of its store writes (five levels a person), and the levels are
+	 * only ever written and dropped with the person. The view keeps the
+	 * rows for reading.
+	 */
+	"ALTER TABLE staff ADD COLUMN levels TEXT;"
+	"UPDATE staff SET levels = (SELECT json_group_object(c.area, c.level) FROM competence c"
+	"  WHERE c.uuid = staff.uuid);"
+	"DROP TABLE competence;"
+	STAFF_LEVELS_VIEW,
 };
 
 /* Log an SQLite failure with the database path and what we were doing. */
@@ -160,11 +178,9 @@ static int store_prepare_hot(store *st)
 {
 	st->put_staff = store_prepare(st,
 		"INSERT OR REPLACE INTO staff (uuid, dn, name, mail, title, department, location,"
-		" manager_dn, cohort, seniority, capacity, cdn) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-	st->put_competence = store_prepare(st,
-		"INSERT OR REPLACE INTO competence (uuid, area, level) VALUES (?,?,?)");
+		" manager_dn, cohort, seniority, capacity, cdn, levels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	st->put_member = store_prepare(st, "INSERT OR IGNORE INTO membership (grp, uuid) VALUES (?,?)");
-	return st->put_staff && st->put_competence && st->put_member ? 0 : -1;
+	return st->put_staff && st->put_member ? 0 : -1;
 }
 
 int store_open(const char *path, int readonly, store **out)
@@ -204,19 +220,15 @@ void store_close(store *st)
 		return;
 	store_rollback(st);
 	sqlite3_finalize(st->put_staff);
-	sqlite3_finalize(st->put_competence);
 	sqlite3_finalize(st->put_member);
 	sqlite3_finalize(st->put_assessment);
 	for (size_t i = 0; i < ARRAY_LEN(st->del_staff); i++)
 		sqlite3_finalize(st->del_staff[i]);
-	sqlite3_finalize(st->clear_competence);
 	sqlite3_finalize(st->put_seen);
-	for (size_t i = 0; i < ARRAY_LEN(st->put_levels); i++)
-		sqlite3_finalize(st->put_levels[i]);
 	for (size_t i = 0; i < ARRAY_LEN(st->load_staff); i++)
 		sqlite3_finalize(st->load_staff[i]);
-	for (size_t i = 0; i < ARRAY_LEN(st->load_levels); i++)
-		sqlite3_finalize(st->load_levels[i]);
+	for (size_t i = 0; i < ARRAY_LEN(st->levels); i++)
+		sbuf_free(&st->levels[i]);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -437,12 +449,36 @@ int store_staff_reset(store *st)
 	 * being held in memory (about 60 MB at 100k staff).
 	 */
 	return store_exec(st, "PRAGMA cache_size = -32768; DROP TRIGGER avoid_gone;"
-			  "DELETE FROM competence; DELETE FROM membership; DELETE FROM avoid; DELETE FROM staff;"
+			  "DELETE FROM membership; DELETE FROM avoid; DELETE FROM staff;"
 			  AVOID_GONE_TRIGGER, "reset staff");
 }
 
-/* Bind a person to the 12 parameters of a staff row that follow parameter at. */
-static void bind_person(sqlite3_stmt *s, int at, const struct store_person *p)
+/*
+ * A person's levels as a JSON object ({"id":level,...}; NULL when none)
+ * in *json. The ids need no escaping: the configuration allows only
+ * letters, digits, '.', '_' and '-' in them.
+ */
+static const char *levels_json(struct sbuf *json, const struct store_person *p)
+{
+	char num[24];
+	if (p->n_levels == 0)
+		return NULL;
+	json->len = 0;
+	for (size_t i = 0; i < p->n_levels; i++) {
+		sbuf_add(json, i ? ",\"" : "{\"");
+		sbuf_add(json, p->level_ids[i]);
+		snprintf(num, sizeof(num), "\":%d", p->level_values[i]);
+		sbuf_add(json, num);
+	}
+	sbuf_add(json, "}");
+	return json->buf;
+}
+
+/*
+ * Bind a person to the 13 parameters of a staff row that follow parameter
+ * at; json holds their levels until the statement is stepped.
+ */
+static void bind_person(sqlite3_stmt *s, int at, const struct store_person *p, struct sbuf *json)
 {
 	const char *texts[] = {p->uuid, p->dn, p->name, p->mail, p->title, p->department,
 			       p->location, p->manager_dn, p->cohort};
@@ -451,11 +487,12 @@ static void bind_person(sqlite3_stmt *s, int at, const struct store_person *p)
 	bind_int_or_null(s, at + 10, p->seniority);
 	bind_int_or_null(s, at + 11, p->capacity);
 	bind_text(s, at + 12, p->cdn);
+	bind_text(s, at + 13, levels_json(json, p));
 }
 
 int store_staff_put(store *st, const struct store_person *p)
 {
-	bind_person(st->put_staff, 0, p);
+	bind_person(st->put_staff, 0, p, &st->levels[0]);
 	return store_step_done(st, st->put_staff, "store staff record");
 }
 
@@ -469,8 +506,7 @@ static sqlite3_stmt *store_lazy(store *st, sqlite3_stmt **slot, const char *sql)
 
 int store_staff_delete(store *st, const char *uuid)
 {
-	static const char *const sql[] = {"DELETE FROM competence WHERE uuid = ?",
-					  "DELETE FROM membership WHERE uuid = ?",
+	static const char *const sql[] = {"DELETE FROM membership WHERE uuid = ?",
 					  "DELETE FROM staff WHERE uuid = ?"};
 	for (size_t i = 0; i < ARRAY_LEN(sql); i++) {
 		sqlite3_stmt *s = store_lazy(st, &st->del_staff[i], sql[i]);
@@ -481,15 +517,6 @@ int store_staff_delete(store *st, const char *uuid)
 			return -1;
 	}
 	return sqlite3_changes(st->db) > 0;
-}
-
-int store_competence_clear(store *st, const char *uuid)
-{
-	sqlite3_stmt *s = store_lazy(st, &st->clear_competence, "DELETE FROM competence WHERE uuid = ?");
-	if (!s)
-		return -1;
-	bind_text(s, 1, uuid);
-	return store_step_done(st, s, "clear competences");
 }
 
 int store_seen_reset(store *st)
@@ -510,8 +537,7 @@ int store_seen_put(store *st, const char *uuid)
 long store_staff_delete_unseen(store *st)
 {
 	long n;
-	if (store_exec(st, "DELETE FROM competence WHERE uuid NOT IN (SELECT uuid FROM temp.seen);"
-			   "DELETE FROM membership WHERE uuid NOT IN (SELECT uuid FROM temp.seen);"
+	if (store_exec(st, "DELETE FROM membership WHERE uuid NOT IN (SELECT uuid FROM temp.seen);"
 			   "DELETE FROM staff WHERE uuid NOT IN (SELECT uuid FROM temp.seen);",
 		       "delete staff not present") < 0)
 		return -1;
@@ -598,14 +624,6 @@ int store_sync_set(store *st, const char *name, const char *value)
 	return rc;
 }
 
-int store_competence_put(store *st, const char *uuid, const char *area, int level)
-{
-	bind_text(st->put_competence, 1, uuid);
-	bind_text(st->put_competence, 2, area);
-	sqlite3_bind_int(st->put_competence, 3, level);
-	return store_step_done(st, st->put_competence, "store competence");
-}
-
 /* The statement "head" followed by n times the row "(?,...)", prepared on first use in *slot. */
 static sqlite3_stmt *store_rows_stmt(store *st, sqlite3_stmt **slot, const char *head, const char *row, size_t n)
 {
@@ -624,41 +642,6 @@ static sqlite3_stmt *store_rows_stmt(store *st, sqlite3_stmt **slot, const char 
 	return *slot;
 }
 
-/* The statement inserting n competence rows (verb: "OR REPLACE", "OR FAIL"), prepared on first use in *slot. */
-static sqlite3_stmt *store_levels_stmt(store *st, sqlite3_stmt **slot, const char *verb, size_t n)
-{
-	char head[80];
-	snprintf(head, sizeof(head), "INSERT %s INTO competence (uuid, area, level) VALUES", verb);
-	return store_rows_stmt(st, slot, head, "(?,?,?)", n);
-}
-
-/* Bind one person's levels (up to STORE_LEVELS_BATCH) to a statement from store_levels_stmt. */
-static void bind_levels(sqlite3_stmt *s, const char *uuid, const char *const *ids, const int *levels, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		bind_text(s, (int)(3 * i + 1), uuid);
-		bind_text(s, (int)(3 * i + 2), ids[i]);
-		sqlite3_bind_int(s, (int)(3 * i + 3), levels[i]);
-	}
-}
-
-int store_competences_put(store *st, const char *uuid, const char *const *ids, const int *levels, size_t n)
-{
-	while (n > 0) {
-		size_t k = n < STORE_LEVELS_BATCH ? n : STORE_LEVELS_BATCH;
-		sqlite3_stmt *s = store_levels_stmt(st, &st->put_levels[k], "OR REPLACE", k);
-		if (!s)
-			return -1;
-		bind_levels(s, uuid, ids, levels, k);
-		if (store_step_done(st, s, "store competences") < 0)
-			return -1;
-		ids += k;
-		levels += k;
-		n -= k;
-	}
-	return 0;
-}
-
 /*
  * Step a statement whose every parameter is bound each time, and reset it
  * for the next row (the bindings need no clearing).
@@ -675,26 +658,12 @@ static int load_people(store *st, const struct store_person *people, size_t n)
 {
 	sqlite3_stmt *s = store_rows_stmt(st, &st->load_staff[n],
 		"INSERT OR FAIL INTO staff (uuid, dn, name, mail, title, department, location,"
-		" manager_dn, cohort, seniority, capacity, cdn) VALUES", "(?,?,?,?,?,?,?,?,?,?,?,?)", n);
+		" manager_dn, cohort, seniority, capacity, cdn, levels) VALUES", "(?,?,?,?,?,?,?,?,?,?,?,?,?)", n);
 	if (!s)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		bind_person(s, 12 * (int)i, &people[i]);
+		bind_person(s, 13 * (int)i, &people[i], &st->levels[i]);
 	return store_step_rebound(st, s, "load staff records");
-}
-
-/* Load n level rows (up to STORE_LOAD_LEVELS) with one statement. */
-static int load_levels(store *st, const struct store_level_row *rows, size_t n)
-{
-	sqlite3_stmt *s = store_levels_stmt(st, &st->load_levels[n], "OR FAIL", n);
-	if (!s)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		bind_text(s, (int)(3 * i + 1), rows[i].uuid);
-		bind_text(s, (int)(3 * i + 2), rows[i].id);
-		sqlite3_bind_int(s, (int)(3 * i + 3), rows[i].level);
-	}
-	return store_step_rebound(st, s, "load competences");
 }
 
 /*
@@ -704,17 +673,11 @@ static int load_levels(store *st, const struct store_level_row *rows, size_t n)
  * and with no row to undo on a conflict a statement of several rows needs
  * no statement journal, which REPLACE and ABORT do.
  */
-int store_staff_load(store *st, const struct store_person *people, size_t n, const struct store_level_row *levels,
-		     size_t n_levels)
+int store_staff_load(store *st, const struct store_person *people, size_t n)
 {
 	for (size_t k; n > 0; people += k, n -= k) {
 		k = n < STORE_LOAD_PEOPLE ? n : STORE_LOAD_PEOPLE;
 		if (load_people(st, people, k) < 0)
-			return -1;
-	}
-	for (size_t k; n_levels > 0; levels += k, n_levels -= k) {
-		k = n_levels < STORE_LOAD_LEVELS ? n_levels : STORE_LOAD_LEVELS;
-		if (load_levels(st, levels, k) < 0)
 			return -1;
 	}
 	return 0;
@@ -792,8 +755,8 @@ int store_assessment_put(store *st, long long import, const char *uuid, const ch
 int store_levels_each(store *st, int (*fn)(const struct store_level *lv, void *arg), void *arg)
 {
 	sqlite3_stmt *stmt = store_prepare(st,
-		"SELECT s.uuid, s.name, s.mail, s.department, s.location, s.cohort, c.area, c.level"
-		" FROM competence c JOIN staff s ON s.uuid = c.uuid ORDER BY c.area, s.name, s.uuid");
+		"SELECT s.uuid, s.name, s.mail, s.department, s.location, s.cohort, j.key, j.value"
+		" FROM staff s, json_each(s.levels) j ORDER BY j.key, s.name, s.uuid");
 	struct store_level lv;
 	int rc;
 	if (!stmt)
@@ -854,7 +817,7 @@ void store_person_clear(struct store_found *p)
 
 int store_person_levels(store *st, const struct conf *cf, const char *uuid, int *levels)
 {
-	sqlite3_stmt *stmt = store_prepare(st, "SELECT area, level FROM competence WHERE uuid = ?");
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT j.key, j.value FROM staff s, json_each(s.levels) j WHERE s.uuid = ?");
 	int rc, a;
 	if (!stmt)
 		return -1;

@@ -62,6 +62,15 @@ struct store_person {
 	int seniority;           /* full years since hire; -1 unknown */
 	int capacity;            /* override; -1 none */
 	const char *cdn;         /* canonical form of dn (for group member lookups) */
+	/*
+	 * Competence levels: level_values[i] at level_ids[i], n_levels of them
+	 * (area and competence ids, which the configuration limits to
+	 * A-Z a-z 0-9 . _ -). Stored with the person as one JSON object; the
+	 * view "competence" shows them as rows. Not filled by store_staff_each.
+	 */
+	const char *const *level_ids;
+	const int *level_values;
+	size_t n_levels;
 };
 
 /* Number of staff records stored (0 on error). */
@@ -72,39 +81,23 @@ long store_staff_count(store *st);
  * than that of the load that follows goes to the WAL before the commit.
  */
 int store_staff_reset(store *st);
+/* Store a person, levels included, in place of what was stored of them. 0 or -1. */
 int store_staff_put(store *st, const struct store_person *p);
-int store_competence_put(store *st, const char *uuid, const char *area, int level);
-/*
- * Store n levels of one person at once (ids[i] at levels[i]): one statement
- * for up to STORE_LEVELS_BATCH rows, which costs about what one row alone
- * does. 0 or -1.
- */
-#define STORE_LEVELS_BATCH 16
-int store_competences_put(store *st, const char *uuid, const char *const *ids, const int *levels, size_t n);
-/* One competence level of a person, for store_staff_load. */
-struct store_level_row {
-	const char *uuid, *id;
-	int level;
-};
 /* Rows a statement of store_staff_load. */
 #define STORE_LOAD_PEOPLE 8
-#define STORE_LOAD_LEVELS 64
 /*
- * Store n people and n_levels levels (of those people) into a store
- * emptied by store_staff_reset, for a complete read that stores everyone
- * once, in uuid order (rows in key order cost about half of rows in any
- * order). A person or level stored already is an error. 0 or -1.
+ * Store n people, with their levels, into a store emptied by
+ * store_staff_reset, for a complete read that stores everyone once, in
+ * uuid order (rows in key order cost about half of rows in any order). A
+ * person stored already is an error. 0 or -1.
  */
-int store_staff_load(store *st, const struct store_person *people, size_t n, const struct store_level_row *levels,
-		     size_t n_levels);
+int store_staff_load(store *st, const struct store_person *people, size_t n);
 /* Record that uuid is a member of the named participant group ("juniors", "seniors"). */
 int store_member_put(store *st, const char *group, const char *uuid);
 /* Forget every participant group membership (before the groups are read again). */
 int store_members_reset(store *st);
 /* Delete one person with their competences and memberships: 1 if they were stored, 0 if not, -1. */
 int store_staff_delete(store *st, const char *uuid);
-/* Forget one person's competences (before their entry is stored again). 0 or -1. */
-int store_competence_clear(store *st, const char *uuid);
 /*
  * The present set of a sync refresh (RFC 4533 present phase), a temporary
  * table: reset it, put every uuid the server lists as present, then delete

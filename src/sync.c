@@ -480,22 +480,23 @@ static void read_competences(struct sync_ctx *c, const dir_entry *e, struct rost
 
 /*
  * The levels of one person to store: area levels (rolled up) and the
- * competence-level values read, as ids and values in c->level_ids and
- * c->level_values. Returns how many.
+ * competence-level values read (comp_values, NULL: none), as ids and values
+ * in ids and values. Returns how many.
  */
-static size_t person_levels(struct sync_ctx *c, const int *levels, const int *comp_values)
+static size_t person_levels(struct sync_ctx *c, const int *levels, const int *comp_values, const char **ids,
+			    int *values)
 {
 	const struct conf *cf = c->cf;
 	size_t n = 0;
 	for (size_t i = 0; i < cf->n_areas; i++)
 		if (levels[i] > 0) {
-			c->level_ids[n] = cf->areas[i].id;
-			c->level_values[n++] = levels[i];
+			ids[n] = cf->areas[i].id;
+			values[n++] = levels[i];
 		}
 	for (size_t i = 0; comp_values && i < cf->n_competences; i++)
 		if (comp_values[i] > 0) {
-			c->level_ids[n] = cf->competences[i].id;
-			c->level_values[n++] = comp_values[i];
+			ids[n] = cf->competences[i].id;
+			values[n++] = comp_values[i];
 		}
 	return n;
 }
@@ -516,10 +517,11 @@ static int store_person(struct sync_ctx *c, const struct roster_person *p, const
 {
 	char *title = mapped_value(e, c->cf->attr.title);
 	struct store_person sp = store_row(c->cf, p, title);
-	size_t n = person_levels(c, p->levels, c->comp_values);
-	int rc = store_staff_put(c->st, &sp);
-	if (rc == 0 && n > 0)
-		rc = store_competences_put(c->st, p->uuid, c->level_ids, c->level_values, n);
+	int rc;
+	sp.n_levels = person_levels(c, p->levels, c->comp_values, c->level_ids, c->level_values);
+	sp.level_ids = c->level_ids;
+	sp.level_values = c->level_values;
+	rc = store_staff_put(c->st, &sp);
 	free(title);
 	return rc;
 }
@@ -675,21 +677,25 @@ static void bulk_index(struct roster *r)
 	}
 }
 
-/* Add the person at roster index idx, with what bulk_keep kept of them, to a batch for store_staff_load. */
-static void bulk_add(struct sync_ctx *c, size_t idx, struct store_person *sp, struct store_level_row *levels,
-		     size_t *n_levels)
+/*
+ * Add the person at roster index idx, with what bulk_keep kept of them, to
+ * a batch for store_staff_load; their levels go to ids and values, which
+ * have room for every area and competence.
+ */
+static void bulk_add(struct sync_ctx *c, size_t idx, struct store_person *sp, const char **ids, int *values)
 {
 	const struct roster_person *p = &c->r->people[idx];
 	const struct bulk_row *row = &c->rows[idx];
-	size_t n = person_levels(c, p->levels, NULL);
+	size_t n = person_levels(c, p->levels, NULL, ids, values);
 	*sp = store_row(c->cf, p, row->title_at == NO_TITLE ? NULL : c->titles + row->title_at);
-	for (size_t i = 0; i < n; i++)
-		levels[(*n_levels)++] = (struct store_level_row){p->uuid, c->level_ids[i], c->level_values[i]};
-	for (size_t i = 0; i < row->n_comps; i++) {
+	for (size_t i = 0; i < row->n_comps; i++, n++) {
 		const struct bulk_level *lv = &c->comps[row->comps_at + i];
-		levels[(*n_levels)++] = (struct store_level_row){p->uuid, c->cf->competences[lv->competence].id,
-								 lv->level};
+		ids[n] = c->cf->competences[lv->competence].id;
+		values[n] = lv->level;
 	}
+	sp->level_ids = ids;
+	sp->level_values = values;
+	sp->n_levels = n;
 }
 
 /* bulk_index in a thread of its own. */
@@ -703,18 +709,19 @@ static void *bulk_index_thread(void *roster)
 static int bulk_load(struct sync_ctx *c, const struct bulk_key *keys, size_t n_keys)
 {
 	struct store_person batch[STORE_LOAD_PEOPLE];
-	struct store_level_row *levels = xcalloc(STORE_LOAD_PEOPLE * (c->cf->n_areas + c->cf->n_competences) + 1,
-						 sizeof(*levels));
-	size_t n = 0, n_levels = 0;
+	size_t per = c->cf->n_areas + c->cf->n_competences, n = 0;
+	const char **ids = xcalloc(STORE_LOAD_PEOPLE * per + 1, sizeof(*ids));
+	int *values = xcalloc(STORE_LOAD_PEOPLE * per + 1, sizeof(*values));
 	int rc = 0;
 	for (size_t k = 0; rc == 0 && k < n_keys; k++) {
-		bulk_add(c, keys[k].idx, &batch[n++], levels, &n_levels);
-		if (n == STORE_LOAD_PEOPLE || k + 1 == n_keys) {
-			rc = store_staff_load(c->st, batch, n, levels, n_levels);
-			n = n_levels = 0;
+		bulk_add(c, keys[k].idx, &batch[n], ids + n * per, values + n * per);
+		if (++n == STORE_LOAD_PEOPLE || k + 1 == n_keys) {
+			rc = store_staff_load(c->st, batch, n);
+			n = 0;
 		}
 	}
-	free(levels);
+	free(ids);
+	free(values);
 	return rc;
 }
 
@@ -819,9 +826,7 @@ static int on_person(const dir_entry *e, void *arg)
 	read_seniority(c, e, p);
 	read_capacity(c, e, p);
 	read_competences(c, e, p);
-	rc = c->incremental ? store_competence_clear(c->st, p->uuid) : 0;
-	if (rc == 0 && !c->bulk)
-		rc = store_person(c, p, e);
+	rc = c->bulk ? 0 : store_person(c, p, e);
 	if (rc == 0)
 		rc = store_avoid_list(c, p, e);
 	if (rc == 0 && c->seen)
@@ -1111,7 +1116,7 @@ static int load_level(const char *uuid, const char *id, int level, void *arg)
 	int area = conf_area_index(c->cf, id);
 	if (area < 0)
 		return 0;
-	/* rows come by uuid: one lookup per person, not per level */
+	/* a person's rows come together: one lookup per person, not per level */
 	if (c->last_level < c->r->n && strcmp(c->r->people[c->last_level].uuid, uuid) == 0)
 		idx = c->last_level;
 	else if (strmap_get(c->r->by_uuid, uuid, &idx) < 0)

@@ -19,6 +19,7 @@
 
 #include "dir.h"
 #include "lib/check_main.h"
+#include "store.h"
 #include "sync.h"
 #include "lib/testdir.h"
 #include "lib/testutil.h"
@@ -638,6 +639,81 @@ START_TEST(dn_canonical_form_matches_libldap)
 }
 END_TEST
 
+/* A row of store_competence_each as a line "uuid|id|level" (arg: a memstream). */
+static int level_line(const char *uuid, const char *id, int level, void *arg)
+{
+	fprintf(arg, "%s|%s|%d\n", uuid, id, level);
+	return 0;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every stored level, as sorted lines "uuid|id|level" (caller frees). */
+static char *stored_levels(store *st)
+{
+	char *out = NULL, *sorted, *line[64], *save = NULL;
+	size_t len = 0, n = 0;
+	FILE *fp = open_memstream(&out, &len);
+	ck_assert_int_eq(store_competence_each(st, level_line, fp), 0);
+	fclose(fp);
+	for (char *l = strtok_r(out, "\n", &save); l && n < 64; l = strtok_r(NULL, "\n", &save))
+		line[n++] = l;
+	qsort(line, n, sizeof(*line), cmp_line);
+	fp = open_memstream(&sorted, &len);
+	for (size_t i = 0; i < n; i++)
+		fprintf(fp, "%s\n", line[i]);
+	fclose(fp);
+	free(out);
+	return sorted;
+}
+
+START_TEST(an_older_store_keeps_its_levels_in_the_staff_rows)
+{
+	static const char *const older =
+		"CREATE TABLE staff (uuid TEXT PRIMARY KEY, dn TEXT NOT NULL, name TEXT, mail TEXT, title TEXT,"
+		"  department TEXT, location TEXT, manager_dn TEXT, cohort TEXT, seniority INTEGER, capacity INTEGER,"
+		"  cdn TEXT);"
+		"CREATE TABLE competence (uuid TEXT NOT NULL, area TEXT NOT NULL, level INTEGER NOT NULL,"
+		"  PRIMARY KEY (uuid, area)) WITHOUT ROWID;"
+		"CREATE TABLE membership (grp TEXT NOT NULL, uuid TEXT NOT NULL, PRIMARY KEY (grp, uuid)) WITHOUT ROWID;"
+		"INSERT INTO staff (uuid, dn) VALUES ('a', 'uid=a'), ('b', 'uid=b'), ('c', 'uid=c');"
+		"INSERT INTO competence VALUES ('a', 'digcomp.1', 4), ('a', 'digcomp.2', 2), ('a', 'leadership', 3),"
+		"  ('b', 'digcomp.1', 1);"
+		"PRAGMA user_version = 5;";
+	static const char *const ids[] = {"digcomp.2", "strategy"};
+	static const int values[] = {5, 1};
+	char tmp[] = "/tmp/mentord-store.XXXXXX", path[64], *rows;
+	struct store_person a = {.uuid = "a", .dn = "uid=a", .seniority = -1, .capacity = -1,
+				 .level_ids = ids, .level_values = values, .n_levels = 2};
+	sqlite3 *db;
+	store *st;
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(path, sizeof(path), "%s/state.db", tmp);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, older, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	ck_assert_int_eq(store_open(path, 0, &st), 0);
+	rows = stored_levels(st);
+	ck_assert_msg(strcmp(rows, "a|digcomp.1|4\na|digcomp.2|2\na|leadership|3\nb|digcomp.1|1\n") == 0, "%s", rows);
+	free(rows);
+	/* a person stored again has only the levels stored with them now */
+	ck_assert_int_eq(store_begin(st), 0);
+	ck_assert_int_eq(store_staff_put(st, &a), 0);
+	ck_assert_int_eq(store_commit(st), 0);
+	rows = stored_levels(st);
+	ck_assert_msg(strcmp(rows, "a|digcomp.2|5\na|strategy|1\nb|digcomp.1|1\n") == 0, "%s", rows);
+	free(rows);
+	store_close(st);
+	ck_assert_int_eq(store_open(path, 1, &st), 0);
+	store_close(st);
+	ck_assert_int_eq(sh("rm -rf %s", tmp), 0);
+}
+END_TEST
+
 static Suite *sync_suite(void)
 {
 	Suite *s = suite_create("sync");
@@ -669,6 +745,9 @@ static Suite *sync_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("dn");
 	tcase_add_test(tc, dn_canonical_form_matches_libldap);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("store");
+	tcase_add_test(tc, an_older_store_keeps_its_levels_in_the_staff_rows);
 	suite_add_tcase(s, tc);
 	return s;
 }
