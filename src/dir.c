@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ldap.h>
@@ -844,6 +845,38 @@ static void do_guid_text(const unsigned char *g, char out[37])
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		 g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13],
 		 g[14], g[15]);
+}
+
+int dir_guid_filter_value(const char *text, char out[49])
+{
+	/* where each octet of the text goes in the binary form: do_guid_text backwards */
+	static const unsigned char at[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+	static const char hex[] = "0123456789abcdef";
+	unsigned char g[16];
+	size_t k = 0;
+	if (strlen(text) != 36)
+		return -1;
+	for (size_t i = 0; i < 36; i++) {
+		const char *hi, *lo;
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (text[i] != '-')
+				return -1;
+			continue;
+		}
+		hi = strchr(hex, tolower((unsigned char)text[i]));
+		lo = strchr(hex, tolower((unsigned char)text[i + 1]));
+		if (!hi || !lo)
+			return -1;
+		g[at[k++]] = (unsigned char)((hi - hex) << 4 | (lo - hex));
+		i++;
+	}
+	for (size_t j = 0; j < 16; j++) {
+		out[3 * j] = '\\';
+		out[3 * j + 1] = hex[g[j] >> 4];
+		out[3 * j + 2] = hex[g[j] & 15];
+	}
+	out[48] = '\0';
+	return 0;
 }
 
 /* One value as a new string (GUIDs as text), or NULL (logged) when it holds a NUL byte. */

@@ -122,6 +122,12 @@ int dir_dn_first_rdn(const char *dn, char **type, char **value);
 char *dir_rdn_escape(const char *value);
 /* Escape a string for use inside a search filter (RFC 4515). New string. */
 char *dir_filter_escape(const char *value);
+/*
+ * A GUID in its text form (as read, see dir_entry_value) as a filter value
+ * matching the binary attribute: its 16 octets escaped, "\\bb\\bb...". 0, or
+ * -1 when text is not a GUID.
+ */
+int dir_guid_filter_value(const char *text, char out[49]);
 /* Write one "attr: value" LDIF line (base64 when needed, folded) to fp. */
 void dir_ldif_line(FILE *fp, const char *attr, const char *value);
 /*

@@ -2,8 +2,9 @@
  * Active Directory read paths. A complete read is a paged search of the
  * people base. Changes come from DirSync when the account may use it: the
  * server names each object that changed (only the changed attributes), so
- * each one is read again whole by its GUID, and deletions come back with
- * isDeleted. Otherwise from uSNChanged: everything with a higher USN than the
+ * each one is read again whole, by a search of the people base for up to
+ * REREAD_BATCH GUIDs at once (one it does not find is no longer a person
+ * there), and deletions come back with isDeleted. Otherwise from uSNChanged: everything with a higher USN than the
  * mark kept from the last read, plus the tombstones (Show Deleted) with a
  * higher USN. USNs are local to one DC and one database: the mark is kept
  * with the DC's dnsHostName and invocationId, and a different DC or a
@@ -32,6 +33,12 @@
 /* Attributes asked for besides the person attributes. */
 #define ATTRS_MAX 32
 
+/*
+ * GUIDs a search for changed objects asks for: a filter of about 3 KB, and
+ * a round trip per 50 changes instead of one per change.
+ */
+#define REREAD_BATCH 50
+
 struct ad_ctx {
 	dir *d;
 	store *st;
@@ -43,6 +50,9 @@ struct ad_ctx {
 	struct sbuf changed;       /* GUIDs DirSync named, one a line */
 	long n_changed;
 	int found;                 /* the entry read again by GUID is a person */
+	char **batch;              /* the GUIDs a search for changed objects asked for */
+	char *batch_found;         /* per GUID there: the search returned it */
+	size_t n_batch;
 };
 
 int sync_ad_wanted(dir *d, const struct conf *cf)
@@ -147,13 +157,78 @@ static void attrs_with(const char *const *attrs, const char *const *extra, const
 	out[n] = NULL;
 }
 
+/* Entry callback of a search for changed objects: a person in the base, the GUID marked found. */
+static int on_batch_entry(const dir_entry *e, void *arg)
+{
+	struct ad_ctx *c = arg;
+	char *guid = dir_entry_value(e, "objectGUID");
+	int listed = 0;
+	for (size_t i = 0; guid && i < c->n_batch; i++)
+		if (strcasecmp(c->batch[i], guid) == 0) {
+			c->batch_found[i] = 1;
+			listed = 1;
+		}
+	free(guid);
+	/* a search of the people base returns neither tombstones nor entries elsewhere */
+	return listed ? on_person(e, c) : 0;
+}
+
+/*
+ * Read the n objects of guids again, with one search of the people base:
+ * each one it returns is stored, each one it does not is forgotten (deleted,
+ * moved out of the base, or no longer matching the people filter). A GUID
+ * that is not GUID text is read on its own.
+ */
+static int reread_batch(struct ad_ctx *c, char **guids, size_t n)
+{
+	static const char *const extra[] = {"objectGUID", NULL};
+	const char *attrs[ATTRS_MAX];
+	struct sbuf filter = {0};
+	char value[49];
+	size_t asked = 0;
+	int rc = 0;
+	c->batch = guids;
+	c->n_batch = n;
+	c->batch_found = xcalloc(n + 1, 1);
+	sbuf_addf(&filter, "(&%s(|", c->cf->people_filter);
+	for (size_t i = 0; i < n; i++)
+		if (dir_guid_filter_value(guids[i], value) == 0) {
+			sbuf_addf(&filter, "(objectGUID=%s)", value);
+			asked++;
+		} else {
+			c->batch_found[i] = 1;  /* not asked for: on its own below */
+			rc = rc ? rc : reread(c, guids[i]);
+		}
+	sbuf_add(&filter, "))");
+	attrs_with(c->attrs, extra, attrs);
+	if (rc == 0 && asked > 0)
+		rc = dir_search(c->d, c->cf->people_base, DIR_SCOPE_SUB, filter.buf, attrs, on_batch_entry, c);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (!c->batch_found[i])
+			rc = forget(c, NULL, guids[i]);
+	sbuf_free(&filter);
+	free(c->batch_found);
+	c->batch = NULL;
+	c->batch_found = NULL;
+	c->n_batch = 0;
+	return rc;
+}
+
 /* Read again every object DirSync named (after the DirSync read, on the same connection). */
 static int reread_changed(struct ad_ctx *c)
 {
-	char *list = sbuf_take(&c->changed), *save = NULL;
+	char *list = sbuf_take(&c->changed), *save = NULL, *batch[REREAD_BATCH];
+	size_t n = 0;
 	int rc = 0;
-	for (char *g = strtok_r(list, "\n", &save); g && rc == 0; g = strtok_r(NULL, "\n", &save))
-		rc = reread(c, g);
+	for (char *g = strtok_r(list, "\n", &save); g && rc == 0; g = strtok_r(NULL, "\n", &save)) {
+		batch[n++] = g;
+		if (n == REREAD_BATCH) {
+			rc = reread_batch(c, batch, n);
+			n = 0;
+		}
+	}
+	if (rc == 0 && n > 0)
+		rc = reread_batch(c, batch, n);
 	free(list);
 	return rc;
 }

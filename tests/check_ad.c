@@ -6,7 +6,8 @@
  * that writes nothing; DirSync and uSNChanged incremental reads after a
  * modify and a delete; a DC whose invocationId changed; a rename with a move
  * between OUs that keeps the person and the pair; the delete of a paired
- * person that removes the pair. Tests run in the order listed, each with its
+ * person that removes the pair; DirSync with more changed objects than one
+ * search reads again. Tests run in the order listed, each with its
  * own state database, and some change the directory for those after them.
  */
 #include "config.h"
@@ -462,6 +463,50 @@ START_TEST(test_delete_paired)
 }
 END_TEST
 
+/*
+ * DirSync with more changes than one search for changed objects asks for:
+ * 60 new people, a modified one, and one moved out of the people base,
+ * which is forgotten.
+ */
+START_TEST(test_dirsync_batches)
+{
+	struct conf *cf = config("batch.db", "ad_sync = \"dirsync\";", NULL);
+	struct cycle_report rep;
+	LDAP *ld;
+	char *v, rdn[64];
+	long staff;
+	cycle_ok(cf, &rep);
+	staff = rep.sync.staff;
+	ld = admin();
+	for (int i = 0; i < 60; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "extra%02d", i);
+		snprintf(rdn, sizeof(rdn), "CN=%s,OU=Staff", name);
+		ck_assert_int_eq(ldap_add_ext_s(ld, in_base(rdn), (LDAPMod *[]){
+			&(LDAPMod){LDAP_MOD_ADD, "objectClass", {(char *[]){"user", NULL}}},
+			&(LDAPMod){LDAP_MOD_ADD, "sAMAccountName", {(char *[]){name, NULL}}},
+			&(LDAPMod){LDAP_MOD_ADD, "title", {(char *[]){"Extra", NULL}}}, NULL}, NULL, NULL),
+			LDAP_SUCCESS);
+	}
+	ck_assert_int_eq(ldap_rename_s(ld, in_base("CN=senior3,OU=Staff"), "CN=senior3", in_base("OU=Bulk"), 1, NULL,
+				       NULL), LDAP_SUCCESS);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	replace(in_base("CN=bystander2,OU=Staff"), "title", "Batch Tester");
+	cycle_ok(cf, &rep);
+	ck_assert_int_eq(rep.sync.mode, SYNC_MODE_INCREMENTAL);
+	ck_assert_int_eq(rep.sync.removed, 1);
+	ck_assert_int_eq(rep.sync.staff, staff + 60 - 1);
+	v = db_text("batch.db", "SELECT count(*) FROM staff WHERE title = 'Extra' AND name LIKE 'extra%%'");
+	ck_assert_str_eq(v ? v : "(none)", "60");
+	free(v);
+	v = db_text("batch.db", "SELECT title FROM staff WHERE name = 'bystander2'");
+	ck_assert_str_eq(v ? v : "(none)", "Batch Tester");
+	free(v);
+	ck_assert_ptr_null(db_text("batch.db", "SELECT uuid FROM staff WHERE name = 'senior3'"));
+	conf_free(cf);
+}
+END_TEST
+
 static Suite *ad_suite(void)
 {
 	Suite *s = suite_create("ad");
@@ -475,6 +520,7 @@ static Suite *ad_suite(void)
 	tcase_add_test(tc, test_usn);
 	tcase_add_test(tc, test_rename);
 	tcase_add_test(tc, test_delete_paired);
+	tcase_add_test(tc, test_dirsync_batches);
 	suite_add_tcase(s, tc);
 	return s;
 }
