@@ -84,8 +84,8 @@ typedef const char *(*str_check)(const char *s);
 static const char *const top_keys[] = { "directory", "people", "participants", "cohorts",
 					"model", "matching", "writeback", "state", "daemon", NULL };
 static const char *const directory_keys[] = { "uri", "base", "bind_dn", "password_file", "tls",
-					      "ca_file", "timeout", "page_size", "type", "ad_sync",
-					      "sasl_mech", NULL };
+					      "ca_file", "cert_file", "key_file", "timeout", "page_size", "type",
+					      "ad_sync", "sasl_mech", NULL };
 static const char *const people_keys[] = { "base", "filter", "attributes", "full_sync_interval", NULL };
 static const char *const participants_keys[] = { "juniors", "seniors", "member_attribute",
 						 "trained_mentors", "excluded", NULL };
@@ -984,6 +984,8 @@ void conf_free(struct conf *cf)
 	free(cf->bind_dn);
 	free(cf->password_file);
 	free(cf->ca_file);
+	free(cf->cert_file);
+	free(cf->key_file);
 	free(cf->sasl_mech);
 	free(cf->people_base);
 	free(cf->people_filter);
@@ -1133,6 +1135,21 @@ static void check_bind(struct ctx *cx, const config_setting_t *g)
 		       "directory.password_file is only used with directory.bind_dn, which is missing");
 }
 
+/* cert_file and key_file come together, and only with TLS. */
+static void check_client_cert(struct ctx *cx, const config_setting_t *g)
+{
+	const struct conf *cf = cx->cf;
+	const config_setting_t *cert = config_setting_get_member(g, "cert_file"),
+			       *key = config_setting_get_member(g, "key_file");
+	if (cert && !key)
+		report(cx, cert, "directory.cert_file is set but directory.key_file, its private key, is missing");
+	else if (key && !cert)
+		report(cx, key, "directory.key_file is only used with directory.cert_file, which is missing");
+	else if (cert && cf->tls == CONF_TLS_NONE)
+		report(cx, cert, "directory.cert_file: a client certificate needs TLS: set directory.tls = "
+		       "\"starttls\" or use ldaps:// URIs");
+}
+
 /* The directory group: servers, base, bind identity, TLS, limits. */
 static void parse_directory(struct ctx *cx, const config_setting_t *root)
 {
@@ -1148,6 +1165,8 @@ static void parse_directory(struct ctx *cx, const config_setting_t *root)
 	opt_str(cx, g, "directory", "bind_dn", check_dn, &cf->bind_dn);
 	opt_str(cx, g, "directory", "password_file", check_nonempty, &cf->password_file);
 	opt_str(cx, g, "directory", "ca_file", check_nonempty, &cf->ca_file);
+	opt_str(cx, g, "directory", "cert_file", check_nonempty, &cf->cert_file);
+	opt_str(cx, g, "directory", "key_file", check_nonempty, &cf->key_file);
 	opt_int(cx, g, "directory", "timeout", 1, 3600, &cf->timeout);
 	opt_int(cx, g, "directory", "page_size", 1, 1000, &cf->page_size);
 	parse_directory_ad(cx, g);
@@ -1161,6 +1180,7 @@ static void parse_directory(struct ctx *cx, const config_setting_t *root)
 	}
 	if (uri_s)
 		resolve_tls(cx, tls_s, uri_s);
+	check_client_cert(cx, g);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2164,6 +2184,8 @@ static void dump_directory(const struct conf *cf, FILE *fp)
 	put_str_key(fp, "\t", "password_file", cf->password_file);
 	put_str_key(fp, "\t", "tls", tls_names[cf->tls]);
 	put_str_key(fp, "\t", "ca_file", cf->ca_file);
+	put_str_key(fp, "\t", "cert_file", cf->cert_file);
+	put_str_key(fp, "\t", "key_file", cf->key_file);
 	fprintf(fp, "\ttimeout = %d;\n\tpage_size = %d;\n", cf->timeout, cf->page_size);
 	put_str_key(fp, "\t", "type", dir_type_names[cf->dir_type]);
 	put_str_key(fp, "\t", "ad_sync", ad_sync_names[cf->ad_sync]);

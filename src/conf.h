@@ -90,6 +90,8 @@ struct conf {
 	char *password_file;    /* required with bind_dn; the password is never in the config */
 	enum conf_tls tls;
 	char *ca_file;          /* NULL: system default */
+	char *cert_file;        /* TLS client certificate (PEM), with key_file; NULL: none */
+	char *key_file;         /* its private key (PEM) */
 	int timeout;            /* seconds, network and per operation; default 10 */
 	int page_size;          /* paged-results size; default 500, 1..1000 */
 	enum conf_dir_type dir_type; /* default auto */

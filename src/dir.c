@@ -116,8 +116,29 @@ static int do_set_keepalive(LDAP *ld)
 	       ldap_set_option(ld, LDAP_OPT_X_KEEPALIVE_INTERVAL, &interval) == LDAP_OPT_SUCCESS ? 0 : -1;
 }
 
-/* Set the per-connection options: protocol, no referrals, timeouts, TLS, keepalive. */
-static int do_set_options(LDAP *ld, const struct conf *cf)
+/*
+ * TLS could not be set up for uri: name the file that cannot be read, or
+ * else the files libldap could not use (it says no more than that).
+ */
+static void do_log_tls_files(const struct conf *cf, const char *uri)
+{
+	const char *keys[] = {"ca_file", "cert_file", "key_file"};
+	const char *files[] = {cf->ca_file, cf->cert_file, cf->key_file};
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		if (files[i] && access(files[i], R_OK) != 0) {
+			log_err("%s: cannot set up TLS: directory.%s %s: %s", uri, keys[i], files[i], strerror(errno));
+			return;
+		}
+	log_err("%s: cannot set up TLS: libldap refused directory.ca_file %s, cert_file %s or key_file %s "
+		"(not PEM, or the key does not fit the certificate)", uri, cf->ca_file ? cf->ca_file : "(default)",
+		cf->cert_file ? cf->cert_file : "(none)", cf->key_file ? cf->key_file : "(none)");
+}
+
+/*
+ * Set the per-connection options: protocol, no referrals, timeouts, TLS,
+ * keepalive. -1 on failure, -2 when TLS could not be set up (logged).
+ */
+static int do_set_options(LDAP *ld, const struct conf *cf, const char *uri)
 {
 	int version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
 	struct timeval tv = {cf->timeout, 0};
@@ -137,7 +158,15 @@ static int do_set_options(LDAP *ld, const struct conf *cf)
 		return -1;
 	if (cf->ca_file && ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cf->ca_file) != LDAP_OPT_SUCCESS)
 		return -1;
-	return ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) == LDAP_OPT_SUCCESS ? 0 : -1;
+	/* the client certificate: what a SASL EXTERNAL bind over TLS authenticates with */
+	if (cf->cert_file && (ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, cf->cert_file) != LDAP_OPT_SUCCESS ||
+			      ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, cf->key_file) != LDAP_OPT_SUCCESS))
+		return -1;
+	if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS) {
+		do_log_tls_files(cf, uri);
+		return -2;
+	}
+	return 0;
 }
 
 /*
@@ -264,8 +293,9 @@ static LDAP *do_connect(const struct conf *cf, const char *uri)
 		do_log_error(NULL, uri, "connect", NULL, rc);
 		return NULL;
 	}
-	if (do_set_options(ld, cf) < 0) {
-		log_err("%s: cannot set connection options", uri);
+	if ((rc = do_set_options(ld, cf, uri)) < 0) {
+		if (rc == -1)
+			log_err("%s: cannot set connection options", uri);
 		goto fail;
 	}
 	if (cf->tls == CONF_TLS_STARTTLS) {

@@ -323,6 +323,8 @@ static void ck_same_conf(const struct conf *a, const struct conf *b)
 	ck_same_str(a->password_file, b->password_file, "password_file");
 	ck_assert_int_eq(a->tls, b->tls);
 	ck_same_str(a->ca_file, b->ca_file, "ca_file");
+	ck_same_str(a->cert_file, b->cert_file, "cert_file");
+	ck_same_str(a->key_file, b->key_file, "key_file");
 	ck_assert_int_eq(a->timeout, b->timeout);
 	ck_assert_int_eq(a->page_size, b->page_size);
 	ck_same_str(a->people_base, b->people_base, "people_base");
@@ -1148,6 +1150,35 @@ START_TEST(test_tls)
 }
 END_TEST
 
+/* A TLS client certificate: with its key, over TLS only. */
+START_TEST(test_client_certificate)
+{
+	load_ok("directory = { uri = \"ldaps://a/\"; base = \"dc=example,dc=com\"; sasl_mech = \"EXTERNAL\";\n"
+		"  cert_file = \"/etc/mentord/client.pem\"; key_file = \"/etc/mentord/client.key\"; };\n"
+		MIN_PARTICIPANTS);
+	ck_assert_str_eq(cf->cert_file, "/etc/mentord/client.pem");
+	ck_assert_str_eq(cf->key_file, "/etc/mentord/client.key");
+	teardown();
+	setup();
+	load_fails("directory = {\n uri = \"ldap://a/\";\n base = \"dc=example,dc=com\";\n tls = \"starttls\";\n"
+		   " cert_file = \"/etc/mentord/client.pem\";\n};\n" MIN_PARTICIPANTS);
+	ck_error(5, "directory.cert_file is set but directory.key_file, its private key, is missing");
+	ck_assert_int_eq(count_errors(), 1);
+	teardown();
+	setup();
+	load_fails("directory = {\n uri = \"ldap://a/\";\n base = \"dc=example,dc=com\";\n tls = \"starttls\";\n"
+		   " key_file = \"/etc/mentord/client.key\";\n};\n" MIN_PARTICIPANTS);
+	ck_error(5, "directory.key_file is only used with directory.cert_file, which is missing");
+	teardown();
+	setup();
+	load_fails("directory = {\n uri = \"ldap://a/\";\n base = \"dc=example,dc=com\";\n"
+		   " cert_file = \"/etc/mentord/client.pem\";\n key_file = \"/etc/mentord/client.key\";\n};\n"
+		   MIN_PARTICIPANTS);
+	ck_error(4, "directory.cert_file: a client certificate needs TLS: set directory.tls = \"starttls\" or use "
+		    "ldaps:// URIs");
+}
+END_TEST
+
 START_TEST(test_uri_forms)
 {
 	load_ok("directory = { uri = ( \"ldap://a/\", \"ldapi://%2fvar%2frun%2fslapd%2fldapi\" ); "
@@ -1580,6 +1611,7 @@ START_TEST(test_dump_roundtrip)
 		"  bind_dn = \"cn=mentord,ou=services,dc=example,dc=com\";\n"
 		"  password_file = \"/etc/mentord/bind pw\";\n"
 		"  ca_file = \"/etc/ssl/odd\\nname.pem\";\n"
+		"  cert_file = \"/etc/mentord/client.pem\"; key_file = \"/etc/mentord/client.key\";\n"
 		"  timeout = 30; page_size = 1000;\n"
 		"};\n"
 		"people = { base = \"ou=people,dc=example,dc=com\"; filter = \"(uid=*)\"; full_sync_interval = 3600;\n"
@@ -1726,6 +1758,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_syntax_error);
 	tcase_add_test(tc, test_cannot_open);
 	tcase_add_test(tc, test_tls);
+	tcase_add_test(tc, test_client_certificate);
 	tcase_add_test(tc, test_uri_forms);
 	tcase_add_test(tc, test_writeback_ou);
 	tcase_add_test(tc, test_filter_and_attributes);

@@ -474,7 +474,11 @@ START_TEST(dry_run_writes_nothing)
 }
 END_TEST
 
-/* Make a CA and a server certificate for 127.0.0.1 in the test directory; the second CA signs nothing. */
+/*
+ * Make a CA and a server certificate for 127.0.0.1 in the test directory;
+ * the second CA signs nothing. With a client certificate too, whose
+ * subject is the service account's DN (client.pem, client.key).
+ */
 static void make_certificates(void)
 {
 	ck_assert_int_eq(sh("(cd %s && "
@@ -483,11 +487,18 @@ static void make_certificates(void)
 			    "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr && "
 			    "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
 			    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-			    "-extfile san.ext -out server.pem) >%s/certs.log 2>&1", td.dir, td.dir), 0);
+			    "-extfile san.ext -out server.pem && "
+			    "openssl req -newkey rsa:2048 -nodes -subj /DC=com/DC=example/OU=services/CN=mentord "
+			    "-keyout client.key -out client.csr && "
+			    "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+			    "-out client.pem) >%s/certs.log 2>&1", td.dir, td.dir), 0);
 }
 
-/* Turn on TLS in the running slapd's cn=config (StartTLS on the plain listener). */
-static void enable_tls(void)
+/*
+ * Turn on TLS in the running slapd's cn=config (StartTLS on the plain
+ * listener); verify: olcTLSVerifyClient ("never": no client certificates).
+ */
+static void enable_tls(const char *verify)
 {
 	LDAP *ld;
 	int v3 = LDAP_VERSION3;
@@ -497,7 +508,8 @@ static void enable_tls(void)
 	LDAPMod m1 = {LDAP_MOD_REPLACE, "olcTLSCACertificateFile", {v1}};
 	LDAPMod m2 = {LDAP_MOD_REPLACE, "olcTLSCertificateFile", {v2}};
 	LDAPMod m3 = {LDAP_MOD_REPLACE, "olcTLSCertificateKeyFile", {v3v}};
-	LDAPMod *mods[] = {&m1, &m2, &m3, NULL};
+	LDAPMod m4 = {LDAP_MOD_REPLACE, "olcTLSVerifyClient", {(char *[]){(char *)verify, NULL}}};
+	LDAPMod *mods[] = {&m1, &m2, &m3, &m4, NULL};
 	snprintf(ca, sizeof(ca), "%s/ca.pem", td.dir);
 	snprintf(cert, sizeof(cert), "%s/server.pem", td.dir);
 	snprintf(key, sizeof(key), "%s/server.key", td.dir);
@@ -512,7 +524,7 @@ START_TEST(starttls_with_ca_file)
 {
 	start_company(300);
 	make_certificates();
-	enable_tls();
+	enable_tls("never");
 	/* the right CA: the cycle runs over TLS */
 	write_config(td.uri, SENIORS, NULL);
 	ck_assert_int_eq(sh("sed -i 's|timeout = 5;|timeout = 5; tls = \"starttls\"; ca_file = \"%s/ca.pem\";|' %s",
@@ -523,6 +535,37 @@ START_TEST(starttls_with_ca_file)
 	ck_assert_int_eq(sh("sed -i 's|/ca.pem|/other.pem|' %s", conf_path), 0);
 	ck_assert_int_eq(mentord("--once"), 3);
 	ck_assert(output_has("mentord.err", "starttls"));
+}
+END_TEST
+
+/*
+ * SASL EXTERNAL over StartTLS: the server takes mentord's identity from its
+ * client certificate, whose subject is the service account's DN, so the
+ * cycle reads and writes as that account without a password. Without the
+ * certificate the server has no identity to bind: nothing is read.
+ */
+START_TEST(external_bind_with_a_client_certificate)
+{
+	LDAP *ld;
+	FILE *fp;
+	start_company(300);
+	make_certificates();
+	enable_tls("demand");
+	ck_assert_ptr_nonnull(fp = fopen(conf_path, "w"));
+	fprintf(fp, "directory = { uri = \"%s\"; base = \"" SUFFIX "\"; tls = \"starttls\"; ca_file = \"%s/ca.pem\";\n"
+		"  cert_file = \"%s/client.pem\"; key_file = \"%s/client.key\"; sasl_mech = \"EXTERNAL\"; timeout = 5; };\n"
+		"participants = { juniors = \"" JUNIORS "\"; seniors = \"" SENIORS "\"; };\n"
+		"state = { database = \"%s/mentord.db\"; };\n", td.uri, td.dir, td.dir, td.dir, td.dir);
+	fclose(fp);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", "cycle ok"));
+	ld = admin();
+	ck_assert_int_gt(count(ld, PAIRS_OU, "(&(objectClass=mentoringPair)(creatorsName=" SERVICE "))"), 0);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	/* a certificate file that is not there: the connection is refused, with the file named */
+	ck_assert_int_eq(sh("sed -i 's|/client.pem|/missing.pem|' %s", conf_path), 0);
+	ck_assert_int_eq(mentord("--once"), 3);
+	ck_assert(output_has("mentord.err", "missing.pem"));
 }
 END_TEST
 
@@ -560,6 +603,7 @@ static Suite *slapd_suite(void)
 	tcase_add_test(tc, dry_run_writes_nothing);
 	tcase_add_test(tc, config_errors_name_the_line);
 	tcase_add_test(tc, starttls_with_ca_file);
+	tcase_add_test(tc, external_bind_with_a_client_certificate);
 	suite_add_tcase(s, tc);
 	return s;
 }
