@@ -84,8 +84,8 @@ typedef const char *(*str_check)(const char *s);
 static const char *const top_keys[] = { "directory", "people", "participants", "cohorts",
 					"model", "matching", "writeback", "state", "daemon", NULL };
 static const char *const directory_keys[] = { "uri", "base", "bind_dn", "password_file", "tls",
-					      "ca_file", "cert_file", "key_file", "timeout", "page_size", "type",
-					      "ad_sync", "sasl_mech", NULL };
+					      "ca_file", "cert_file", "key_file", "timeout", "idle_timeout",
+					      "page_size", "type", "ad_sync", "sasl_mech", NULL };
 static const char *const people_keys[] = { "base", "filter", "attributes", "full_sync_interval", NULL };
 static const char *const participants_keys[] = { "juniors", "seniors", "member_attribute",
 						 "trained_mentors", "excluded", NULL };
@@ -903,6 +903,7 @@ struct conf *conf_defaults(void)
 	cf->uris = xcalloc(1, sizeof(*cf->uris));
 	cf->tls = CONF_TLS_NONE;
 	cf->timeout = 10;
+	cf->idle_timeout = 240;
 	cf->page_size = 500;
 	cf->people_filter = xstrdup("(objectClass=inetOrgPerson)");
 	cf->full_sync_interval = 86400;
@@ -1168,6 +1169,7 @@ static void parse_directory(struct ctx *cx, const config_setting_t *root)
 	opt_str(cx, g, "directory", "cert_file", check_nonempty, &cf->cert_file);
 	opt_str(cx, g, "directory", "key_file", check_nonempty, &cf->key_file);
 	opt_int(cx, g, "directory", "timeout", 1, 3600, &cf->timeout);
+	opt_int(cx, g, "directory", "idle_timeout", 0, 86400, &cf->idle_timeout);
 	opt_int(cx, g, "directory", "page_size", 1, 1000, &cf->page_size);
 	parse_directory_ad(cx, g);
 	check_bind(cx, g);
@@ -2186,7 +2188,8 @@ static void dump_directory(const struct conf *cf, FILE *fp)
 	put_str_key(fp, "\t", "ca_file", cf->ca_file);
 	put_str_key(fp, "\t", "cert_file", cf->cert_file);
 	put_str_key(fp, "\t", "key_file", cf->key_file);
-	fprintf(fp, "\ttimeout = %d;\n\tpage_size = %d;\n", cf->timeout, cf->page_size);
+	fprintf(fp, "\ttimeout = %d;\n\tidle_timeout = %d;\n\tpage_size = %d;\n", cf->timeout, cf->idle_timeout,
+		cf->page_size);
 	put_str_key(fp, "\t", "type", dir_type_names[cf->dir_type]);
 	put_str_key(fp, "\t", "ad_sync", ad_sync_names[cf->ad_sync]);
 	put_str_key(fp, "\t", "sasl_mech", cf->sasl_mech);

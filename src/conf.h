@@ -93,6 +93,7 @@ struct conf {
 	char *cert_file;        /* TLS client certificate (PEM), with key_file; NULL: none */
 	char *key_file;         /* its private key (PEM) */
 	int timeout;            /* seconds, network and per operation; default 10 */
+	int idle_timeout;       /* seconds unused after which a cycle connects again before using it; 0: never */
 	int page_size;          /* paged-results size; default 500, 1..1000 */
 	enum conf_dir_type dir_type; /* default auto */
 	enum conf_ad_sync ad_sync;   /* default auto: DirSync when allowed, else uSNChanged */

@@ -698,6 +698,9 @@ static enum cycle_result plan_cycle(struct cycle *c, FILE *ldif)
 	if (load_prev(c) < 0 || run_match(c) < 0)
 		return fail(c, CYCLE_FAILED, "matching failed");
 	c->rep->proposed = c->cf->publish == CONF_PUBLISH_MANUAL;
+	/* matching a large programme can outlast the server's idle limit */
+	if (!c->rep->proposed && dir_renew_if_idle(c->d) < 0)
+		return fail(c, CYCLE_UNREACHABLE, "no directory server reachable after matching; nothing changed");
 	if (!c->rep->proposed && plan_writes(c, ldif) != CYCLE_OK)
 		return c->rep->result;
 	c->rep->plan_seconds = now_seconds() - t1;
@@ -720,6 +723,8 @@ static enum cycle_result commit_cycle(struct cycle *c)
 		if (store_pairs(c) < 0)
 			return fail(c, CYCLE_FAILED, "storing pairs failed; nothing changed");
 	}
+	if (dir_renew_if_idle(c->d) < 0)
+		return fail(c, CYCLE_UNREACHABLE, "no directory server reachable for the writes; nothing changed");
 	switch (wb_apply(c->d, c->plan, c->progress)) {
 	case 0: break;
 	case -2: return fail(c, CYCLE_STOPPED, "stopped while writing; applied changes undone");

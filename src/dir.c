@@ -33,6 +33,7 @@ struct dir {
 	const struct conf *cf;
 	int is_ad;              /* -1 until the root DSE was read (directory.type = "auto") */
 	int read_failed;        /* a value read inside an entry callback failed: fail that search */
+	double last_used;       /* monotonic seconds of the last answer from the server */
 };
 
 /* Attributes indexed per entry: enough for every mapped one, the rest is looked up slowly. */
@@ -373,24 +374,70 @@ static LDAP *do_try(const struct conf *cf, const char *uri, int late)
 	return ld;
 }
 
-int dir_open(const struct conf *cf, dir **out)
+/* Monotonic seconds. */
+static double do_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The server answered on d just now. */
+static void do_used(dir *d)
+{
+	d->last_used = do_mono();
+}
+
+/* Connect and bind to the first URI that answers (servers in backoff last); its URI in *uri. */
+static LDAP *do_connect_any(const struct conf *cf, const char **uri)
 {
 	for (int late = 0; late < 2; late++)
 		for (size_t i = 0; i < cf->n_uris; i++) {
 			LDAP *ld = do_try(cf, cf->uris[i], late);
 			if (ld) {
-				dir *d = xcalloc(1, sizeof(*d));
-				d->ld = ld;
-				d->uri = xstrdup(cf->uris[i]);
-				d->cf = cf;
-				d->is_ad = cf->dir_type == CONF_DIR_AUTO ? -1 : cf->dir_type == CONF_DIR_AD;
-				log_debug("connected to %s", d->uri);
-				*out = d;
-				return 0;
+				*uri = cf->uris[i];
+				log_debug("connected to %s", *uri);
+				return ld;
 			}
 		}
 	log_err("no directory server could be reached (%zu tried)", cf->n_uris);
-	return -1;
+	return NULL;
+}
+
+int dir_open(const struct conf *cf, dir **out)
+{
+	const char *uri;
+	LDAP *ld = do_connect_any(cf, &uri);
+	dir *d;
+	if (!ld)
+		return -1;
+	d = xcalloc(1, sizeof(*d));
+	d->ld = ld;
+	d->uri = xstrdup(uri);
+	d->cf = cf;
+	d->is_ad = cf->dir_type == CONF_DIR_AUTO ? -1 : cf->dir_type == CONF_DIR_AD;
+	do_used(d);
+	*out = d;
+	return 0;
+}
+
+int dir_renew_if_idle(dir *d)
+{
+	double idle = do_mono() - d->last_used;
+	const char *uri;
+	LDAP *ld;
+	if (d->cf->idle_timeout == 0 || idle < d->cf->idle_timeout)
+		return 0;
+	log_info("%s: the connection sat unused for %.0f s (directory.idle_timeout is %d s); connecting again",
+		 d->uri, idle, d->cf->idle_timeout);
+	if (!(ld = do_connect_any(d->cf, &uri)))
+		return -1;
+	ldap_unbind_ext_s(d->ld, NULL, NULL);
+	d->ld = ld;
+	free(d->uri);
+	d->uri = xstrdup(uri);
+	do_used(d);
+	return 0;
 }
 
 void dir_close(dir *d)
@@ -574,6 +621,7 @@ static int do_search_page(dir *d, const char *base, enum dir_scope scope, const 
 	}
 	for (;;) {
 		rc = ldap_result(d->ld, msgid, LDAP_MSG_ONE, &tv, &res);
+		do_used(d);
 		if (rc <= 0) {
 			if (rc == 0) {
 				ldap_abandon_ext(d->ld, msgid, NULL, NULL);
@@ -757,14 +805,6 @@ static int do_sync_start(ldap_sync_t *ls, const char *cookie)
 	return rc;
 }
 
-/* Monotonic seconds, for the read's silence limit. */
-static double do_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * Read the refresh to its end. libldap's own loop (ldap_sync_init) waits
  * forever for a server that stopped answering with the connection still up
@@ -781,6 +821,7 @@ static int do_sync_read(dir *d, ldap_sync_t *ls, const char *base, struct do_syn
 		long before = s->calls;
 		double t0 = do_mono();
 		rc = ldap_sync_poll(ls);
+		do_used(d);
 		if (rc < 0) {
 			ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &rc);
 			return rc != LDAP_SUCCESS ? rc : LDAP_SERVER_DOWN;
@@ -1046,6 +1087,7 @@ int dir_add(dir *d, const char *dn, const struct dir_mod *mods, size_t n)
 {
 	LDAPMod **lm = do_mods(mods, n);
 	int rc = ldap_add_ext_s(d->ld, dn, lm, NULL, NULL);
+	do_used(d);
 	do_mods_free(lm);
 	if (rc == LDAP_ALREADY_EXISTS)
 		return DIR_ALREADY_EXISTS;
@@ -1060,6 +1102,7 @@ int dir_modify(dir *d, const char *dn, const struct dir_mod *mods, size_t n)
 {
 	LDAPMod **lm = do_mods(mods, n);
 	int rc = ldap_modify_ext_s(d->ld, dn, lm, NULL, NULL);
+	do_used(d);
 	do_mods_free(lm);
 	if (rc != LDAP_SUCCESS) {
 		do_log_error(d->ld, d->uri, "modify", dn, rc);
@@ -1071,6 +1114,7 @@ int dir_modify(dir *d, const char *dn, const struct dir_mod *mods, size_t n)
 int dir_delete(dir *d, const char *dn)
 {
 	int rc = ldap_delete_ext_s(d->ld, dn, NULL, NULL);
+	do_used(d);
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
 		do_log_error(d->ld, d->uri, "delete", dn, rc);
 		return -1;
@@ -1189,6 +1233,7 @@ static int do_wait(dir *d, int msgid, const char *op, const char *base, LDAPMess
 {
 	struct timeval tv = {d->cf->timeout, 0};
 	int rc = ldap_result(d->ld, msgid, LDAP_MSG_ONE, &tv, res);
+	do_used(d);
 	if (rc > 0)
 		return rc;
 	if (rc == 0) {

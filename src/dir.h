@@ -30,6 +30,14 @@ enum dir_scope { DIR_SCOPE_BASE, DIR_SCOPE_ONE, DIR_SCOPE_SUB };
  */
 int dir_open(const struct conf *cf, dir **out);
 void dir_close(dir *d);
+/*
+ * Before using a connection that may have sat unused for long (after
+ * matching): when it was last used directory.idle_timeout seconds ago or
+ * more, close it and connect again as dir_open does, before the server's
+ * own idle limit drops it in the middle of the writes. 0, or -1 after
+ * logging why no server could be reached.
+ */
+int dir_renew_if_idle(dir *d);
 /* The URI of the server in use. */
 const char *dir_uri(const dir *d);
 

@@ -326,6 +326,7 @@ static void ck_same_conf(const struct conf *a, const struct conf *b)
 	ck_same_str(a->cert_file, b->cert_file, "cert_file");
 	ck_same_str(a->key_file, b->key_file, "key_file");
 	ck_assert_int_eq(a->timeout, b->timeout);
+	ck_assert_int_eq(a->idle_timeout, b->idle_timeout);
 	ck_assert_int_eq(a->page_size, b->page_size);
 	ck_same_str(a->people_base, b->people_base, "people_base");
 	ck_same_str(a->people_filter, b->people_filter, "people_filter");
@@ -374,6 +375,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(d->uris[0]);
 	ck_assert_int_eq(d->tls, CONF_TLS_NONE);
 	ck_assert_int_eq(d->timeout, 10);
+	ck_assert_int_eq(d->idle_timeout, 240);
 	ck_assert_int_eq(d->page_size, 500);
 	ck_assert_str_eq(d->people_filter, "(objectClass=inetOrgPerson)");
 	ck_assert_int_eq(d->full_sync_interval, 86400);
@@ -537,7 +539,7 @@ START_TEST(test_out_of_range)
 	load_fails("directory = {\n"
 		   "  uri = \"ldap://127.0.0.1/\";\n"
 		   "  base = \"dc=example,dc=com\";\n"
-		   "  timeout = 0;\n"
+		   "  timeout = 0; idle_timeout = -1;\n"
 		   "  page_size = 1001;\n"
 		   "};\n" MIN_PARTICIPANTS
 		   "matching = { capacity = 101; min_score = -1; mentors_per_senior = 0; };\n"
@@ -549,6 +551,7 @@ START_TEST(test_out_of_range)
 		   "# libconfig 1.5 would wrap this to 1215752191 silently:\n"
 		   "people = { attributes = { }; }; directory2 = 99999999999;\n");
 	ck_error(4, "directory.timeout: 0 is out of range (1..3600)");
+	ck_error(4, "directory.idle_timeout: -1 is out of range (0..86400)");
 	ck_error(5, "directory.page_size: 1001 is out of range (1..1000)");
 	ck_error(11, "matching.capacity: 101 is out of range (0..100)");
 	ck_error(11, "matching.min_score: -1 is out of range (0..1000000)");
@@ -560,7 +563,7 @@ START_TEST(test_out_of_range)
 	ck_error(16, "state.database: \"\" must not be empty");
 	ck_error_like(18, "integer 99999999999 is too large");
 	ck_error(18, "unknown key \"directory2\" at top level; did you mean directory?");
-	ck_assert_int_eq(count_errors(), 12);
+	ck_assert_int_eq(count_errors(), 13);
 }
 END_TEST
 
@@ -1612,7 +1615,7 @@ START_TEST(test_dump_roundtrip)
 		"  password_file = \"/etc/mentord/bind pw\";\n"
 		"  ca_file = \"/etc/ssl/odd\\nname.pem\";\n"
 		"  cert_file = \"/etc/mentord/client.pem\"; key_file = \"/etc/mentord/client.key\";\n"
-		"  timeout = 30; page_size = 1000;\n"
+		"  timeout = 30; idle_timeout = 0; page_size = 1000;\n"
 		"};\n"
 		"people = { base = \"ou=people,dc=example,dc=com\"; filter = \"(uid=*)\"; full_sync_interval = 3600;\n"
 		"  attributes = { id = \"uid\"; capacity = \"x-capacity;binary\"; }; };\n"

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "conf.h"
+#include "cycle.h"
 #include "lib/check_main.h"
 #include "lib/testdir.h"
 #include "lib/testutil.h"
@@ -569,6 +571,67 @@ START_TEST(external_bind_with_a_client_certificate)
 }
 END_TEST
 
+/* Progress hook: the cycle sits idle for 4 s once the people are read, as a long matching would. */
+static int slow_plan(void *arg, int phase, long done, long total)
+{
+	(void)arg;
+	(void)done;
+	(void)total;
+	if (phase == CYCLE_PHASE_PLAN)
+		sleep(4);
+	return 0;
+}
+
+/* One cycle in this process, with the slow_plan hook; its result. */
+static enum cycle_result slow_cycle(int idle_timeout)
+{
+	struct progress slow = {slow_plan, NULL};
+	struct cycle_report rep;
+	struct conf *cf = NULL;
+	char *errors = NULL;
+	char extra[64];
+	enum cycle_result rc;
+	write_config(td.uri, SENIORS, NULL);
+	snprintf(extra, sizeof(extra), "timeout = 5; idle_timeout = %d;", idle_timeout);
+	ck_assert_int_eq(sh("sed -i 's|timeout = 5;|%s|' %s", extra, conf_path), 0);
+	if (conf_load(conf_path, &cf, &errors) != 0)
+		ck_abort_msg("configuration refused: %s", errors);
+	memset(&rep, 0, sizeof(rep));
+	rc = cycle_run(cf, 0, NULL, &slow, &rep);
+	conf_free(cf);
+	return rc;
+}
+
+/*
+ * The server drops connections idle for a second. A cycle that sits longer
+ * than that between reading and writing (matching) connects again before
+ * it writes when directory.idle_timeout says so; with idle_timeout = 0 it
+ * finds its connection gone and changes nothing.
+ */
+START_TEST(idle_connection_renewed_before_the_writes)
+{
+	LDAP *ld;
+	char *v[] = {"1", NULL};
+	LDAPMod m = {LDAP_MOD_REPLACE, "olcIdleTimeout", {v}}, *mods[] = {&m, NULL};
+	struct berval pw = {6, "secret"};
+	int v3 = LDAP_VERSION3;
+	start_company(200);
+	ck_assert_int_eq(ldap_initialize(&ld, td.uri), LDAP_SUCCESS);
+	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
+	ck_assert_int_eq(ldap_sasl_bind_s(ld, "cn=config", LDAP_SASL_SIMPLE, &pw, NULL, NULL, NULL), LDAP_SUCCESS);
+	ck_assert_int_eq(ldap_modify_ext_s(ld, "cn=config", mods, NULL, NULL), LDAP_SUCCESS);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	ck_assert_int_ne(slow_cycle(0), CYCLE_OK);
+	ld = admin();
+	ck_assert_int_eq(count(ld, PAIRS_OU, "(objectClass=mentoringPair)"), 0);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	ck_assert_int_eq(slow_cycle(1), CYCLE_OK);
+	ld = admin();
+	ck_assert_int_gt(count(ld, PAIRS_OU, "(objectClass=mentoringPair)"), 0);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
 START_TEST(config_errors_name_the_line)
 {
 	FILE *fp;
@@ -604,6 +667,7 @@ static Suite *slapd_suite(void)
 	tcase_add_test(tc, config_errors_name_the_line);
 	tcase_add_test(tc, starttls_with_ca_file);
 	tcase_add_test(tc, external_bind_with_a_client_certificate);
+	tcase_add_test(tc, idle_connection_renewed_before_the_writes);
 	suite_add_tcase(s, tc);
 	return s;
 }
