@@ -36,5 +36,6 @@ run_suite "$top/build-check" --enable-werror
 echo "check.sh: make distcheck passed"
 san="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	LSAN_OPTIONS=suppressions="$top/tests/lsan.supp":print_suppressions=0 \
 	run_suite "$top/build-asan" --enable-werror CFLAGS="$san" LDFLAGS="-fsanitize=address,undefined"
 echo "check.sh: all passed in $(( $(date +%s) - start )) s (plain, distcheck, ASan+UBSan)"

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -136,12 +137,85 @@ static void do_log_tls_files(const struct conf *cf, const char *uri)
 }
 
 /*
+ * TLS contexts (CA and client certificate, as libldap loads them), one per
+ * set of files as they are on disk, built once and shared by every
+ * connection that uses those files: libldap (with GnuTLS) keeps a copy of
+ * the client certificate and key it never frees each time it builds a
+ * context, which a daemon connecting every cycle would leak. A file that
+ * changed (a renewed certificate) gets a new context at the next
+ * connection. Kept for the life of the process: a new one comes only with
+ * changed files or a changed configuration.
+ */
+#define TLS_FILES 3
+struct tls_ctx_cache {
+	char *files[TLS_FILES];             /* ca_file, cert_file, key_file, or NULL */
+	struct stat seen[TLS_FILES];        /* each as it was when the context was built */
+	void *ctx;
+	struct tls_ctx_cache *next;
+};
+static struct tls_ctx_cache *tls_contexts;
+
+/* Whether path is the file seen then (NULL paths: both unset), unchanged. */
+static int same_file(const char *cached, const char *path, const struct stat *then)
+{
+	struct stat now;
+	if (!cached || !path)
+		return !cached && !path;
+	return strcmp(cached, path) == 0 && stat(path, &now) == 0 && now.st_dev == then->st_dev &&
+	       now.st_ino == then->st_ino && now.st_size == then->st_size &&
+	       now.st_mtim.tv_sec == then->st_mtim.tv_sec && now.st_mtim.tv_nsec == then->st_mtim.tv_nsec;
+}
+
+/* Give ld the TLS context for cf's files: the one built before, or a new one. 0, or -2 (logged). */
+static int do_set_tls_ctx(LDAP *ld, const struct conf *cf, const char *uri)
+{
+	const char *files[TLS_FILES] = {cf->ca_file, cf->cert_file, cf->key_file};
+	struct stat seen[TLS_FILES];
+	struct tls_ctx_cache *c;
+	void *ctx = NULL;
+	int zero = 0;
+	memset(seen, 0, sizeof(seen));
+	for (c = tls_contexts; c; c = c->next) {
+		size_t same = 0;
+		while (same < TLS_FILES && same_file(c->files[same], files[same], &c->seen[same]))
+			same++;
+		if (same == TLS_FILES)
+			return ldap_set_option(ld, LDAP_OPT_X_TLS_CTX, c->ctx) == LDAP_OPT_SUCCESS ? 0 : -1;
+	}
+	/* as the files are before libldap reads them: one changed meanwhile is read again next time */
+	for (size_t i = 0; i < TLS_FILES; i++)
+		if (files[i] && stat(files[i], &seen[i]) != 0)
+			memset(&seen[i], 0, sizeof(seen[i])); /* not there: libldap says so below */
+	if ((cf->ca_file && ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cf->ca_file) != LDAP_OPT_SUCCESS) ||
+	    /* the client certificate: what a SASL EXTERNAL bind over TLS authenticates with */
+	    (cf->cert_file && (ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, cf->cert_file) != LDAP_OPT_SUCCESS ||
+			       ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, cf->key_file) != LDAP_OPT_SUCCESS)))
+		return -1;
+	if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS) {
+		do_log_tls_files(cf, uri);
+		return -2;
+	}
+	/* the cache holds a reference of its own */
+	if (ldap_get_option(ld, LDAP_OPT_X_TLS_CTX, &ctx) == LDAP_OPT_SUCCESS && ctx) {
+		c = xcalloc(1, sizeof(*c));
+		for (size_t i = 0; i < TLS_FILES; i++) {
+			c->files[i] = files[i] ? xstrdup(files[i]) : NULL;
+			c->seen[i] = seen[i];
+		}
+		c->ctx = ctx;
+		c->next = tls_contexts;
+		tls_contexts = c;
+	}
+	return 0;
+}
+
+/*
  * Set the per-connection options: protocol, no referrals, timeouts, TLS,
  * keepalive. -1 on failure, -2 when TLS could not be set up (logged).
  */
 static int do_set_options(LDAP *ld, const struct conf *cf, const char *uri)
 {
-	int version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
+	int version = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND;
 	struct timeval tv = {cf->timeout, 0};
 	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version) != LDAP_OPT_SUCCESS ||
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
@@ -157,17 +231,7 @@ static int do_set_options(LDAP *ld, const struct conf *cf, const char *uri)
 		return 0;
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS)
 		return -1;
-	if (cf->ca_file && ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cf->ca_file) != LDAP_OPT_SUCCESS)
-		return -1;
-	/* the client certificate: what a SASL EXTERNAL bind over TLS authenticates with */
-	if (cf->cert_file && (ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, cf->cert_file) != LDAP_OPT_SUCCESS ||
-			      ldap_set_option(ld, LDAP_OPT_X_TLS_KEYFILE, cf->key_file) != LDAP_OPT_SUCCESS))
-		return -1;
-	if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS) {
-		do_log_tls_files(cf, uri);
-		return -2;
-	}
-	return 0;
+	return do_set_tls_ctx(ld, cf, uri);
 }
 
 /*

@@ -540,37 +540,6 @@ START_TEST(starttls_with_ca_file)
 }
 END_TEST
 
-/*
- * SASL EXTERNAL over StartTLS: the server takes mentord's identity from its
- * client certificate, whose subject is the service account's DN, so the
- * cycle reads and writes as that account without a password. Without the
- * certificate the server has no identity to bind: nothing is read.
- */
-START_TEST(external_bind_with_a_client_certificate)
-{
-	LDAP *ld;
-	FILE *fp;
-	start_company(300);
-	make_certificates();
-	enable_tls("demand");
-	ck_assert_ptr_nonnull(fp = fopen(conf_path, "w"));
-	fprintf(fp, "directory = { uri = \"%s\"; base = \"" SUFFIX "\"; tls = \"starttls\"; ca_file = \"%s/ca.pem\";\n"
-		"  cert_file = \"%s/client.pem\"; key_file = \"%s/client.key\"; sasl_mech = \"EXTERNAL\"; timeout = 5; };\n"
-		"participants = { juniors = \"" JUNIORS "\"; seniors = \"" SENIORS "\"; };\n"
-		"state = { database = \"%s/mentord.db\"; };\n", td.uri, td.dir, td.dir, td.dir, td.dir);
-	fclose(fp);
-	ck_assert_int_eq(mentord("--once"), 0);
-	ck_assert(output_has("mentord.err", "cycle ok"));
-	ld = admin();
-	ck_assert_int_gt(count(ld, PAIRS_OU, "(&(objectClass=mentoringPair)(creatorsName=" SERVICE "))"), 0);
-	ldap_unbind_ext_s(ld, NULL, NULL);
-	/* a certificate file that is not there: the connection is refused, with the file named */
-	ck_assert_int_eq(sh("sed -i 's|/client.pem|/missing.pem|' %s", conf_path), 0);
-	ck_assert_int_eq(mentord("--once"), 3);
-	ck_assert(output_has("mentord.err", "missing.pem"));
-}
-END_TEST
-
 /* Progress hook: the cycle sits idle for 4 s once the people are read, as a long matching would. */
 static int slow_plan(void *arg, int phase, long done, long total)
 {
@@ -582,24 +551,30 @@ static int slow_plan(void *arg, int phase, long done, long total)
 	return 0;
 }
 
+/* One cycle in this process (as the daemon runs them) with the configuration at conf_path; its result. */
+static enum cycle_result cycle_here(const struct progress *progress)
+{
+	struct cycle_report rep;
+	struct conf *cf = NULL;
+	char *errors = NULL;
+	enum cycle_result rc;
+	if (conf_load(conf_path, &cf, &errors) != 0)
+		ck_abort_msg("configuration refused: %s", errors);
+	memset(&rep, 0, sizeof(rep));
+	rc = cycle_run(cf, 0, NULL, progress, &rep);
+	conf_free(cf);
+	return rc;
+}
+
 /* One cycle in this process, with the slow_plan hook; its result. */
 static enum cycle_result slow_cycle(int idle_timeout)
 {
 	struct progress slow = {slow_plan, NULL};
-	struct cycle_report rep;
-	struct conf *cf = NULL;
-	char *errors = NULL;
 	char extra[64];
-	enum cycle_result rc;
 	write_config(td.uri, SENIORS, NULL);
 	snprintf(extra, sizeof(extra), "timeout = 5; idle_timeout = %d;", idle_timeout);
 	ck_assert_int_eq(sh("sed -i 's|timeout = 5;|%s|' %s", extra, conf_path), 0);
-	if (conf_load(conf_path, &cf, &errors) != 0)
-		ck_abort_msg("configuration refused: %s", errors);
-	memset(&rep, 0, sizeof(rep));
-	rc = cycle_run(cf, 0, NULL, &slow, &rep);
-	conf_free(cf);
-	return rc;
+	return cycle_here(&slow);
 }
 
 /*
@@ -629,6 +604,65 @@ START_TEST(idle_connection_renewed_before_the_writes)
 	ld = admin();
 	ck_assert_int_gt(count(ld, PAIRS_OU, "(objectClass=mentoringPair)"), 0);
 	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+END_TEST
+
+/* A new client certificate and key (client.pem, client.key) for subject, from the test CA. */
+static void client_certificate(const char *subject)
+{
+	ck_assert_int_eq(sh("(cd %s && openssl req -newkey rsa:2048 -nodes -subj %s -keyout client.key -out client.csr && "
+			    "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+			    "-out client.pem) >%s/client.log 2>&1", td.dir, subject, td.dir), 0);
+}
+
+/*
+ * SASL EXTERNAL over StartTLS: the server takes mentord's identity from its
+ * client certificate, whose subject is the service account's DN, so the
+ * cycle reads and writes as that account without a password. A process
+ * that runs many cycles reuses its TLS context, and reads a renewed
+ * certificate at the next connection. A certificate file that is not there
+ * stops the cycle, named.
+ */
+START_TEST(external_bind_with_a_client_certificate)
+{
+	LDAP *ld;
+	LDAPMessage *res;
+	FILE *fp;
+	char *dn;
+	int n;
+	start_company(300);
+	make_certificates();
+	enable_tls("demand");
+	ck_assert_ptr_nonnull(fp = fopen(conf_path, "w"));
+	fprintf(fp, "directory = { uri = \"%s\"; base = \"" SUFFIX "\"; tls = \"starttls\"; ca_file = \"%s/ca.pem\";\n"
+		"  cert_file = \"%s/client.pem\"; key_file = \"%s/client.key\"; sasl_mech = \"EXTERNAL\"; timeout = 5; };\n"
+		"participants = { juniors = \"" JUNIORS "\"; seniors = \"" SENIORS "\"; };\n"
+		"state = { database = \"%s/mentord.db\"; };\n", td.uri, td.dir, td.dir, td.dir, td.dir);
+	fclose(fp);
+	ck_assert_int_eq(mentord("--once"), 0);
+	ck_assert(output_has("mentord.err", "cycle ok"));
+	ld = admin();
+	ck_assert_int_gt(n = count(ld, PAIRS_OU, "(&(objectClass=mentoringPair)(creatorsName=" SERVICE "))"), 0);
+	/* cycles in one process: the second connection takes the context the first one built */
+	ck_assert_int_eq(cycle_here(NULL), CYCLE_OK);
+	ck_assert_int_eq(cycle_here(NULL), CYCLE_OK);
+	/* renewed for an identity without write rights: the next cycle binds as that one and cannot repair */
+	res = search(ld, PAIRS_OU, LDAP_SCOPE_ONELEVEL, "(objectClass=mentoringPair)", NULL);
+	dn = ldap_get_dn(ld, ldap_first_entry(ld, res));
+	ck_assert_int_eq(ldap_delete_ext_s(ld, dn, NULL, NULL), LDAP_SUCCESS);
+	client_certificate("/CN=nobody");
+	ck_assert_int_ne(cycle_here(NULL), CYCLE_OK);
+	ck_assert_int_eq(count(ld, PAIRS_OU, "(objectClass=mentoringPair)"), n - 1);
+	client_certificate("/DC=com/DC=example/OU=services/CN=mentord");
+	ck_assert_int_eq(cycle_here(NULL), CYCLE_OK);
+	ck_assert_int_eq(count(ld, PAIRS_OU, "(objectClass=mentoringPair)"), n);
+	ldap_memfree(dn);
+	ldap_msgfree(res);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	/* a certificate file that is not there: the connection is refused, with the file named */
+	ck_assert_int_eq(sh("sed -i 's|/client.pem|/missing.pem|' %s", conf_path), 0);
+	ck_assert_int_eq(mentord("--once"), 3);
+	ck_assert(output_has("mentord.err", "missing.pem"));
 }
 END_TEST
 
