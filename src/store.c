@@ -186,6 +186,7 @@ static int store_prepare_hot(store *st)
 int store_open(const char *path, int readonly, store **out)
 {
 	store *st = xcalloc(1, sizeof(*st));
+	int v;
 	/* one thread uses a connection at a time: no mutex around every call (a tenth of a full sync's writes) */
 	int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 	st->path = xstrdup(path);
@@ -201,8 +202,15 @@ int store_open(const char *path, int readonly, store **out)
 		store_close(st);
 		return -1;
 	}
-	if (readonly && store_version(st) != (int)ARRAY_LEN(migrations)) {
-		log_err("%s: state database has not been initialised by this mentord version", path);
+	if (readonly && (v = store_version(st)) != (int)ARRAY_LEN(migrations)) {
+		if (v > 0 && v < (int)ARRAY_LEN(migrations))
+			log_err("%s: state database schema version %d is older than this version's (%zu); the next "
+				"mentord cycle (or mentord --once) upgrades it", path, v, ARRAY_LEN(migrations));
+		else if (v > (int)ARRAY_LEN(migrations))
+			log_err("%s: database schema version %d is newer than this mentord knows (%zu)", path, v,
+				ARRAY_LEN(migrations));
+		else
+			log_err("%s: state database has not been initialised by this mentord version", path);
 		store_close(st);
 		return -1;
 	}

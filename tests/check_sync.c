@@ -696,6 +696,8 @@ START_TEST(an_older_store_keeps_its_levels_in_the_staff_rows)
 	ck_assert_int_eq(sqlite3_exec(db, older, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
+	/* read-only (mentorctl) it is refused until mentord upgrades it */
+	ck_assert_int_eq(store_open(path, 1, &st), -1);
 	ck_assert_int_eq(store_open(path, 0, &st), 0);
 	rows = stored_levels(st);
 	ck_assert_msg(strcmp(rows, "a|digcomp.1|4\na|digcomp.2|2\na|leadership|3\nb|digcomp.1|1\n") == 0, "%s", rows);
