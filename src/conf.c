@@ -96,7 +96,7 @@ static const char *const area_keys[] = { "id", "name", "description", "direction
 static const char *const competence_keys[] = { "id", "name", "description", "standard", NULL };
 static const char *const matching_keys[] = { "capacity", "mentors_per_senior", "min_score", "seniority_gap",
 					     "max_timezone_hours", "timezones", "bonus",
-					     "cooldown_days", "publish", NULL };
+					     "cooldown_days", "publish", "threads", NULL };
 static const char *const bonus_keys[] = { "cross_department", "same_timezone", "near_timezone",
 					  "near_hours", "stability", NULL };
 static const char *const timezone_keys[] = { "location", "offset", NULL };
@@ -1794,6 +1794,7 @@ static void parse_matching(struct ctx *cx, const config_setting_t *root)
 	if (opt_int(cx, g, "matching", "max_timezone_hours", 0, 26, &hours) == 1)
 		cf->max_tz_minutes = hours * 60;
 	opt_int(cx, g, "matching", "cooldown_days", 0, 3650, &cf->cooldown_days);
+	opt_int(cx, g, "matching", "threads", 0, 64, &cf->threads);
 	parse_timezones(cx, g);
 	parse_bonus(cx, g);
 	parse_publish(cx, g);
@@ -2297,7 +2298,8 @@ static void dump_model(const struct conf *cf, FILE *fp)
 static void dump_matching(const struct conf *cf, FILE *fp)
 {
 	fprintf(fp, "matching = {\n\tcapacity = %d;\n\tmentors_per_senior = %d;\n\tmin_score = %d;\n"
-		    "\tseniority_gap = %d;\n", cf->capacity, cf->mentors_per_senior, cf->min_score, cf->seniority_gap);
+		    "\tseniority_gap = %d;\n\tthreads = %d;\n", cf->capacity, cf->mentors_per_senior, cf->min_score,
+		cf->seniority_gap, cf->threads);
 	if (cf->max_tz_minutes >= 0)
 		fprintf(fp, "\tmax_timezone_hours = %d;\n", cf->max_tz_minutes / 60);
 	fprintf(fp, "\tcooldown_days = %d;\n\tpublish = \"%s\";\n", cf->cooldown_days,

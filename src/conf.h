@@ -129,6 +129,7 @@ struct conf {
 	/* matching */
 	int capacity;           /* seniors per junior; default 3, 0..100 */
 	int mentors_per_senior; /* distinct juniors per senior; default 1, 1..10 */
+	int threads;            /* matching's scanning threads; 0 (default): the online CPUs, at most 8 */
 	int min_score;          /* default 0 */
 	int seniority_gap;      /* years; 0: the cohort rule */
 	int max_tz_minutes;     /* pairs further apart are not made; -1: no limit (default) */

@@ -306,7 +306,8 @@ static const char *with_pairs(size_t n, char buf[48])
 static int run_match(struct cycle *c)
 {
 	struct programme pg;
-	struct match_options opt = { .want_graph = MATCH_GRAPH_TIGHT, .want_prices = 1 };
+	struct match_options opt = { .want_graph = MATCH_GRAPH_TIGHT, .want_prices = 1,
+				     .threads = (size_t)c->cf->threads };
 	struct match_stats st;
 	struct warm_load w = { .r = c->roster };
 	long long big = 0, tie = 0;

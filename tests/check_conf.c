@@ -338,6 +338,7 @@ static void ck_same_conf(const struct conf *a, const struct conf *b)
 	ck_same_model(a, b);
 	ck_assert_int_eq(a->capacity, b->capacity);
 	ck_assert_int_eq(a->mentors_per_senior, b->mentors_per_senior);
+	ck_assert_int_eq(a->threads, b->threads);
 	ck_assert_int_eq(a->min_score, b->min_score);
 	ck_same_rules(a, b);
 	ck_same_str(a->managed_ou, b->managed_ou, "managed_ou");
@@ -416,6 +417,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(d->level_names[8]);
 	ck_assert_int_eq(d->capacity, 3);
 	ck_assert_int_eq(d->mentors_per_senior, 1);
+	ck_assert_int_eq(d->threads, 0);
 	ck_assert_int_eq(d->min_score, 0);
 	ck_assert_str_eq(d->owner, "mentord");
 	ck_assert_int_eq(d->max_delete_percent, 50);
@@ -542,7 +544,7 @@ START_TEST(test_out_of_range)
 		   "  timeout = 0; idle_timeout = -1;\n"
 		   "  page_size = 1001;\n"
 		   "};\n" MIN_PARTICIPANTS
-		   "matching = { capacity = 101; min_score = -1; mentors_per_senior = 0; };\n"
+		   "matching = { capacity = 101; min_score = -1; mentors_per_senior = 0; threads = 65; };\n"
 		   "writeback = { max_delete_percent = 200; };\n"
 		   "daemon = { interval = 59; };\n"
 		   "cohorts = ( { name = \"Old\"; from = 1899; to = 1920; } );\n"
@@ -556,6 +558,7 @@ START_TEST(test_out_of_range)
 	ck_error(11, "matching.capacity: 101 is out of range (0..100)");
 	ck_error(11, "matching.min_score: -1 is out of range (0..1000000)");
 	ck_error(11, "matching.mentors_per_senior: 0 is out of range (1..10)");
+	ck_error(11, "matching.threads: 65 is out of range (0..64)");
 	ck_error(12, "writeback.max_delete_percent: 200 is out of range (0..100)");
 	ck_error(13, "daemon.interval: 59 is out of range (60..604800)");
 	ck_error(14, "cohorts[0].from: 1899 is out of range (1900..2100)");
@@ -563,7 +566,7 @@ START_TEST(test_out_of_range)
 	ck_error(16, "state.database: \"\" must not be empty");
 	ck_error_like(18, "integer 99999999999 is too large");
 	ck_error(18, "unknown key \"directory2\" at top level; did you mean directory?");
-	ck_assert_int_eq(count_errors(), 13);
+	ck_assert_int_eq(count_errors(), 14);
 }
 END_TEST
 
@@ -1625,7 +1628,7 @@ START_TEST(test_dump_roundtrip)
 		"  { name = \"Older\"; from = 1900; to = 1989; } );\n"
 		"model = { scale = 10; areas = ( { id = \"B\"; standard = 10; weight = 1000; },\n"
 		"  { id = \"a\"; name = \"Cloud & \\\"AI\\\"\"; standard = 1; weight = 0; } ); };\n"
-		"matching = { capacity = 0; mentors_per_senior = 3; min_score = 1000000; };\n"
+		"matching = { capacity = 0; mentors_per_senior = 3; min_score = 1000000; threads = 2; };\n"
 		"writeback = { ou = \"ou=pairs,ou=hr,dc=example,dc=com\"; owner = \"x.y\"; "
 		"max_delete_percent = 0; };\n"
 		"state = { database = \"/tmp/m.db\"; };\n"
