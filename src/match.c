@@ -607,12 +607,25 @@ struct violation {
 };
 
 /*
+ * A junior as a scan reads it: its price and place next to each other in
+ * the view's order, so that a class's juniors are read in sequence; the
+ * scans were mostly waiting for jdual[j] and jplace[j] of one junior after
+ * another.
+ */
+struct priced {
+	int64_t price;
+	struct place place;
+};
+
+/*
  * The juniors of each class a scan looks at, cheapest first: members
  * [first[c], first[c + 1]), the first cheapest[c] of them (or none, when
- * cheapest is NULL) sharing the lowest price cmin[c]; tmin per trie node.
+ * cheapest is NULL) sharing the lowest price cmin[c], each member's price
+ * and place in priced at the same index; tmin per trie node.
  */
 struct view {
 	const size_t *first, *members, *cheapest;
+	const struct priced *priced;
 	const int64_t *cmin, *tmin;
 };
 
@@ -657,6 +670,7 @@ struct engine {
 
 	/* certification */
 	size_t *by_price;           /* junior classes' members, cheapest first */
+	struct priced *by_price_priced; /* their prices and places */
 	int64_t *class_min;         /* per junior class: its cheapest junior's price */
 	size_t *cheapest;           /* per junior class: how many share that price */
 	struct cand *best;          /* top_k slots, for seeding */
@@ -675,6 +689,7 @@ struct engine {
 	int have_prev, truncated;
 	struct view all, low;       /* every junior of a class, or those whose price fell */
 	size_t *low_first, *low_members;
+	struct priced *low_priced;
 	int64_t *low_min, *trie_min_low;
 	struct chain chain;
 
@@ -1274,6 +1289,8 @@ static void price_classes(struct engine *e)
 		while (e->cheapest[c] < n && e->jdual[e->by_price[lo + e->cheapest[c]]] == e->class_min[c])
 			e->cheapest[c]++;
 	}
+	for (size_t i = 0; i < n_members; i++)
+		e->by_price_priced[i] = (struct priced){ e->jdual[e->by_price[i]], e->jplace[e->by_price[i]] };
 }
 
 /* Keep violation v among senior's best add_k (most negative first, then junior order). */
@@ -1345,10 +1362,11 @@ static void build_trie(struct engine *e)
 	e->lowered = xmalloc((e->n_jun + 1) * sizeof(*e->lowered));
 	e->low_first = xmalloc((e->jc.n + 2) * sizeof(*e->low_first));
 	e->low_members = xmalloc((e->n_jun + 1) * sizeof(*e->low_members));
+	e->low_priced = xmalloc((e->n_jun + 1) * sizeof(*e->low_priced));
 	e->low_min = xmalloc((e->jc.n + 1) * sizeof(*e->low_min));
 	e->trie_min_low = xmalloc((e->n_trie + 1) * sizeof(*e->trie_min_low));
-	e->all = (struct view){ e->jc.first, e->by_price, e->cheapest, e->class_min, e->trie_min };
-	e->low = (struct view){ e->low_first, e->low_members, NULL, e->low_min, e->trie_min_low };
+	e->all = (struct view){ e->jc.first, e->by_price, e->cheapest, e->by_price_priced, e->class_min, e->trie_min };
+	e->low = (struct view){ e->low_first, e->low_members, NULL, e->low_priced, e->low_min, e->trie_min_low };
 }
 
 /* Each node's cheapest price (cmin per class), leaves up (children come after parents). */
@@ -1386,6 +1404,8 @@ static void price_lowered(struct engine *e, size_t n_low)
 		qsort_r(e->low_members + lo, n, sizeof(*e->low_members), cmp_price, e->jdual);
 		e->low_min[c] = n ? e->jdual[e->low_members[lo]] : INT64_MAX;
 	}
+	for (size_t i = 0; i < e->low_first[e->jc.n]; i++)
+		e->low_priced[i] = (struct priced){ e->jdual[e->low_members[i]], e->jplace[e->low_members[i]] };
 	price_trie(e, e->low_min, e->trie_min_low);
 }
 
@@ -1428,13 +1448,13 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 	}
 	for (size_t k = 0; lo + k < hi; k++) {
 		/* the cheapest run is entered at an offset of s's, to spread seniors out */
-		size_t r = v->cheapest ? v->cheapest[c] : 0, j = v->members[lo + (k < r ? (k + s) % r : k)];
+		size_t r = v->cheapest ? v->cheapest[c] : 0, at = lo + (k < r ? (k + s) % r : k), j;
+		int64_t price = v->priced[at].price, weight;
 		int score;
-		int64_t weight;
-		if (w <= u + e->jdual[j])
+		if (w <= u + price)
 			break;
 		/* juniors only get dearer: once the list is full, one that cannot beat its last ends the class */
-		if (*n_found == e->add_k && u + e->jdual[j] - w > sc->found[*n_found - 1].rc) {
+		if (*n_found == e->add_k && u + price - w > sc->found[*n_found - 1].rc) {
 			sc->truncated = 1;
 			break;
 		}
@@ -1442,21 +1462,22 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 			sc->truncated = 1;
 			break;
 		}
+		j = v->members[at];
 		if (is_current(e, j, s) || (e->units > 1 && in_result(e, j, s)))
 			continue;
 		/* the class's score and this pair's own bonuses first: most pairs stop here, before the rules */
 		{
 			struct match_terms t = { row, 0, 0, 0 };
-			place_terms(rules, e->jplace[j], mentee, &t);
-			if (e->big + (int64_t)terms_sum(&t) * e->tie <= u + e->jdual[j])
+			place_terms(rules, v->priced[at].place, mentee, &t);
+			if (e->big + (int64_t)terms_sum(&t) * e->tie <= u + price)
 				continue;
 		}
 		if (!pair_ok(e, &sc->mismatch, j, s, row, &score))
 			continue;
 		weight = e->big + (int64_t)score * e->tie;
-		if (weight <= u + e->jdual[j])
+		if (weight <= u + price)
 			continue;
-		keep_violation(sc, n_found, (struct violation){ j, score, u + e->jdual[j] - weight });
+		keep_violation(sc, n_found, (struct violation){ j, score, u + price - weight });
 		taken++;
 	}
 }
@@ -2084,6 +2105,7 @@ static void alloc_rounds(struct engine *e)
 	e->jdual = xmalloc((e->n_jun + 1) * sizeof(*e->jdual));
 	e->sdual = xmalloc((e->n_sen + 1) * sizeof(*e->sdual));
 	e->by_price = xmalloc((e->jc.first[e->jc.n] + 1) * sizeof(*e->by_price));
+	e->by_price_priced = xmalloc((e->jc.first[e->jc.n] + 1) * sizeof(*e->by_price_priced));
 	e->class_min = xmalloc((e->jc.n + 1) * sizeof(*e->class_min));
 	e->cheapest = xmalloc((e->jc.n + 1) * sizeof(*e->cheapest));
 	e->best = xmalloc((e->top_k + 1) * sizeof(*e->best));
@@ -2095,7 +2117,7 @@ static void engine_free(struct engine *e)
 {
 	void *owned[] = {
 		e->jun, e->sen, e->jplace, e->cap, e->cur, e->weights, e->digital, e->cand, e->mate, e->jdual, e->sdual,
-		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->best,
+		e->row, e->order, e->count, e->by_price, e->by_price_priced, e->low_priced, e->class_min, e->cheapest, e->best,
 		e->trie, e->trie_min, e->trie_value, e->prev_jdual, e->prev_sdual, e->dirty,
 		e->lowered, e->low_first, e->low_members, e->low_min, e->trie_min_low, e->listed,
 		e->cur_first, e->cur_jun, e->used, e->sunits, e->first_value, e->mates,
