@@ -647,6 +647,7 @@ struct engine {
 	int duals_bad;              /* the last solve's duals did not prove it: no certificate */
 
 	size_t *listed;             /* per junior: first candidate lists it is on */
+	uint64_t *open;             /* while seeding, a bit per place in jc.members: that junior may still be listed */
 	struct cand *cand;          /* the candidate graph */
 	size_t n_cand, cap_cand, n_added;
 
@@ -995,7 +996,30 @@ static void seed_current(struct engine *e, size_t j, size_t s)
  * the best kept. Once a class's score with every bonus cannot beat the
  * k-th best pair found, no later class can either.
  */
-static void seed_senior(struct engine *e, size_t s)
+/* The first place in jc.members in [from, to) whose junior may still be listed, else to. */
+static size_t next_open(const struct engine *e, size_t from, size_t to)
+{
+	while (from < to) {
+		uint64_t w = e->open[from / 64] >> (from % 64);
+		if (w)
+			return from + (size_t)__builtin_ctzll(w) < to ? from + (size_t)__builtin_ctzll(w) : to;
+		from = (from / 64 + 1) * 64;
+	}
+	return to;
+}
+
+/*
+ * Junior j (at place at in jc.members) was listed once more: once it is on
+ * LIST_PER_SLOT lists per unit of capacity it is no longer probed.
+ */
+static void note_listed(struct engine *e, size_t j, size_t at)
+{
+	e->listed[j]++;
+	if (e->listed[j] >= LIST_PER_SLOT * e->cap[j])
+		e->open[at / 64] &= ~(UINT64_C(1) << (at % 64));
+}
+
+static void seed_senior(struct engine *e, size_t s, const size_t *place)
 {
 	size_t found = 0, probe = 2 * e->top_k;
 	int score, bonus = senior_bonus(e, s);
@@ -1006,32 +1030,54 @@ static void seed_senior(struct engine *e, size_t s)
 		seed_current(e, e->cur[s], s);
 	}
 	for (size_t o = 0; o < e->n_order; o++) {
-		size_t c = e->order[o], lo = e->jc.first[c], n = e->jc.first[c + 1] - lo, tried = 0;
+		size_t c = e->order[o], lo = e->jc.first[c], n = e->jc.first[c + 1] - lo, tried = 0, start;
 		if (found == e->top_k && (long long)e->row[c] + bonus <= e->best[found - 1].score)
 			break;
-		for (size_t i = 0; i < n && tried < probe; i++) {
-			size_t j = e->jc.members[lo + (s + i) % n];
-			if (is_current(e, j, s) || e->listed[j] >= LIST_PER_SLOT * e->cap[j] || e->cap[j] == 0)
-				continue;
-			tried++;
-			if (pair_ok(e, &e->model_mismatch, j, s, e->row[c], &score))
-				keep_best(e->best, &found, e->top_k, j, s, score);
+		if (n == 0)
+			continue;
+		/* the members from lo + s % n on, round to it: those that may still be
+		 * listed, found by their bits (most are full by the later seniors, and
+		 * reading each one's count was most of the seeding) */
+		start = lo + s % n;
+		for (int pass = 0; pass < 2 && tried < probe; pass++) {
+			size_t to = pass ? start : lo + n;
+			for (size_t at = next_open(e, pass ? lo : start, to); at < to && tried < probe;
+			     at = next_open(e, at + 1, to)) {
+				size_t j = e->jc.members[at];
+				if (is_current(e, j, s))
+					continue;
+				tried++;
+				if (pair_ok(e, &e->model_mismatch, j, s, e->row[c], &score))
+					keep_best(e->best, &found, e->top_k, j, s, score);
+			}
 		}
 	}
 	for (size_t i = 0; i < found; i++) {
 		add_cand(e, e->best[i].j, s, e->best[i].score);
-		e->listed[e->best[i].j]++;
+		note_listed(e, e->best[i].j, place[e->best[i].j]);
 	}
 }
 
 /* The first candidate graph, senior class by senior class. */
 static void seed_candidates(struct engine *e)
 {
+	size_t n_members = e->jc.first[e->jc.n];
+	size_t *place = xmalloc((e->n_jun + 1) * sizeof(*place));
+	e->open = xcalloc(n_members / 64 + 1, sizeof(*e->open));
+	for (size_t at = 0; at < n_members; at++) {
+		size_t j = e->jc.members[at];
+		place[j] = at;
+		if (e->cap[j] > 0 && e->listed[j] < LIST_PER_SLOT * e->cap[j])
+			e->open[at / 64] |= UINT64_C(1) << (at % 64);
+	}
 	for (size_t scl = 0; scl < e->sc.n; scl++) {
 		build_order(e, scl);
 		for (size_t i = e->sc.first[scl]; i < e->sc.first[scl + 1]; i++)
-			seed_senior(e, e->sc.members[i]);
+			seed_senior(e, e->sc.members[i], place);
 	}
+	free(place);
+	free(e->open);
+	e->open = NULL;
 }
 
 /* Candidates by senior, then junior. */
