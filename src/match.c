@@ -607,14 +607,15 @@ struct violation {
 };
 
 /*
- * A junior as a scan reads it: its price and place next to each other in
- * the view's order, so that a class's juniors are read in sequence; the
- * scans were mostly waiting for jdual[j] and jplace[j] of one junior after
- * another.
+ * A junior as a scan reads it: its price, place and number next to each
+ * other in the view's order, so that a class's juniors are read in
+ * sequence; the scans were mostly waiting for jdual[j] and jplace[j] of one
+ * junior after another.
  */
 struct priced {
 	int64_t price;
 	struct place place;
+	size_t j;
 };
 
 /*
@@ -1336,7 +1337,7 @@ static void price_classes(struct engine *e)
 			e->cheapest[c]++;
 	}
 	for (size_t i = 0; i < n_members; i++)
-		e->by_price_priced[i] = (struct priced){ e->jdual[e->by_price[i]], e->jplace[e->by_price[i]] };
+		e->by_price_priced[i] = (struct priced){ e->jdual[e->by_price[i]], e->jplace[e->by_price[i]], e->by_price[i] };
 }
 
 /* Keep violation v among senior's best add_k (most negative first, then junior order). */
@@ -1451,7 +1452,7 @@ static void price_lowered(struct engine *e, size_t n_low)
 		e->low_min[c] = n ? e->jdual[e->low_members[lo]] : INT64_MAX;
 	}
 	for (size_t i = 0; i < e->low_first[e->jc.n]; i++)
-		e->low_priced[i] = (struct priced){ e->jdual[e->low_members[i]], e->jplace[e->low_members[i]] };
+		e->low_priced[i] = (struct priced){ e->jdual[e->low_members[i]], e->jplace[e->low_members[i]], e->low_members[i] };
 	price_trie(e, e->low_min, e->trie_min_low);
 }
 
@@ -1488,13 +1489,14 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 	struct place mentee = { p->department, p->tz };
 	int64_t u = e->sdual[s];
 	size_t lo = v->first[c], hi = v->first[c + 1], taken = 0;
+	size_t r = v->cheapest ? v->cheapest[c] : 0, turn = r ? s % r : 0;
 	if (*n_found == e->add_k && u + v->cmin[c] - w > sc->found[*n_found - 1].rc) {
 		sc->truncated = 1;
 		return;
 	}
 	for (size_t k = 0; lo + k < hi; k++) {
 		/* the cheapest run is entered at an offset of s's, to spread seniors out */
-		size_t r = v->cheapest ? v->cheapest[c] : 0, at = lo + (k < r ? (k + s) % r : k), j;
+		size_t at = lo + (k < r ? (k + turn < r ? k + turn : k + turn - r) : k), j;
 		int64_t price = v->priced[at].price, weight;
 		int score;
 		if (w <= u + price)
@@ -1508,7 +1510,7 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 			sc->truncated = 1;
 			break;
 		}
-		j = v->members[at];
+		j = v->priced[at].j;
 		if (is_current(e, j, s) || (e->units > 1 && in_result(e, j, s)))
 			continue;
 		/* the class's score and this pair's own bonuses first: most pairs stop here, before the rules */
