@@ -607,12 +607,26 @@ struct violation {
 };
 
 /*
+ * A junior as a scan reads it: its price, place and number next to each
+ * other in the view's order, so that a class's juniors are read in
+ * sequence; the scans were mostly waiting for jdual[j] and jplace[j] of one
+ * junior after another.
+ */
+struct priced {
+	int64_t price;
+	struct place place;
+	size_t j;
+};
+
+/*
  * The juniors of each class a scan looks at, cheapest first: members
  * [first[c], first[c + 1]), the first cheapest[c] of them (or none, when
- * cheapest is NULL) sharing the lowest price cmin[c]; tmin per trie node.
+ * cheapest is NULL) sharing the lowest price cmin[c], each member's price
+ * and place in priced at the same index; tmin per trie node.
  */
 struct view {
 	const size_t *first, *members, *cheapest;
+	const struct priced *priced;
 	const int64_t *cmin, *tmin;
 };
 
@@ -634,6 +648,7 @@ struct engine {
 	int duals_bad;              /* the last solve's duals did not prove it: no certificate */
 
 	size_t *listed;             /* per junior: first candidate lists it is on */
+	uint64_t *open;             /* while seeding, a bit per place in jc.members: that junior may still be listed */
 	struct cand *cand;          /* the candidate graph */
 	size_t n_cand, cap_cand, n_added;
 
@@ -657,6 +672,7 @@ struct engine {
 
 	/* certification */
 	size_t *by_price;           /* junior classes' members, cheapest first */
+	struct priced *by_price_priced; /* their prices and places */
 	int64_t *class_min;         /* per junior class: its cheapest junior's price */
 	size_t *cheapest;           /* per junior class: how many share that price */
 	struct cand *best;          /* top_k slots, for seeding */
@@ -675,6 +691,7 @@ struct engine {
 	int have_prev, truncated;
 	struct view all, low;       /* every junior of a class, or those whose price fell */
 	size_t *low_first, *low_members;
+	struct priced *low_priced;
 	int64_t *low_min, *trie_min_low;
 	struct chain chain;
 
@@ -980,7 +997,30 @@ static void seed_current(struct engine *e, size_t j, size_t s)
  * the best kept. Once a class's score with every bonus cannot beat the
  * k-th best pair found, no later class can either.
  */
-static void seed_senior(struct engine *e, size_t s)
+/* The first place in jc.members in [from, to) whose junior may still be listed, else to. */
+static size_t next_open(const struct engine *e, size_t from, size_t to)
+{
+	while (from < to) {
+		uint64_t w = e->open[from / 64] >> (from % 64);
+		if (w)
+			return from + (size_t)__builtin_ctzll(w) < to ? from + (size_t)__builtin_ctzll(w) : to;
+		from = (from / 64 + 1) * 64;
+	}
+	return to;
+}
+
+/*
+ * Junior j (at place at in jc.members) was listed once more: once it is on
+ * LIST_PER_SLOT lists per unit of capacity it is no longer probed.
+ */
+static void note_listed(struct engine *e, size_t j, size_t at)
+{
+	e->listed[j]++;
+	if (e->listed[j] >= LIST_PER_SLOT * e->cap[j])
+		e->open[at / 64] &= ~(UINT64_C(1) << (at % 64));
+}
+
+static void seed_senior(struct engine *e, size_t s, const size_t *place)
 {
 	size_t found = 0, probe = 2 * e->top_k;
 	int score, bonus = senior_bonus(e, s);
@@ -991,32 +1031,54 @@ static void seed_senior(struct engine *e, size_t s)
 		seed_current(e, e->cur[s], s);
 	}
 	for (size_t o = 0; o < e->n_order; o++) {
-		size_t c = e->order[o], lo = e->jc.first[c], n = e->jc.first[c + 1] - lo, tried = 0;
+		size_t c = e->order[o], lo = e->jc.first[c], n = e->jc.first[c + 1] - lo, tried = 0, start;
 		if (found == e->top_k && (long long)e->row[c] + bonus <= e->best[found - 1].score)
 			break;
-		for (size_t i = 0; i < n && tried < probe; i++) {
-			size_t j = e->jc.members[lo + (s + i) % n];
-			if (is_current(e, j, s) || e->listed[j] >= LIST_PER_SLOT * e->cap[j] || e->cap[j] == 0)
-				continue;
-			tried++;
-			if (pair_ok(e, &e->model_mismatch, j, s, e->row[c], &score))
-				keep_best(e->best, &found, e->top_k, j, s, score);
+		if (n == 0)
+			continue;
+		/* the members from lo + s % n on, round to it: those that may still be
+		 * listed, found by their bits (most are full by the later seniors, and
+		 * reading each one's count was most of the seeding) */
+		start = lo + s % n;
+		for (int pass = 0; pass < 2 && tried < probe; pass++) {
+			size_t to = pass ? start : lo + n;
+			for (size_t at = next_open(e, pass ? lo : start, to); at < to && tried < probe;
+			     at = next_open(e, at + 1, to)) {
+				size_t j = e->jc.members[at];
+				if (is_current(e, j, s))
+					continue;
+				tried++;
+				if (pair_ok(e, &e->model_mismatch, j, s, e->row[c], &score))
+					keep_best(e->best, &found, e->top_k, j, s, score);
+			}
 		}
 	}
 	for (size_t i = 0; i < found; i++) {
 		add_cand(e, e->best[i].j, s, e->best[i].score);
-		e->listed[e->best[i].j]++;
+		note_listed(e, e->best[i].j, place[e->best[i].j]);
 	}
 }
 
 /* The first candidate graph, senior class by senior class. */
 static void seed_candidates(struct engine *e)
 {
+	size_t n_members = e->jc.first[e->jc.n];
+	size_t *place = xmalloc((e->n_jun + 1) * sizeof(*place));
+	e->open = xcalloc(n_members / 64 + 1, sizeof(*e->open));
+	for (size_t at = 0; at < n_members; at++) {
+		size_t j = e->jc.members[at];
+		place[j] = at;
+		if (e->cap[j] > 0 && e->listed[j] < LIST_PER_SLOT * e->cap[j])
+			e->open[at / 64] |= UINT64_C(1) << (at % 64);
+	}
 	for (size_t scl = 0; scl < e->sc.n; scl++) {
 		build_order(e, scl);
 		for (size_t i = e->sc.first[scl]; i < e->sc.first[scl + 1]; i++)
-			seed_senior(e, e->sc.members[i]);
+			seed_senior(e, e->sc.members[i], place);
 	}
+	free(place);
+	free(e->open);
+	e->open = NULL;
 }
 
 /* Candidates by senior, then junior. */
@@ -1274,6 +1336,8 @@ static void price_classes(struct engine *e)
 		while (e->cheapest[c] < n && e->jdual[e->by_price[lo + e->cheapest[c]]] == e->class_min[c])
 			e->cheapest[c]++;
 	}
+	for (size_t i = 0; i < n_members; i++)
+		e->by_price_priced[i] = (struct priced){ e->jdual[e->by_price[i]], e->jplace[e->by_price[i]], e->by_price[i] };
 }
 
 /* Keep violation v among senior's best add_k (most negative first, then junior order). */
@@ -1345,10 +1409,11 @@ static void build_trie(struct engine *e)
 	e->lowered = xmalloc((e->n_jun + 1) * sizeof(*e->lowered));
 	e->low_first = xmalloc((e->jc.n + 2) * sizeof(*e->low_first));
 	e->low_members = xmalloc((e->n_jun + 1) * sizeof(*e->low_members));
+	e->low_priced = xmalloc((e->n_jun + 1) * sizeof(*e->low_priced));
 	e->low_min = xmalloc((e->jc.n + 1) * sizeof(*e->low_min));
 	e->trie_min_low = xmalloc((e->n_trie + 1) * sizeof(*e->trie_min_low));
-	e->all = (struct view){ e->jc.first, e->by_price, e->cheapest, e->class_min, e->trie_min };
-	e->low = (struct view){ e->low_first, e->low_members, NULL, e->low_min, e->trie_min_low };
+	e->all = (struct view){ e->jc.first, e->by_price, e->cheapest, e->by_price_priced, e->class_min, e->trie_min };
+	e->low = (struct view){ e->low_first, e->low_members, NULL, e->low_priced, e->low_min, e->trie_min_low };
 }
 
 /* Each node's cheapest price (cmin per class), leaves up (children come after parents). */
@@ -1386,6 +1451,8 @@ static void price_lowered(struct engine *e, size_t n_low)
 		qsort_r(e->low_members + lo, n, sizeof(*e->low_members), cmp_price, e->jdual);
 		e->low_min[c] = n ? e->jdual[e->low_members[lo]] : INT64_MAX;
 	}
+	for (size_t i = 0; i < e->low_first[e->jc.n]; i++)
+		e->low_priced[i] = (struct priced){ e->jdual[e->low_members[i]], e->jplace[e->low_members[i]], e->low_members[i] };
 	price_trie(e, e->low_min, e->trie_min_low);
 }
 
@@ -1422,19 +1489,20 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 	struct place mentee = { p->department, p->tz };
 	int64_t u = e->sdual[s];
 	size_t lo = v->first[c], hi = v->first[c + 1], taken = 0;
+	size_t r = v->cheapest ? v->cheapest[c] : 0, turn = r ? s % r : 0;
 	if (*n_found == e->add_k && u + v->cmin[c] - w > sc->found[*n_found - 1].rc) {
 		sc->truncated = 1;
 		return;
 	}
 	for (size_t k = 0; lo + k < hi; k++) {
 		/* the cheapest run is entered at an offset of s's, to spread seniors out */
-		size_t r = v->cheapest ? v->cheapest[c] : 0, j = v->members[lo + (k < r ? (k + s) % r : k)];
+		size_t at = lo + (k < r ? (k + turn < r ? k + turn : k + turn - r) : k), j;
+		int64_t price = v->priced[at].price, weight;
 		int score;
-		int64_t weight;
-		if (w <= u + e->jdual[j])
+		if (w <= u + price)
 			break;
 		/* juniors only get dearer: once the list is full, one that cannot beat its last ends the class */
-		if (*n_found == e->add_k && u + e->jdual[j] - w > sc->found[*n_found - 1].rc) {
+		if (*n_found == e->add_k && u + price - w > sc->found[*n_found - 1].rc) {
 			sc->truncated = 1;
 			break;
 		}
@@ -1442,21 +1510,22 @@ static void scan_class(struct scanner *sc, const struct view *v, size_t s, size_
 			sc->truncated = 1;
 			break;
 		}
+		j = v->priced[at].j;
 		if (is_current(e, j, s) || (e->units > 1 && in_result(e, j, s)))
 			continue;
 		/* the class's score and this pair's own bonuses first: most pairs stop here, before the rules */
 		{
 			struct match_terms t = { row, 0, 0, 0 };
-			place_terms(rules, e->jplace[j], mentee, &t);
-			if (e->big + (int64_t)terms_sum(&t) * e->tie <= u + e->jdual[j])
+			place_terms(rules, v->priced[at].place, mentee, &t);
+			if (e->big + (int64_t)terms_sum(&t) * e->tie <= u + price)
 				continue;
 		}
 		if (!pair_ok(e, &sc->mismatch, j, s, row, &score))
 			continue;
 		weight = e->big + (int64_t)score * e->tie;
-		if (weight <= u + e->jdual[j])
+		if (weight <= u + price)
 			continue;
-		keep_violation(sc, n_found, (struct violation){ j, score, u + e->jdual[j] - weight });
+		keep_violation(sc, n_found, (struct violation){ j, score, u + price - weight });
 		taken++;
 	}
 }
@@ -2084,6 +2153,7 @@ static void alloc_rounds(struct engine *e)
 	e->jdual = xmalloc((e->n_jun + 1) * sizeof(*e->jdual));
 	e->sdual = xmalloc((e->n_sen + 1) * sizeof(*e->sdual));
 	e->by_price = xmalloc((e->jc.first[e->jc.n] + 1) * sizeof(*e->by_price));
+	e->by_price_priced = xmalloc((e->jc.first[e->jc.n] + 1) * sizeof(*e->by_price_priced));
 	e->class_min = xmalloc((e->jc.n + 1) * sizeof(*e->class_min));
 	e->cheapest = xmalloc((e->jc.n + 1) * sizeof(*e->cheapest));
 	e->best = xmalloc((e->top_k + 1) * sizeof(*e->best));
@@ -2095,7 +2165,7 @@ static void engine_free(struct engine *e)
 {
 	void *owned[] = {
 		e->jun, e->sen, e->jplace, e->cap, e->cur, e->weights, e->digital, e->cand, e->mate, e->jdual, e->sdual,
-		e->row, e->order, e->count, e->by_price, e->class_min, e->cheapest, e->best,
+		e->row, e->order, e->count, e->by_price, e->by_price_priced, e->low_priced, e->class_min, e->cheapest, e->best,
 		e->trie, e->trie_min, e->trie_value, e->prev_jdual, e->prev_sdual, e->dirty,
 		e->lowered, e->low_first, e->low_members, e->low_min, e->trie_min_low, e->listed,
 		e->cur_first, e->cur_jun, e->used, e->sunits, e->first_value, e->mates,
