@@ -344,11 +344,12 @@ static int run_match(struct cycle *c)
 	free(w.prices);
 	free(w.graph);
 	if (rc == 0) {
-		log_info("matching: %zu matched%s, score %lld, %s, %u rounds, %zu candidate pairs, %.3f s%s",
+		log_info("matching: %zu matched%s, score %lld, %s, %u rounds, %zu candidate pairs, %.3f s on %zu "
+			 "thread%s%s",
 			  st.matched, pg.rules.mentors_per_senior > 1 ? with_pairs(st.pairs, pairs_text) : "",
 			  st.total_score, st.certified ? "certified optimal" : "NOT certified",
 			  st.rounds, st.candidates, st.sec_setup + st.sec_candidates + st.sec_solve + st.sec_certify,
-			  st.warm ? ", started where the last cycle ended" : "");
+			  st.threads, st.threads == 1 ? "" : "s", st.warm ? ", started where the last cycle ended" : "");
 		if (!st.certified)
 			log_warn("matching: the result could not be proven optimal");
 		save_warm(c, &st);

@@ -2370,6 +2370,7 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	st->added = e.n_added;
 	st->junior_classes = e.jc.n;
 	st->senior_classes = e.sc.n;
+	st->threads = e.threads;
 	st->big = e.big;
 	st->tie_scale = e.tie;
 	if (opt && opt->want_graph)

@@ -247,6 +247,7 @@ struct match_stats {
 	size_t current_kept;   /* current pairs in the result */
 	size_t pinned;         /* pins kept (pairs) */
 	size_t junior_classes, senior_classes; /* distinct (cohort, levels) keys */
+	size_t threads;        /* threads the certification scans ran on */
 	long long big, tie_scale;
 	double sec_setup, sec_candidates, sec_solve, sec_certify;
 	struct match_arc *graph; /* with want_graph: the final candidate graph (caller frees) */
