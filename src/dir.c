@@ -155,15 +155,14 @@ struct tls_ctx_cache {
 };
 static struct tls_ctx_cache *tls_contexts;
 
-/* Whether path is the file seen then (NULL paths: both unset), unchanged. */
-static int same_file(const char *cached, const char *path, const struct stat *then)
+/* Whether path as it is now is the file cached as it was then (NULL paths: both unset). */
+static int same_file(const char *cached, const struct stat *then, const char *path, const struct stat *now)
 {
-	struct stat now;
 	if (!cached || !path)
 		return !cached && !path;
-	return strcmp(cached, path) == 0 && stat(path, &now) == 0 && now.st_dev == then->st_dev &&
-	       now.st_ino == then->st_ino && now.st_size == then->st_size &&
-	       now.st_mtim.tv_sec == then->st_mtim.tv_sec && now.st_mtim.tv_nsec == then->st_mtim.tv_nsec;
+	return strcmp(cached, path) == 0 && now->st_dev == then->st_dev && now->st_ino == then->st_ino &&
+	       now->st_size == then->st_size && now->st_mtim.tv_sec == then->st_mtim.tv_sec &&
+	       now->st_mtim.tv_nsec == then->st_mtim.tv_nsec;
 }
 
 /* Give ld the TLS context for cf's files: the one built before, or a new one. 0, or -2 (logged). */
@@ -174,18 +173,18 @@ static int do_set_tls_ctx(LDAP *ld, const struct conf *cf, const char *uri)
 	struct tls_ctx_cache *c;
 	void *ctx = NULL;
 	int zero = 0;
+	/* as the files are before libldap reads them: one changed meanwhile is read again next time */
 	memset(seen, 0, sizeof(seen));
+	for (size_t i = 0; i < TLS_FILES; i++)
+		if (files[i] && stat(files[i], &seen[i]) != 0)
+			memset(&seen[i], 0, sizeof(seen[i])); /* not there: matches no context, libldap says so below */
 	for (c = tls_contexts; c; c = c->next) {
 		size_t same = 0;
-		while (same < TLS_FILES && same_file(c->files[same], files[same], &c->seen[same]))
+		while (same < TLS_FILES && same_file(c->files[same], &c->seen[same], files[same], &seen[same]))
 			same++;
 		if (same == TLS_FILES)
 			return ldap_set_option(ld, LDAP_OPT_X_TLS_CTX, c->ctx) == LDAP_OPT_SUCCESS ? 0 : -1;
 	}
-	/* as the files are before libldap reads them: one changed meanwhile is read again next time */
-	for (size_t i = 0; i < TLS_FILES; i++)
-		if (files[i] && stat(files[i], &seen[i]) != 0)
-			memset(&seen[i], 0, sizeof(seen[i])); /* not there: libldap says so below */
 	if ((cf->ca_file && ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, cf->ca_file) != LDAP_OPT_SUCCESS) ||
 	    /* the client certificate: what a SASL EXTERNAL bind over TLS authenticates with */
 	    (cf->cert_file && (ldap_set_option(ld, LDAP_OPT_X_TLS_CERTFILE, cf->cert_file) != LDAP_OPT_SUCCESS ||
