@@ -148,17 +148,24 @@ static int store_version(store *st)
 	return v;
 }
 
+/* Whether schema version v is newer than this mentord knows (logged); a newer store is never touched. */
+static int store_too_new(store *st, int v)
+{
+	if (v <= (int)ARRAY_LEN(migrations))
+		return 0;
+	log_err("%s: database schema version %d is newer than this mentord knows (%zu)", st->path, v,
+		ARRAY_LEN(migrations));
+	return 1;
+}
+
 /* Bring the schema up to date, each migration in its own transaction. */
 static int store_migrate(store *st)
 {
 	int v = store_version(st);
 	if (v < 0)
 		return -1;
-	if ((size_t)v > ARRAY_LEN(migrations)) {
-		log_err("%s: database schema version %d is newer than this mentord knows (%zu)",
-			st->path, v, ARRAY_LEN(migrations));
+	if (store_too_new(st, v))
 		return -1;
-	}
 	for (size_t i = (size_t)v; i < ARRAY_LEN(migrations); i++) {
 		char *bump = xasprintf("PRAGMA user_version = %zu", i + 1);
 		int rc = store_exec(st, "BEGIN IMMEDIATE", "migrate") ||
@@ -206,10 +213,7 @@ int store_open(const char *path, int readonly, store **out)
 		if (v > 0 && v < (int)ARRAY_LEN(migrations))
 			log_err("%s: state database schema version %d is older than this version's (%zu); the next "
 				"mentord cycle (or mentord --once) upgrades it", path, v, ARRAY_LEN(migrations));
-		else if (v > (int)ARRAY_LEN(migrations))
-			log_err("%s: database schema version %d is newer than this mentord knows (%zu)", path, v,
-				ARRAY_LEN(migrations));
-		else
+		else if (!store_too_new(st, v))
 			log_err("%s: state database has not been initialised by this mentord version", path);
 		store_close(st);
 		return -1;
