@@ -479,6 +479,17 @@ START_TEST(dry_run_writes_nothing)
 }
 END_TEST
 
+/* The service account's DN (cn=mentord,ou=services,dc=example,dc=com) as a certificate subject. */
+#define SERVICE_SUBJECT "/DC=com/DC=example/OU=services/CN=mentord"
+
+/* A new client certificate and key (client.pem, client.key) for subject, from the test CA. */
+static void client_certificate(const char *subject)
+{
+	ck_assert_int_eq(sh("(cd %s && openssl req -newkey rsa:2048 -nodes -subj %s -keyout client.key -out client.csr && "
+			    "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+			    "-out client.pem) >%s/client.log 2>&1", td.dir, subject, td.dir), 0);
+}
+
 /*
  * Make a CA and a server certificate for 127.0.0.1 in the test directory;
  * the second CA signs nothing. With a client certificate too, whose
@@ -492,11 +503,8 @@ static void make_certificates(void)
 			    "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key -out server.csr && "
 			    "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && "
 			    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-			    "-extfile san.ext -out server.pem && "
-			    "openssl req -newkey rsa:2048 -nodes -subj /DC=com/DC=example/OU=services/CN=mentord "
-			    "-keyout client.key -out client.csr && "
-			    "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-			    "-out client.pem) >%s/certs.log 2>&1", td.dir, td.dir), 0);
+			    "-extfile san.ext -out server.pem) >%s/certs.log 2>&1", td.dir, td.dir), 0);
+	client_certificate(SERVICE_SUBJECT);
 }
 
 /*
@@ -610,14 +618,6 @@ START_TEST(idle_connection_renewed_before_the_writes)
 }
 END_TEST
 
-/* A new client certificate and key (client.pem, client.key) for subject, from the test CA. */
-static void client_certificate(const char *subject)
-{
-	ck_assert_int_eq(sh("(cd %s && openssl req -newkey rsa:2048 -nodes -subj %s -keyout client.key -out client.csr && "
-			    "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-			    "-out client.pem) >%s/client.log 2>&1", td.dir, subject, td.dir), 0);
-}
-
 /*
  * SASL EXTERNAL over StartTLS: the server takes mentord's identity from its
  * client certificate, whose subject is the service account's DN, so the
@@ -656,7 +656,7 @@ START_TEST(external_bind_with_a_client_certificate)
 	client_certificate("/CN=nobody");
 	ck_assert_int_ne(cycle_here(NULL), CYCLE_OK);
 	ck_assert_int_eq(count(ld, PAIRS_OU, "(objectClass=mentoringPair)"), n - 1);
-	client_certificate("/DC=com/DC=example/OU=services/CN=mentord");
+	client_certificate(SERVICE_SUBJECT);
 	ck_assert_int_eq(cycle_here(NULL), CYCLE_OK);
 	ck_assert_int_eq(count(ld, PAIRS_OU, "(objectClass=mentoringPair)"), n);
 	ldap_memfree(dn);
