@@ -547,6 +547,7 @@ static void parse_args(int argc, char **argv, struct args *a)
 		a->greedy = 0;
 	a->opt.want_graph = a->dimacs ? MATCH_GRAPH_ALL : a->next_cycle ? MATCH_GRAPH_TIGHT : 0;
 	a->opt.want_prices = a->next_cycle;
+	a->opt.want_rounds = 1;
 }
 
 /* The next cycle: 1% of the people's levels change; solve cold, then from st's prices. */
@@ -562,6 +563,7 @@ static int next_cycle(struct programme *p, const struct match_options *base, con
 		p->levels[i * AREAS + below(AREAS)] = level_around(4);
 	}
 	opt.want_graph = 0;
+	opt.want_rounds = 0;
 	t0 = now();
 	if (match_solve_stats(&p->in, &opt, &pairs, &n, &cold) != 0)
 		return -1;
@@ -600,6 +602,11 @@ static void print_engine(const struct match_stats *st, double wall, double rss)
 	       st->pairs, st->total_score, st->current_kept);
 	printf("certified: %s over all eligible pairs, %u rounds\n", st->certified ? "yes" : "NO",
 	       st->rounds);
+	for (unsigned r = 0; st->round_log && r < st->rounds; r++) {
+		const struct match_round *x = &st->round_log[r];
+		printf("round %2u:  %zu pairs, %zu matched, solve %.3f s; certify %.3f s, %zu added\n", r + 1,
+		       x->candidates, x->matched, x->sec_solve, x->sec_certify, x->added);
+	}
 }
 
 int main(int argc, char **argv)
@@ -666,6 +673,7 @@ int main(int argc, char **argv)
 		rc = 1;
 	free(st.graph);
 	free(st.prices);
+	free(st.round_log);
 	programme_free(p);
 	return rc;
 }

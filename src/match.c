@@ -2260,19 +2260,38 @@ static double lap(struct timespec *t)
 	return d;
 }
 
-/* Solve and certify until a scan finds nothing to add. */
-static void run_rounds(struct engine *e, struct match_stats *st, struct timespec *t)
+/* Seniors the last solve matched. */
+static size_t solve_matched(const struct engine *e)
 {
+	size_t n = 0;
+	for (size_t s = 0; s < e->n_sen; s++) {
+		const size_t *m = e->units > 1 ? e->mates + s * e->units : &e->mate[s];
+		n += *m != (e->units > 1 ? NO_CLASS : FLOW_NONE);
+	}
+	return n;
+}
+
+/* Solve and certify until a scan finds nothing to add; with log, what each round did. */
+static void run_rounds(struct engine *e, struct match_stats *st, struct timespec *t, int log)
+{
+	size_t cap_log = 0;
 	for (;;) {
-		size_t added;
+		struct match_round r = { .candidates = e->n_cand };
 		solve_graph(e);
 		st->rounds++;
-		st->sec_solve += lap(t);
-		added = certify(e);
-		st->sec_certify += lap(t);
-		if (added == 0 || e->duals_bad)
+		r.sec_solve = lap(t);
+		st->sec_solve += r.sec_solve;
+		r.added = certify(e);
+		r.sec_certify = lap(t);
+		st->sec_certify += r.sec_certify;
+		if (log) {
+			r.matched = solve_matched(e);
+			st->round_log = xgrow(st->round_log, &cap_log, st->rounds, sizeof(*st->round_log));
+			st->round_log[st->rounds - 1] = r;
+		}
+		if (r.added == 0 || e->duals_bad)
 			break;
-		e->n_added += added;
+		e->n_added += r.added;
 	}
 }
 
@@ -2363,7 +2382,7 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	if (opt && opt->graph_in)
 		seed_from_graph(&e, opt->graph_in, opt->n_graph_in);
 	st->sec_candidates = lap(&t);
-	run_rounds(&e, st, &t);
+	run_rounds(&e, st, &t, opt && opt->want_rounds);
 	collect(&e, pairs, n_pairs, st);
 	st->certified = !e.model_mismatch && !e.duals_bad;
 	st->candidates = e.n_cand;
@@ -2446,6 +2465,16 @@ static void count_result(const struct match_input *in, const struct match_pair *
 	st->pairs = n;
 }
 
+/* With no stats wanted (stats NULL), what the options asked to be returned in them is freed. */
+static void stats_drop(const struct match_stats *stats, struct match_stats *st)
+{
+	if (stats)
+		return;
+	free(st->graph);
+	free(st->prices);
+	free(st->round_log);
+}
+
 /*
  * Pins first: each usable pin (both listed, the pair allowed by every hard
  * constraint but min_score, the junior with room, the senior with room and
@@ -2471,6 +2500,7 @@ int match_solve_stats(const struct match_input *in, const struct match_options *
 		return -1;
 	if (in->n_pins == 0) {
 		solve_core(in, opt, NULL, pairs, n_pairs, st);
+		stats_drop(stats, st);
 		return 0;
 	}
 	units = units_of(in);
@@ -2528,6 +2558,7 @@ int match_solve_stats(const struct match_input *in, const struct match_options *
 	free(held);
 	free(bans);
 	free(people);
+	stats_drop(stats, st);
 	return 0;
 }
 

@@ -219,6 +219,15 @@ struct match_options {
 	int want_prices;       /* non-zero: return every junior's final price in the stats */
 	size_t threads;        /* threads for the certification scans; 0: the online CPUs, at most 8.
 				* The result does not depend on it. */
+	int want_rounds;       /* non-zero: return what each round did in the stats */
+};
+
+/* One round: a solve of the candidate graph, then the certification scan that follows it. */
+struct match_round {
+	size_t candidates;     /* pairs in the graph this round solved */
+	size_t matched;        /* seniors its solve matched (with at least one mentor) */
+	size_t added;          /* pairs its scan added to the graph (0 on the last round) */
+	double sec_solve, sec_certify;
 };
 
 /* One arc of the candidate graph: matching it is worth weight (see below). */
@@ -254,6 +263,7 @@ struct match_stats {
 	size_t n_graph;
 	long long *prices;     /* with want_prices: per person index, a junior's price (others 0; caller frees) */
 	int warm;              /* the first solve started from prices_in */
+	struct match_round *round_log; /* with want_rounds: rounds entries (caller frees) */
 };
 
 /*

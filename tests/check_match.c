@@ -1655,6 +1655,52 @@ START_TEST(engine_certifies_medium_company)
 }
 END_TEST
 
+/* The round log adds up: each round solves the last graph plus what its scan added, the last adds nothing. */
+START_TEST(engine_logs_its_rounds)
+{
+	struct inst *t = company(99, 300, 600);
+	struct match_options opt = { .top_k = 1, .add_k = 2, .want_rounds = 1 };
+	struct match_stats st, plain;
+	struct match_pair *pairs;
+	size_t n, added = 0;
+	double solve = 0, certify = 0;
+	ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &st), 0);
+	free(pairs);
+	ck_assert(st.certified);
+	ck_assert_uint_gt(st.rounds, 2);
+	ck_assert(st.round_log != NULL);
+	for (unsigned r = 0; r < st.rounds; r++) {
+		const struct match_round *x = &st.round_log[r];
+		if (r > 0)
+			ck_assert_uint_eq(x->candidates, st.round_log[r - 1].candidates + st.round_log[r - 1].added);
+		ck_assert_uint_le(x->matched, 600);
+		ck_assert(x->sec_solve >= 0 && x->sec_certify >= 0);
+		added += x->added;
+		solve += x->sec_solve;
+		certify += x->sec_certify;
+	}
+	ck_assert_uint_gt(st.round_log[0].added, 0);
+	ck_assert_uint_eq(st.round_log[st.rounds - 1].added, 0);
+	ck_assert_uint_eq(st.round_log[st.rounds - 1].candidates, st.candidates);
+	ck_assert_uint_eq(st.round_log[st.rounds - 1].matched, st.matched);
+	ck_assert_uint_eq(added, st.added);
+	ck_assert(solve > st.sec_solve - 1e-9 && solve < st.sec_solve + 1e-9);
+	ck_assert(certify > st.sec_certify - 1e-9 && certify < st.sec_certify + 1e-9);
+	/* not asked for: none; asked for without stats: nothing leaks (the sanitizer run) */
+	opt.want_rounds = 0;
+	ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &plain), 0);
+	free(pairs);
+	ck_assert(plain.round_log == NULL);
+	ck_assert_uint_eq(plain.rounds, st.rounds);
+	opt.want_rounds = 1;
+	opt.want_graph = MATCH_GRAPH_ALL;
+	ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, NULL), 0);
+	free(pairs);
+	free(st.round_log);
+	inst_free(t);
+}
+END_TEST
+
 /* Shuffled input arrays: the same pairs and the same rounds. */
 START_TEST(engine_deterministic_under_shuffles)
 {
@@ -2398,6 +2444,7 @@ static Suite *match_suite(void)
 	tcase_add_test(tc, engine_limits_pairs_per_junior);
 	tcase_add_test(tc, engine_warm_start_from_last_prices);
 	tcase_add_test(tc, engine_certifies_medium_company);
+	tcase_add_test(tc, engine_logs_its_rounds);
 	tcase_add_test(tc, engine_deterministic_under_shuffles);
 	tcase_add_test(tc, engine_same_pairs_any_thread_count);
 	suite_add_tcase(s, tc);
