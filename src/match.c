@@ -87,7 +87,7 @@
 
 #define NO_CLASS SIZE_MAX
 #define DEFAULT_TOP_K 4
-#define DEFAULT_ADD_K 32
+#define DEFAULT_ADD_K 16
 #define DEFAULT_ADD_PER_JUNIOR 64
 #define MAX_BUCKETS (1 << 20)
 #define LIST_PER_SLOT 4 /* first lists a junior may be on, per unit of capacity */

@@ -202,7 +202,7 @@ struct match_arc;
 struct match_options {
 	size_t top_k;          /* candidates per senior before certification; 0: 4 (times
 				* mentors_per_senior with several mentors) */
-	size_t add_k;          /* most pairs one certification round adds per senior; 0: 32 */
+	size_t add_k;          /* most pairs one certification round adds per senior; 0: 16 */
 	size_t add_per_junior; /* and per junior (its most negative); 0: 64 */
 	int want_graph;        /* MATCH_GRAPH_ALL or _TIGHT: return the final candidate graph in the stats */
 	/*
