@@ -604,8 +604,9 @@ static void print_engine(const struct match_stats *st, double wall, double rss)
 	       st->rounds);
 	for (unsigned r = 0; st->round_log && r < st->rounds; r++) {
 		const struct match_round *x = &st->round_log[r];
-		printf("round %2u:  %zu pairs, %zu matched, solve %.3f s; certify %.3f s, %zu added\n", r + 1,
-		       x->candidates, x->matched, x->sec_solve, x->sec_certify, x->added);
+		printf("round %2u:  %zu pairs, %zu matched, %s solve %.3f s; certify %.3f s, %zu added\n", r + 1,
+		       x->candidates, x->matched, x->rough ? "rough" : "exact", x->sec_solve, x->sec_certify,
+		       x->added);
 	}
 }
 

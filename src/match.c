@@ -26,6 +26,11 @@
  *    started from the previous round's prices, or from prices_in on the
  *    first), with weights big + score * tie_scale + current, which make the
  *    lexicographic objective one sum; the solver returns exact dual prices.
+ *    A first graph built from scratch grows in rough rounds first (see
+ *    run_rounds): rough solves, within a unit of weight per person of the
+ *    optimum, and scans that add the pairs beating their rough prices by a
+ *    quarter of a score point; exact rounds take over once a rough round
+ *    adds pairs for fewer than 1% of the seniors, and only they can end.
  * 4. Certify. A pair (j, s) outside the graph could improve the result only
  *    if its weight exceeds jdual[j] + sdual[s]. Junior classes form a trie
  *    (rank, then the capped level of each area), walked per senior with a
@@ -94,6 +99,7 @@
 #define MAX_THREADS 8 /* scanning threads by default, at most */
 #define THREADS_LIMIT 64 /* and when asked for more */
 #define CHUNKS_PER_THREAD 16
+#define ROUGH_MAX 32 /* rough rounds at most */
 
 /* Non-zero if people[boss] is above people[who], at any depth, in the manager links. */
 static int is_above(const struct match_input *in, size_t boss, size_t who)
@@ -655,6 +661,7 @@ struct engine {
 	size_t *mate;               /* per senior, from the last solve */
 	int64_t *jdual, *sdual;
 	struct flow_state *flow;    /* the last solve's prices: the next round starts from them */
+	int rough;                  /* the rounds are still rough (see run_rounds) */
 	int64_t *hint;              /* per junior: a price to start the first solve from, or NULL */
 
 	/* per senior class, rebuilt as the scans go */
@@ -1306,9 +1313,13 @@ static void solve_graph(struct engine *e)
 		free(arcs);
 		return;
 	}
-	flow_solve_warm(e->flow, &g, e->mate, e->jdual, e->sdual, e->hint);
-	if (!duals_prove(e, arcs))
-		e->duals_bad = 1;
+	if (e->rough) {
+		flow_solve_rough(e->flow, &g, e->mate, e->jdual, e->sdual, e->hint);
+	} else {
+		flow_solve_warm(e->flow, &g, e->mate, e->jdual, e->sdual, e->hint);
+		if (!duals_prove(e, arcs))
+			e->duals_bad = 1;
+	}
 	free(first);
 	free(arcs);
 }
@@ -2271,17 +2282,42 @@ static size_t solve_matched(const struct engine *e)
 	return n;
 }
 
-/* Solve and certify until a scan finds nothing to add; with log, what each round did. */
+/*
+ * A rough round's scan: the pairs that beat their two prices by at least
+ * a quarter of a score point (by one unit if the tie scale is 1), since a
+ * rough solve's prices are off by about a unit of weight.
+ */
+static size_t certify_rough(struct engine *e)
+{
+	int64_t margin = e->tie / 4 > 1 ? e->tie / 4 : 1;
+	size_t added;
+	for (size_t s = 0; s < e->n_sen; s++)
+		e->sdual[s] += margin;
+	added = certify(e);
+	for (size_t s = 0; s < e->n_sen; s++)
+		e->sdual[s] -= margin;
+	return added;
+}
+
+/*
+ * Solve and certify until a scan finds nothing to add; with log, what each
+ * round did. A first graph built from scratch (no graph_in) grows in rough
+ * rounds first: each a rough solve (one unit of weight from the optimum,
+ * at a fraction of an exact solve's cost), warm from the last, and a scan
+ * with its prices; until one adds pairs for fewer than 1% of the seniors
+ * (or ROUGH_MAX rounds). The exact rounds then start from the last rough
+ * solve; only they can end the loop, so the result is certified as before.
+ */
 static void run_rounds(struct engine *e, struct match_stats *st, struct timespec *t, int log)
 {
 	size_t cap_log = 0;
 	for (;;) {
-		struct match_round r = { .candidates = e->n_cand };
+		struct match_round r = { .candidates = e->n_cand, .rough = e->rough };
 		solve_graph(e);
 		st->rounds++;
 		r.sec_solve = lap(t);
 		st->sec_solve += r.sec_solve;
-		r.added = certify(e);
+		r.added = r.rough ? certify_rough(e) : certify(e);
 		r.sec_certify = lap(t);
 		st->sec_certify += r.sec_certify;
 		if (log) {
@@ -2289,8 +2325,10 @@ static void run_rounds(struct engine *e, struct match_stats *st, struct timespec
 			st->round_log = xgrow(st->round_log, &cap_log, st->rounds, sizeof(*st->round_log));
 			st->round_log[st->rounds - 1] = r;
 		}
-		if (r.added == 0 || e->duals_bad)
+		if (!r.rough && (r.added == 0 || e->duals_bad))
 			break;
+		if (r.rough && (r.added * 100 < e->n_sen || st->rounds >= ROUGH_MAX))
+			e->rough = 0;
 		e->n_added += r.added;
 	}
 }
@@ -2382,6 +2420,7 @@ static void solve_core(const struct match_input *in, const struct match_options 
 	if (opt && opt->graph_in)
 		seed_from_graph(&e, opt->graph_in, opt->n_graph_in);
 	st->sec_candidates = lap(&t);
+	e.rough = e.units == 1 && !(opt && opt->graph_in);
 	run_rounds(&e, st, &t, opt && opt->want_rounds);
 	collect(&e, pairs, n_pairs, st);
 	st->certified = !e.model_mismatch && !e.duals_bad;

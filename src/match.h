@@ -227,6 +227,8 @@ struct match_round {
 	size_t candidates;     /* pairs in the graph this round solved */
 	size_t matched;        /* seniors its solve matched (with at least one mentor) */
 	size_t added;          /* pairs its scan added to the graph (0 on the last round) */
+	int rough;             /* a rough round: its solve within a unit of weight per person of the
+				* graph's optimum, its scan only growing the graph (see match.c) */
 	double sec_solve, sec_certify;
 };
 

@@ -595,6 +595,13 @@ void flow_solve_ssp(const struct flow_graph *g, size_t *mate, int64_t *jdual, in
  * int64 prices) falls back to successive shortest paths.
  *
  * Starts (scaler_start): cold, warm and hinted solves all start at eps = 1.
+ *
+ * A rough solve (flow_solve_rough) is a single refine at eps = K, one unit
+ * of weight: a K-optimal flow, within a unit per node of the optimum. Ties
+ * a unit apart (the current-pair bonus) no longer start price wars, and the
+ * global updates count distance in whole units, so it costs a fraction of
+ * an exact solve; its duals are read off the potentials without the exact
+ * pass and prove nothing.
  */
 
 #define BEST_K 4                 /* best arcs a senior remembers between bids */
@@ -1580,12 +1587,48 @@ static void scaler_start(struct scaler *c, const struct flow_state *st, const in
 	}
 }
 
-/* Cost scaling down to eps = 1, then the exact duals; 0, or -1 if it had to give up. */
+/*
+ * A rough solve's duals: each junior's from its potential in whole units
+ * of weight (at least 0), each senior's the most one of its arcs leaves
+ * above that (at least 0), then juniors without capacity cover their arcs.
+ */
+static void rough_duals(struct scaler *c, int64_t *jdual, int64_t *sdual)
+{
+	int64_t qt = floor_div(c->pt, c->scale);
+	for (size_t j = 0; j < c->n_jun; j++) {
+		int64_t v = qt - floor_div(c->pj[j], c->scale);
+		jdual[j] = v > 0 ? v : 0;
+	}
+	for (size_t s = 0; s < c->n_sen; s++) {
+		sdual[s] = 0;
+		for (size_t e = c->sfirst[s]; e < c->sfirst[s + 1]; e++) {
+			int64_t v = c->sw[e] / c->scale - jdual[c->sjun[e]];
+			sdual[s] = v > sdual[s] ? v : sdual[s];
+		}
+	}
+	cover_closed_juniors(c->g, jdual, sdual);
+}
+
+/*
+ * Cost scaling down to eps = 1, then the exact duals (rough: one refine at
+ * eps = K, one unit of weight, and rough duals); 0, or -1 if it had to give up.
+ */
 static int scale_solve(struct scaler *c, const struct flow_state *st, const int64_t *hint,
-		       int64_t *jdual, int64_t *sdual)
+		       int64_t *jdual, int64_t *sdual, int rough)
 {
 	scaler_init(c);
 	scaler_start(c, st, hint);
+	if (rough) {
+		c->eps = c->scale;
+		refine(c);
+		if (c->failed)
+			return -1;
+		rough_duals(c, jdual, sdual);
+		for (size_t s = 0; s < c->n_sen; s++)
+			if (c->mate[s] == AT_SINK)
+				c->mate[s] = FLOW_NONE;
+		return 0;
+	}
 	for (;;) {
 		refine(c);
 		if (c->failed || c->eps == 1)
@@ -1637,8 +1680,9 @@ void flow_state_free(struct flow_state *st)
 	free(st);
 }
 
-enum flow_method flow_solve_warm(struct flow_state *st, const struct flow_graph *g, size_t *mate,
-				 int64_t *jdual, int64_t *sdual, const int64_t *jprice_hint)
+/* flow_solve_warm, or with rough a rough solve. */
+static enum flow_method solve_scaled(struct flow_state *st, const struct flow_graph *g, size_t *mate,
+				     int64_t *jdual, int64_t *sdual, const int64_t *jprice_hint, int rough)
 {
 	struct scaler c;
 	enum flow_method how = FLOW_SCALED;
@@ -1647,13 +1691,25 @@ enum flow_method flow_solve_warm(struct flow_state *st, const struct flow_graph 
 	c.n_jun = g->n_jun;
 	c.n_sen = g->n_sen;
 	c.mate = mate;
-	if (!scaler_fits(&c) || scale_solve(&c, st, jprice_hint, jdual, sdual) != 0) {
+	if (!scaler_fits(&c) || scale_solve(&c, st, jprice_hint, jdual, sdual, rough) != 0) {
 		flow_solve_ssp(g, mate, jdual, sdual);
 		how = FLOW_FALLBACK;
 	}
 	scaler_free(&c);
 	state_keep(st, g, mate, jdual, sdual);
 	return how;
+}
+
+enum flow_method flow_solve_warm(struct flow_state *st, const struct flow_graph *g, size_t *mate,
+				 int64_t *jdual, int64_t *sdual, const int64_t *jprice_hint)
+{
+	return solve_scaled(st, g, mate, jdual, sdual, jprice_hint, 0);
+}
+
+enum flow_method flow_solve_rough(struct flow_state *st, const struct flow_graph *g, size_t *mate,
+				  int64_t *jdual, int64_t *sdual, const int64_t *jprice_hint)
+{
+	return solve_scaled(st, g, mate, jdual, sdual, jprice_hint, 1);
 }
 
 void flow_solve(const struct flow_graph *g, size_t *mate, int64_t *jdual, int64_t *sdual)

@@ -354,6 +354,75 @@ START_TEST(warm_after_adding_arcs)
 }
 END_TEST
 
+/*
+ * A rough answer's weight, after checking that it is a matching of the
+ * graph and that its duals are non-negative and cover every arc (they need
+ * not prove anything).
+ */
+static __int128 rough_weight(const struct graph *t, const struct answer *a)
+{
+	__int128 primal = 0;
+	size_t *load = calloc(t->n_jun + 1, sizeof(*load));
+	for (size_t s = 0; s < t->n_sen; s++) {
+		ck_assert_int_ge(a->sdual[s], 0);
+		if (a->mate[s] == FLOW_NONE)
+			continue;
+		ck_assert_uint_lt(a->mate[s], t->n_jun);
+		ck_assert_msg(t->table[a->mate[s] * t->n_sen + s] > 0, "senior %zu matched off the graph", s);
+		primal += t->table[a->mate[s] * t->n_sen + s];
+		load[a->mate[s]]++;
+	}
+	for (size_t j = 0; j < t->n_jun; j++) {
+		ck_assert_int_ge(a->jdual[j], 0);
+		ck_assert_uint_le(load[j], t->cap[j]);
+		for (size_t s = 0; s < t->n_sen; s++)
+			if (t->table[j * t->n_sen + s])
+				ck_assert_msg((__int128)a->jdual[j] + a->sdual[s] >= t->table[j * t->n_sen + s],
+					      "arc %zu-%zu not covered", j, s);
+	}
+	free(load);
+	return primal;
+}
+
+/*
+ * Rough solves, cold and then warm as arcs are added: a matching within a
+ * unit of weight per node of the optimum, with covering duals; an exact
+ * solve from the last rough one reaches the optimum.
+ */
+START_TEST(rough_then_exact)
+{
+	rng_state = 4242 + (uint64_t)_i;
+	for (int round = 0; round < 40; round++) {
+		struct graph *t = graph_random(1 + below(10), 1 + below(25), 4, 15, _i ? 5 : 100000);
+		struct flow_state *st = flow_state_new();
+		struct answer *a = answer_new(t), *b = answer_new(t);
+		for (int grow = 0; grow < 3; grow++) {
+			__int128 ref = reference_weight(t), w;
+			ck_assert_int_eq(flow_solve_rough(st, graph_rows(t), a->mate, a->jdual, a->sdual, NULL),
+					 FLOW_SCALED);
+			w = rough_weight(t, a);
+			ck_assert(w <= ref);
+			ck_assert_msg(w + (__int128)(t->n_jun + t->n_sen + 1) >= ref, "rough %lld, optimum %lld",
+				      (long long)w, (long long)ref);
+			/* the same rough solve from nothing gives the same mates */
+			if (grow == 0) {
+				flow_solve_rough(NULL, &t->g, b->mate, b->jdual, b->sdual, NULL);
+				ck_assert_mem_eq(a->mate, b->mate, t->n_sen * sizeof(*a->mate));
+			}
+			for (size_t k = 0; k < t->n_jun * t->n_sen; k++)
+				if (!t->table[k] && below(100) < 10)
+					t->table[k] = 1 + (int64_t)below(_i ? 5 : 100000);
+		}
+		ck_assert_int_eq(flow_solve_warm(st, graph_rows(t), a->mate, a->jdual, a->sdual, NULL), FLOW_SCALED);
+		ck_assert(proven_weight(t, a) == reference_weight(t));
+		flow_state_free(st);
+		answer_free(a);
+		answer_free(b);
+		graph_free(t);
+	}
+}
+END_TEST
+
 /* Price hints from nowhere: negative, huge, random, the optimum's own; the optimum stays. */
 START_TEST(garbage_hints_still_optimal)
 {
@@ -662,6 +731,7 @@ static Suite *flow_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, warm_after_adding_arcs, 0, 2);
 	tcase_add_loop_test(tc, garbage_hints_still_optimal, 0, 5);
+	tcase_add_loop_test(tc, rough_then_exact, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("multi");
 	tcase_set_timeout(tc, 300);

@@ -1655,17 +1655,44 @@ START_TEST(engine_certifies_medium_company)
 }
 END_TEST
 
-/* The round log adds up: each round solves the last graph plus what its scan added, the last adds nothing. */
+/*
+ * The round log adds up: each round solves the last graph plus what its
+ * scan added, the last adds nothing. A graph built from scratch grows in
+ * rough rounds first, and only exact rounds follow the first exact one;
+ * started from an earlier graph, every round is exact.
+ */
 START_TEST(engine_logs_its_rounds)
 {
 	struct inst *t = company(99, 300, 600);
-	struct match_options opt = { .top_k = 1, .add_k = 2, .want_rounds = 1 };
-	struct match_stats st, plain;
+	struct match_options opt = { .top_k = 1, .add_k = 2, .want_rounds = 1, .want_graph = MATCH_GRAPH_TIGHT };
+	struct match_stats st, plain, again;
 	struct match_pair *pairs;
-	size_t n, added = 0;
+	size_t n, added = 0, n_rough = 0;
 	double solve = 0, certify = 0;
 	ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &st), 0);
 	free(pairs);
+	for (unsigned r = 0; r < st.rounds; r++) {
+		n_rough += st.round_log[r].rough != 0;
+		if (r > 0 && st.round_log[r].rough)
+			ck_assert(st.round_log[r - 1].rough);
+	}
+	ck_assert(st.round_log[0].rough);
+	ck_assert(!st.round_log[st.rounds - 1].rough);
+	ck_assert_uint_lt(n_rough, st.rounds);
+	opt.graph_in = st.graph;
+	opt.n_graph_in = st.n_graph;
+	ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, &again), 0);
+	free(pairs);
+	ck_assert(again.certified);
+	ck_assert_uint_eq(again.matched, st.matched);
+	ck_assert_int_eq(again.total_score, st.total_score);
+	for (unsigned r = 0; r < again.rounds; r++)
+		ck_assert(!again.round_log[r].rough);
+	free(again.round_log);
+	free(again.graph);
+	opt.graph_in = NULL;
+	opt.n_graph_in = 0;
+	opt.want_graph = 0;
 	ck_assert(st.certified);
 	ck_assert_uint_gt(st.rounds, 2);
 	ck_assert(st.round_log != NULL);
@@ -1697,6 +1724,7 @@ START_TEST(engine_logs_its_rounds)
 	ck_assert_int_eq(match_solve_stats(input(t), &opt, &pairs, &n, NULL), 0);
 	free(pairs);
 	free(st.round_log);
+	free(st.graph);
 	inst_free(t);
 }
 END_TEST
