@@ -120,16 +120,17 @@ static void answer_free(struct answer *a)
 
 /*
  * The matching's weight, after checking that it is one (every pair an arc,
- * no junior over capacity) and that the duals prove it optimal: both
- * non-negative, every arc covered, and the dual total equal to the weight.
+ * no junior over capacity) and that the duals are non-negative and cover
+ * every arc; *dual gets their total.
  */
-static __int128 proven_weight(const struct graph *t, const struct answer *a)
+static __int128 covered_weight(const struct graph *t, const struct answer *a, __int128 *dual)
 {
-	__int128 primal = 0, dual = 0;
+	__int128 primal = 0;
 	size_t *load = calloc(t->n_jun + 1, sizeof(*load));
+	*dual = 0;
 	for (size_t s = 0; s < t->n_sen; s++) {
 		ck_assert_int_ge(a->sdual[s], 0);
-		dual += a->sdual[s];
+		*dual += a->sdual[s];
 		if (a->mate[s] == FLOW_NONE)
 			continue;
 		ck_assert_uint_lt(a->mate[s], t->n_jun);
@@ -140,13 +141,20 @@ static __int128 proven_weight(const struct graph *t, const struct answer *a)
 	for (size_t j = 0; j < t->n_jun; j++) {
 		ck_assert_int_ge(a->jdual[j], 0);
 		ck_assert_uint_le(load[j], t->cap[j]);
-		dual += (__int128)t->cap[j] * a->jdual[j];
+		*dual += (__int128)t->cap[j] * a->jdual[j];
 		for (size_t s = 0; s < t->n_sen; s++)
 			if (t->table[j * t->n_sen + s])
 				ck_assert_msg((__int128)a->jdual[j] + a->sdual[s] >= t->table[j * t->n_sen + s],
 					      "arc %zu-%zu not covered", j, s);
 	}
 	free(load);
+	return primal;
+}
+
+/* The matching's weight, after checking it and that the duals prove it optimal (their total equal to it). */
+static __int128 proven_weight(const struct graph *t, const struct answer *a)
+{
+	__int128 dual, primal = covered_weight(t, a, &dual);
 	ck_assert_msg(primal == dual, "duals do not prove the matching (%lld vs %lld)",
 		      (long long)primal, (long long)dual);
 	return primal;
@@ -355,36 +363,6 @@ START_TEST(warm_after_adding_arcs)
 END_TEST
 
 /*
- * A rough answer's weight, after checking that it is a matching of the
- * graph and that its duals are non-negative and cover every arc (they need
- * not prove anything).
- */
-static __int128 rough_weight(const struct graph *t, const struct answer *a)
-{
-	__int128 primal = 0;
-	size_t *load = calloc(t->n_jun + 1, sizeof(*load));
-	for (size_t s = 0; s < t->n_sen; s++) {
-		ck_assert_int_ge(a->sdual[s], 0);
-		if (a->mate[s] == FLOW_NONE)
-			continue;
-		ck_assert_uint_lt(a->mate[s], t->n_jun);
-		ck_assert_msg(t->table[a->mate[s] * t->n_sen + s] > 0, "senior %zu matched off the graph", s);
-		primal += t->table[a->mate[s] * t->n_sen + s];
-		load[a->mate[s]]++;
-	}
-	for (size_t j = 0; j < t->n_jun; j++) {
-		ck_assert_int_ge(a->jdual[j], 0);
-		ck_assert_uint_le(load[j], t->cap[j]);
-		for (size_t s = 0; s < t->n_sen; s++)
-			if (t->table[j * t->n_sen + s])
-				ck_assert_msg((__int128)a->jdual[j] + a->sdual[s] >= t->table[j * t->n_sen + s],
-					      "arc %zu-%zu not covered", j, s);
-	}
-	free(load);
-	return primal;
-}
-
-/*
  * Rough solves, cold and then warm as arcs are added: a matching within a
  * unit of weight per node of the optimum, with covering duals; an exact
  * solve from the last rough one reaches the optimum.
@@ -397,10 +375,10 @@ START_TEST(rough_then_exact)
 		struct flow_state *st = flow_state_new();
 		struct answer *a = answer_new(t), *b = answer_new(t);
 		for (int grow = 0; grow < 3; grow++) {
-			__int128 ref = reference_weight(t), w;
+			__int128 ref = reference_weight(t), w, dual;
 			ck_assert_int_eq(flow_solve_rough(st, graph_rows(t), a->mate, a->jdual, a->sdual, NULL),
 					 FLOW_SCALED);
-			w = rough_weight(t, a);
+			w = covered_weight(t, a, &dual);
 			ck_assert(w <= ref);
 			ck_assert_msg(w + (__int128)(t->n_jun + t->n_sen + 1) >= ref, "rough %lld, optimum %lld",
 				      (long long)w, (long long)ref);
