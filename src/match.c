@@ -2327,7 +2327,7 @@ static void run_rounds(struct engine *e, struct match_stats *st, struct timespec
 		}
 		if (!r.rough && (r.added == 0 || e->duals_bad))
 			break;
-		if (r.rough && (r.added * 100 < e->n_sen || st->rounds >= ROUGH_MAX))
+		if (r.rough && (r.added == 0 || r.added * 100 < e->n_sen || st->rounds >= ROUGH_MAX))
 			e->rough = 0;
 		e->n_added += r.added;
 	}

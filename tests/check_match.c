@@ -320,6 +320,18 @@ static size_t solve_checked(struct inst *t, long *total, struct match_pair **out
 	return n;
 }
 
+/* How many rounds the engine takes (a rough one and an exact one when there is nothing to find). */
+static unsigned rounds_of(struct inst *t)
+{
+	struct match_stats st;
+	struct match_pair *pairs;
+	size_t n;
+	ck_assert_int_eq(match_solve_stats(input(t), NULL, &pairs, &n, &st), 0);
+	free(pairs);
+	ck_assert(st.certified);
+	return st.rounds;
+}
+
 /* Whether the pair j->s is in the solution. */
 static int has_pair(const struct match_pair *pairs, size_t n, size_t j, size_t s)
 {
@@ -867,9 +879,11 @@ START_TEST(degenerate_instances)
 	ck_assert_uint_eq(solve_checked(t, &total, NULL), 0); /* nobody */
 	junior(t, 0);
 	ck_assert_uint_eq(solve_checked(t, &total, NULL), 0); /* no seniors */
+	ck_assert_uint_le(rounds_of(t), 2);
 	t->n_juniors = 0;
 	senior(t, 1);
 	ck_assert_uint_eq(solve_checked(t, &total, NULL), 0); /* no juniors */
+	ck_assert_uint_le(rounds_of(t), 2);
 	junior(t, 0);
 	t->cf.min_score = 9;
 	ck_assert_uint_eq(solve_checked(t, &total, NULL), 0); /* no eligible pair */
@@ -1542,8 +1556,11 @@ START_TEST(engine_equals_oracle)
 		total = check_feasible(t, pairs, n);
 		engine_matches_oracle(t, &opt, n, total, pairs);
 		ck_assert(st.certified);
-		if (seed % 50 <= 2)
+		if (seed % 50 <= 2) {
 			ck_assert_uint_eq(n, 0);
+			/* one rough round that finds nothing, then the exact one */
+			ck_assert_uint_eq(st.rounds, 2);
+		}
 		rounds_over_one += st.rounds > 1;
 		free(pairs);
 		free(current);
