@@ -1618,29 +1618,24 @@ static int scale_solve(struct scaler *c, const struct flow_state *st, const int6
 {
 	scaler_init(c);
 	scaler_start(c, st, hint);
-	if (rough) {
+	if (rough)
 		c->eps = c->scale;
-		refine(c);
-		if (c->failed)
-			return -1;
-		rough_duals(c, jdual, sdual);
-		for (size_t s = 0; s < c->n_sen; s++)
-			if (c->mate[s] == AT_SINK)
-				c->mate[s] = FLOW_NONE;
-		return 0;
-	}
 	for (;;) {
 		refine(c);
-		if (c->failed || c->eps == 1)
+		if (c->failed || c->eps == 1 || rough)
 			break;
 		c->eps = c->eps / ALPHA > 1 ? c->eps / ALPHA : 1;
 	}
-	if (c->failed || exact_duals(c, jdual, sdual) != 0)
+	if (c->failed)
+		return -1;
+	if (rough)
+		rough_duals(c, jdual, sdual);
+	else if (exact_duals(c, jdual, sdual) != 0)
 		return -1;
 	for (size_t s = 0; s < c->n_sen; s++)
 		if (c->mate[s] == AT_SINK)
 			c->mate[s] = FLOW_NONE;
-	return result_ok(c->g, c->mate, jdual, sdual) ? 0 : -1;
+	return rough || result_ok(c->g, c->mate, jdual, sdual) ? 0 : -1;
 }
 
 /* Keep this solve's answer in st for the next one. */

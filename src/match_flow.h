@@ -77,11 +77,12 @@ enum flow_method flow_solve_warm(struct flow_state *st, const struct flow_graph 
  * A rough solve, for growing a candidate graph before exact solves: one
  * refine at eps = one unit of weight, started like flow_solve_warm (from
  * st, else the hint, else cold). mate[] is a b-matching of the graph whose
- * weight is within n_jun + n_sen of the optimum; jdual[] comes from its
- * prices and sdual[s] is the most any of s's arcs leaves above its junior's
- * price (at least 0), so jdual + sdual >= weight on every arc, but the
- * duals prove nothing. st, if not NULL, keeps the result for the next
- * solve, rough or exact, which then starts from it.
+ * weight is within n_jun + n_sen + 1 of the optimum (a unit per node of the
+ * network, the sink included); jdual[] comes from its prices and sdual[s]
+ * is the most any of s's arcs leaves above its junior's price (at least 0),
+ * so jdual + sdual >= weight on every arc, but the duals prove nothing. st,
+ * if not NULL, keeps the result for the next solve, rough or exact, which
+ * then starts from it.
  */
 enum flow_method flow_solve_rough(struct flow_state *st, const struct flow_graph *g, size_t *mate,
 				  int64_t *jdual, int64_t *sdual, const int64_t *jprice_hint);
