@@ -695,7 +695,7 @@ struct engine {
 	int64_t *prev_jdual, *prev_sdual;
 	char *dirty;                /* per senior: the last scan kept only some violations */
 	size_t *lowered;            /* juniors whose price fell since the last scan */
-	int have_prev, truncated;
+	int have_prev;
 	struct view all, low;       /* every junior of a class, or those whose price fell */
 	size_t *low_first, *low_members;
 	struct priced *low_priced;

@@ -6,9 +6,10 @@
  * REREAD_BATCH GUIDs at once (one it does not find is no longer a person
  * there), and deletions come back with isDeleted. Otherwise from
  * uSNChanged: everything with a higher USN than the mark kept from the last
- * read, plus the tombstones (Show Deleted) with a higher USN. USNs are local to one DC and one database: the mark is kept
- * with the DC's dnsHostName and invocationId, and a different DC or a
- * restored database forces a complete read. The sync state lives in the
+ * read, plus the tombstones (Show Deleted) with a higher USN. USNs are
+ * local to one DC and one database: the mark is kept with the DC's
+ * dnsHostName and invocationId, and a different DC or a restored database
+ * forces a complete read. The sync state lives in the
  * store under names starting with "ad_", written in the caller's
  * transaction, so a failed cycle keeps the previous state.
  */
